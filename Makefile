@@ -1,0 +1,30 @@
+# hhlib developer entry points. Only needs Python >= 3.11 (with venv + pip) and make.
+#   make lab    - create .venv if needed, open JupyterLab on notebooks/
+#   make test   - create .venv if needed, run unit tests + notebooks (nbval)
+#   make clean  - remove .venv
+# Use another interpreter with e.g.:  PYTHON=python3.11 make test
+
+PYTHON ?= python3
+VENV ?= .venv
+
+.PHONY: lab test clean
+
+# The venv is (re)built whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: '$(PYTHON)' not found; install Python >= 3.11 or run e.g. 'PYTHON=python3.11 make ...'" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+	  echo "error: hhlib needs Python >= 3.11 but '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())'); run e.g. 'PYTHON=python3.11 make ...'" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --upgrade pip
+	$(VENV)/bin/pip install -e ".[dev]"
+	touch $@
+
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests notebooks -ra
+
+clean:
+	rm -rf $(VENV)
