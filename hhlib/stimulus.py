@@ -1,0 +1,191 @@
+"""Stimulus waveforms: rectangular monophasic pulses and charge-balanced biphasic pulses.
+
+A stimulus is an amplitude (µA, scalar or array, broadcast against the area) times a unit
+waveform sampled on the simulator's time grid: ``I(t_n → t_n+1) = amplitude_uA * w[n]``, the
+current being constant over each step. Sign convention: positive current depolarises the
+membrane (it flows into the cell); for an electrode near the node this is the *cathodic*
+phase.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Pulse", "BiphasicPulse", "steps_of"]
+
+
+def steps_of(duration_ms: float, dt_ms: float) -> int:
+    """Number of time steps of a duration: ``round(duration / dt)``."""
+    return int(round(duration_ms / dt_ms))
+
+
+def _check_amplitude(amplitude_uA):
+    amp = np.asarray(amplitude_uA)
+    if amp.dtype == bool or not (np.issubdtype(amp.dtype, np.integer) or np.issubdtype(amp.dtype, np.floating)):
+        raise TypeError(f"amplitude_uA must be real numbers (µA), got dtype {amp.dtype}")
+    amp = amp.astype(float)
+    if not np.all(np.isfinite(amp)):
+        raise ValueError("amplitude_uA must be finite (no NaN or inf), got " + np.array2string(amp, threshold=8))
+    return amp
+
+
+def _check_time(name, value, *, allow_inf=False, strictly_positive=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number (ms), got {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if strictly_positive and not value > 0:
+        raise ValueError(f"{name} must be > 0 ms, got {value!r}")
+    if not strictly_positive and value < 0:
+        raise ValueError(f"{name} must be >= 0 ms, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class Pulse:
+    """Rectangular (monophasic) current pulse, the seed's protocol.
+
+    On the grid of step ``dt`` the pulse starts at step ``round(delay/dt)`` and lasts exactly
+    ``round(duration/dt)`` steps. A duration reaching past the end of the simulation (or
+    ``duration_ms=inf``) is a current step.
+
+    Parameters
+    ----------
+    amplitude_uA : float or array_like
+        Current in µA (positive depolarises). Arrays broadcast against ``area_cm2`` in
+        :func:`hhlib.simulate`.
+    delay_ms : float
+        Onset, ms (default 0.1).
+    duration_ms : float
+        Duration, ms (default 0.1); ``inf`` for a step.
+
+    Examples
+    --------
+    >>> p = Pulse(1e-7)
+    >>> w = p.unit_waveform(dt_ms=0.025, n_steps=12)
+    >>> w.astype(int).tolist()
+    [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0]
+    """
+
+    amplitude_uA: object
+    delay_ms: float = 0.1
+    duration_ms: float = 0.1
+
+    def __post_init__(self):
+        object.__setattr__(self, "amplitude_uA", _check_amplitude(self.amplitude_uA))
+        object.__setattr__(self, "delay_ms", _check_time("delay_ms", self.delay_ms, strictly_positive=False))
+        object.__setattr__(self, "duration_ms", _check_time("duration_ms", self.duration_ms, allow_inf=True))
+
+    @property
+    def onset_ms(self) -> float:
+        """Time at which current first flows, ms."""
+        return self.delay_ms
+
+    @property
+    def shortest_phase_ms(self) -> float:
+        """Shortest constant-current segment, ms (the time step must not exceed it)."""
+        return self.duration_ms
+
+    def with_amplitude(self, amplitude_uA) -> "Pulse":
+        """The same waveform with another amplitude (µA)."""
+        return Pulse(amplitude_uA, self.delay_ms, self.duration_ms)
+
+    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
+        """Waveform of unit amplitude, one value per step, shape ``(n_steps,)``."""
+        w = np.zeros(n_steps)
+        start = steps_of(self.delay_ms, dt_ms)
+        stop = n_steps if math.isinf(self.duration_ms) else start + steps_of(self.duration_ms, dt_ms)
+        w[min(start, n_steps):min(stop, n_steps)] = 1.0
+        return w
+
+    def segments_ms(self):
+        """Piecewise-constant description ``[(t_start, t_stop, unit_value), ...]`` in ms (exact times)."""
+        return [(self.delay_ms, self.delay_ms + self.duration_ms, 1.0)]
+
+    def __repr__(self):
+        return f"Pulse(amplitude_uA={_fmt(self.amplitude_uA)}, delay_ms={self.delay_ms}, duration_ms={self.duration_ms})"
+
+
+@dataclass(frozen=True, eq=False)
+class BiphasicPulse:
+    """Charge-balanced biphasic pulse: two rectangular phases of equal duration and opposite sign.
+
+    Parameters
+    ----------
+    amplitude_uA : float or array_like
+        Magnitude of each phase, µA.
+    phase_duration_ms : float
+        Duration of each phase, ms (cochlear implants: typically 0.025-0.1 ms).
+    gap_ms : float
+        Inter-phase gap, ms (default 0).
+    delay_ms : float
+        Onset of the first phase, ms (default 0.1).
+    cathodic_first : bool
+        If True (default) the first phase depolarises (positive current in this model's sign
+        convention, i.e. cathodic for an electrode at the node); otherwise the anodic
+        (hyperpolarising) phase comes first.
+
+    Examples
+    --------
+    >>> b = BiphasicPulse(1.0, phase_duration_ms=0.05, gap_ms=0.025, delay_ms=0.025)
+    >>> b.unit_waveform(dt_ms=0.025, n_steps=8).astype(int).tolist()
+    [0, 1, 1, 0, -1, -1, 0, 0]
+    """
+
+    amplitude_uA: object
+    phase_duration_ms: float = 0.1
+    gap_ms: float = 0.0
+    delay_ms: float = 0.1
+    cathodic_first: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "amplitude_uA", _check_amplitude(self.amplitude_uA))
+        object.__setattr__(self, "phase_duration_ms", _check_time("phase_duration_ms", self.phase_duration_ms))
+        object.__setattr__(self, "gap_ms", _check_time("gap_ms", self.gap_ms, strictly_positive=False))
+        object.__setattr__(self, "delay_ms", _check_time("delay_ms", self.delay_ms, strictly_positive=False))
+        if not isinstance(self.cathodic_first, (bool, np.bool_)):
+            raise TypeError(f"cathodic_first must be a bool, got {type(self.cathodic_first).__name__}")
+
+    @property
+    def onset_ms(self) -> float:
+        return self.delay_ms
+
+    @property
+    def shortest_phase_ms(self) -> float:
+        return self.phase_duration_ms if self.gap_ms == 0 else min(self.phase_duration_ms, self.gap_ms)
+
+    def with_amplitude(self, amplitude_uA) -> "BiphasicPulse":
+        return BiphasicPulse(amplitude_uA, self.phase_duration_ms, self.gap_ms, self.delay_ms, self.cathodic_first)
+
+    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
+        """Waveform of unit amplitude, shape ``(n_steps,)``: +1 cathodic phase, -1 anodic phase.
+
+        Both phases have exactly ``round(phase_duration/dt)`` steps, so the charge balances
+        exactly on the grid.
+        """
+        w = np.zeros(n_steps)
+        first = 1.0 if self.cathodic_first else -1.0
+        start = steps_of(self.delay_ms, dt_ms)
+        n_phase = steps_of(self.phase_duration_ms, dt_ms)
+        second = start + n_phase + steps_of(self.gap_ms, dt_ms)
+        w[min(start, n_steps):min(start + n_phase, n_steps)] = first
+        w[min(second, n_steps):min(second + n_phase, n_steps)] = -first
+        return w
+
+    def segments_ms(self):
+        first = 1.0 if self.cathodic_first else -1.0
+        t1 = self.delay_ms + self.phase_duration_ms
+        t2 = t1 + self.gap_ms
+        return [(self.delay_ms, t1, first), (t2, t2 + self.phase_duration_ms, -first)]
+
+    def __repr__(self):
+        return (f"BiphasicPulse(amplitude_uA={_fmt(self.amplitude_uA)}, phase_duration_ms={self.phase_duration_ms}, "
+                f"gap_ms={self.gap_ms}, delay_ms={self.delay_ms}, cathodic_first={self.cathodic_first})")
+
+
+def _fmt(a):
+    a = np.asarray(a)
+    return f"{float(a):.6g}" if a.ndim == 0 else f"array(shape={a.shape})"
