@@ -1,0 +1,152 @@
+"""Converged reference solutions with :func:`scipy.integrate.solve_ivp`.
+
+Independent of hhlib's exponential-Euler simulator: an adaptive high-order integrator
+(DOP853, ``rtol = atol = 1e-10`` by default) on the same equations, with each
+constant-current segment of the stimulus integrated separately (no step straddles a
+discontinuity) and spikes located exactly by event detection. Used by the tests and by
+notebook 01 to prove the simulator right; far too slow for Monte Carlo.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from .model import HHParameters, gate_rates, initial_state, ionic_current
+
+__all__ = ["ReferenceSolution", "solve_reference", "reference_threshold"]
+
+
+@dataclass(frozen=True)
+class ReferenceSolution:
+    """Dense reference trajectory.
+
+    Attributes
+    ----------
+    t_ms : ndarray, shape (n,)
+    v_mV, m, h, n : ndarray, shape (n,)
+        Membrane potential (mV relative to rest) and gates at ``t_ms``.
+    spike_times_ms : ndarray
+        Upward crossings of the spike threshold, ms (exact, from event location).
+    """
+
+    t_ms: np.ndarray
+    v_mV: np.ndarray
+    m: np.ndarray
+    h: np.ndarray
+    n: np.ndarray
+    spike_times_ms: np.ndarray
+
+    @property
+    def peak_mV(self) -> float:
+        return float(self.v_mV.max())
+
+    @property
+    def peak_time_ms(self) -> float:
+        return float(self.t_ms[np.argmax(self.v_mV)])
+
+
+def _rhs(params: HHParameters, i_density):
+    def f(t, y):
+        v, m, h, n = y
+        am, bm, ah, bh, an, bn = gate_rates(v, params)
+        dv = (i_density - ionic_current(v, m, h, n, params)) / params.c_m
+        return [dv, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
+    return f
+
+
+def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms: float = 2.0,
+                    rtol: float = 1e-10, atol: float = 1e-10, spike_threshold_mV: float = 60.0,
+                    samples_per_ms: int = 2000) -> ReferenceSolution:
+    """Integrate the deterministic model (no noise) with solve_ivp to high accuracy.
+
+    Parameters
+    ----------
+    params : HHParameters
+    stimulus : Pulse or BiphasicPulse
+        With a scalar amplitude (µA). Segment boundaries are taken at their exact times.
+    area_cm2 : float
+        Membrane area, cm².
+    t_end_ms : float
+        End of the simulation, ms.
+    rtol, atol : float
+        Tolerances of DOP853.
+    samples_per_ms : int
+        Density of the returned samples (dense output), per ms.
+
+    Returns
+    -------
+    ReferenceSolution
+
+    Examples
+    --------
+    >>> import hhlib
+    >>> ref = solve_reference(hhlib.HH1952, hhlib.Pulse(0.0), 1e-4, t_end_ms=1.0)
+    >>> abs(ref.v_mV).max() < 1e-2
+    True
+    """
+    amp = np.asarray(stimulus.amplitude_uA, dtype=float)
+    if amp.ndim != 0:
+        raise ValueError("solve_reference needs a scalar stimulus amplitude_uA")
+    amp = float(amp)
+    # constant-current segments: boundaries from the stimulus, clipped to [0, t_end]
+    edges = {0.0, float(t_end_ms)}
+    for t0, t1, _ in stimulus.segments_ms():
+        for t in (t0, t1):
+            if 0.0 < t < t_end_ms:
+                edges.add(float(t))
+    edges = sorted(edges)
+
+    def unit_current(t_mid):
+        return sum(val for t0, t1, val in stimulus.segments_ms() if t0 <= t_mid < t1)
+
+    y = np.array(initial_state(params), dtype=float)
+    ts, ys, spikes = [], [], []
+
+    def crossing(t, y):
+        return y[0] - spike_threshold_mV
+    crossing.direction = 1.0
+
+    for t0, t1 in zip(edges[:-1], edges[1:]):
+        i_density = amp * unit_current(0.5 * (t0 + t1)) / area_cm2
+        n_samples = max(2, int(math.ceil((t1 - t0) * samples_per_ms)) + 1)
+        t_eval = np.linspace(t0, t1, n_samples)
+        sol = solve_ivp(_rhs(params, i_density), (t0, t1), y, method="DOP853", rtol=rtol, atol=atol,
+                        t_eval=t_eval, events=crossing, max_step=0.01)
+        if sol.status < 0:
+            raise RuntimeError(f"solve_ivp failed: {sol.message}")
+        ts.append(sol.t if not ts else sol.t[1:])
+        ys.append(sol.y if not ys else sol.y[:, 1:])
+        spikes.extend(sol.t_events[0].tolist())
+        y = sol.y[:, -1]
+    t = np.concatenate(ts)
+    yy = np.concatenate(ys, axis=1)
+    return ReferenceSolution(t, yy[0], yy[1], yy[2], yy[3], np.array(spikes))
+
+
+def reference_threshold(params: HHParameters, area_cm2: float, *, duration_ms: float = 0.1,
+                        delay_ms: float = 0.1, t_end_ms: float = 2.0, rtol_threshold: float = 1e-5,
+                        **solver_options) -> float:
+    """Deterministic threshold current (µA) of a rectangular pulse, by bisection on :func:`solve_reference`.
+
+    A trial "fires" if V crosses the spike threshold upwards before ``t_end_ms``.
+    """
+    from .stimulus import Pulse
+
+    def fires(amp):
+        ref = solve_reference(params, Pulse(amp, delay_ms, duration_ms), area_cm2, t_end_ms=t_end_ms,
+                              samples_per_ms=10, **solver_options)
+        return ref.spike_times_ms.size > 0
+
+    lo, hi = 0.0, 20.0 * params.c_m * area_cm2 / duration_ms  # charges the membrane ~20 mV passively
+    while not fires(hi):
+        lo, hi = hi, 2.0 * hi
+    while hi - lo > rtol_threshold * hi:
+        mid = 0.5 * (lo + hi)
+        if fires(mid):
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
