@@ -24,7 +24,7 @@ lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg tests notebooks -ra
+	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra
 
 clean:
 	rm -rf $(VENV)

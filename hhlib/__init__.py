@@ -1,6 +1,26 @@
-"""hhlib: noisy Hodgkin-Huxley neurons, firing probabilities, and fits that converge."""
+"""hhlib: noisy Hodgkin-Huxley neurons, firing probabilities, and fits that converge.
+
+Main entry points
+-----------------
+- :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters` - membrane parameters (model.py)
+- :class:`Pulse`, :class:`BiphasicPulse` - stimuli (stimulus.py)
+- :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
+- :func:`threshold_current`, :func:`count_spikes` - spikes and thresholds (spikes.py)
+- :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
+"""
+from . import model, spikes, stats
 from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
-from .stimulus import BiphasicPulse, Pulse
 from .simulate import SimulationResult, firing_probability, simulate
+from .spikes import count_spikes, crossing_times, threshold_current
+from .stats import binomial_ci, binomial_deviance, probit_curve, probit_fit
+from .stimulus import BiphasicPulse, Pulse
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "HH1952", "SEED_MODEL", "HHParameters", "temperature_factor",
+    "Pulse", "BiphasicPulse",
+    "simulate", "SimulationResult", "firing_probability",
+    "threshold_current", "count_spikes", "crossing_times",
+    "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
+]

@@ -84,7 +84,7 @@ def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms
     --------
     >>> import hhlib
     >>> ref = solve_reference(hhlib.HH1952, hhlib.Pulse(0.0), 1e-4, t_end_ms=1.0)
-    >>> abs(ref.v_mV).max() < 1e-2
+    >>> bool(abs(ref.v_mV).max() < 1e-2)
     True
     """
     amp = np.asarray(stimulus.amplitude_uA, dtype=float)
