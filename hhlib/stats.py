@@ -54,7 +54,10 @@ def binomial_ci(n_fired, n_trials, level: float = 0.95):
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # exact end points at k = 0 and k = n (the closed form is off there by rounding only)
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
 
 
 def binomial_deviance(n_fired, n_trials, p_model, *, eps: float = 1e-12):
