@@ -7,6 +7,7 @@ Main entry points
 - :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
 - :func:`threshold_current`, :func:`count_spikes` - spikes and thresholds (spikes.py)
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
+- :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
 """
 from . import model, spikes, stats
 from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
@@ -14,6 +15,7 @@ from .simulate import SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, threshold_current
 from .stats import binomial_ci, binomial_deviance, probit_curve, probit_fit
 from .stimulus import BiphasicPulse, Pulse
+from .sweep import SweepResult, sweep
 
 __version__ = "0.1.0"
 
@@ -23,4 +25,5 @@ __all__ = [
     "simulate", "SimulationResult", "firing_probability",
     "threshold_current", "count_spikes", "crossing_times",
     "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
+    "sweep", "SweepResult",
 ]

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +36,39 @@ import numpy as np
 from .model import HHParameters, initial_state
 from .stimulus import BiphasicPulse, Pulse, steps_of
 
-__all__ = ["simulate", "SimulationResult", "TRIALS_PER_STREAM", "make_seed_sequence", "firing_probability"]
+__all__ = ["simulate", "SimulationResult", "TRIALS_PER_STREAM", "make_seed_sequence", "firing_probability",
+           "compiled_engine_available"]
+
+_numba_engine = None
+_numba_error = None
+_warned = False
+
+
+def _load_numba_engine():
+    """Import the compiled engine once; warn once (and fall back to numpy) if it cannot load."""
+    global _numba_engine, _numba_error, _warned
+    if _numba_engine is None and _numba_error is None:
+        try:
+            from . import _engine_numba
+            _numba_engine = _engine_numba
+        except Exception as exc:  # ImportError, or numba failing to initialise
+            _numba_error = exc
+    if _numba_engine is None and not _warned:
+        _warned = True
+        warnings.warn(f"hhlib: the compiled (numba) engine is unavailable ({_numba_error!r}); "
+                      "falling back to the numpy engine, which is several times slower", RuntimeWarning, stacklevel=3)
+    return _numba_engine
+
+
+def compiled_engine_available() -> bool:
+    """True if the numba engine imports (it is then the default)."""
+    global _warned
+    already = _warned
+    _warned = True
+    try:
+        return _load_numba_engine() is not None
+    finally:
+        _warned = already
 
 #: Trials per random-number stream (part of the reproducibility contract: changing it changes results).
 TRIALS_PER_STREAM = 256
@@ -148,7 +183,8 @@ def _stream(root: np.random.SeedSequence, condition: int, block: int) -> np.rand
 # ----------------------------------------------------------------------------- public API
 def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: float = 0.0025,
              t_end_ms: float = 2.0, seed=None, noise: bool = True, record: bool = False,
-             spike_threshold_mV: float = 60.0, chunk_lanes: int | None = None) -> SimulationResult:
+             spike_threshold_mV: float = 60.0, engine: str = "auto", n_threads: int | None = None,
+             chunk_lanes: int | None = None, stream_ids=None) -> SimulationResult:
     """Simulate ``n_trials`` noisy trials of a Hodgkin-Huxley membrane for every stimulus condition.
 
     Parameters
@@ -176,9 +212,18 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
         A spike is an upward crossing of this level (mV above rest) during a regenerative
         upstroke (net inward ionic current); re-armed when V falls back below. Passive charging
         by the stimulus alone never counts.
+    engine : {"auto", "numba", "numpy"}
+        ``"numba"``: compiled kernel, parallel over trial blocks (fast; no traces).
+        ``"numpy"``: the vectorised reference implementation (also used for ``record=True``).
+        ``"auto"``: numba unless traces are recorded or numba is unavailable (then one warning).
+    n_threads : int, optional
+        Threads for the numba engine (default: all cores). Results do not depend on it.
     chunk_lanes : int, optional
-        Condition x trial lanes advanced together (memory/speed trade-off only; results do not
-        depend on it).
+        Condition x trial lanes advanced together by the numpy engine (memory/speed trade-off
+        only; results do not depend on it).
+    stream_ids : array_like of int, optional
+        Random-stream index of each condition, shape ``broadcast(amplitude, area)`` (default: the
+        flat condition index). Lets a sweep split into pieces reproduce the unsplit run exactly.
 
     Returns
     -------
@@ -215,12 +260,28 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
     if not isinstance(noise, (bool, np.bool_)) or not isinstance(record, (bool, np.bool_)):
         raise TypeError("noise and record must be bools")
     chunk = DEFAULT_CHUNK_LANES if chunk_lanes is None else _check_n_trials(chunk_lanes)
+    if engine not in ("auto", "numba", "numpy"):
+        raise ValueError(f"engine must be 'auto', 'numba' or 'numpy', got {engine!r}")
+    if engine == "numba" and record:
+        raise ValueError("engine='numba' does not record traces; use engine='numpy' (or 'auto') with record=True")
+    compiled = None
+    if engine == "numba" or (engine == "auto" and not record):
+        compiled = _load_numba_engine()
+    if n_threads is not None:
+        n_threads = _check_n_trials(n_threads)
 
     amp = stimulus.amplitude_uA
     cond_shape = np.broadcast_shapes(amp.shape, area.shape)
     amp_flat = np.broadcast_to(amp, cond_shape).ravel()
     area_flat = np.broadcast_to(area, cond_shape).ravel()
     n_cond = amp_flat.size
+    if stream_ids is None:
+        ids = np.arange(n_cond)
+    else:
+        ids = np.asarray(stream_ids)
+        if ids.shape != cond_shape or not np.issubdtype(ids.dtype, np.integer) or np.any(ids < 0):
+            raise ValueError(f"stream_ids must be non-negative integers of shape {cond_shape}, got {ids.shape}")
+        ids = ids.ravel()
     n_steps = steps_of(t_end, dt)
     waveform = stimulus.unit_waveform(dt, n_steps)
     use_noise = bool(noise) and model.has_noise
@@ -239,13 +300,16 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
     # work units: (condition, block) pairs, each with its own random stream
     n_blocks = -(-n_trials // TRIALS_PER_STREAM)
     units = [(c, b) for c in range(n_cond) for b in range(n_blocks)]
-    start = 0
+    if compiled is not None:
+        _run_numba(compiled, model, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts,
+                   first, n_threads or os.cpu_count() or 1)
+    start = len(units) if compiled is not None else 0
     while start < len(units):
         stop, lanes = start, 0
         while stop < len(units) and (stop == start or lanes + TRIALS_PER_STREAM <= chunk):
             lanes += _block_size(units[stop][1], n_trials)
             stop += 1
-        _run_chunk_numpy(model, units[start:stop], n_trials, amp_flat, area_flat, waveform, dt, n_steps,
+        _run_chunk_numpy(model, units[start:stop], ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
                          root, thr, counts, first, traces)
         start = stop
 
@@ -290,6 +354,62 @@ def firing_probability(model: HHParameters, amplitude_uA, area_cm2, n_trials: in
     return res.firing_probability
 
 
+# ----------------------------------------------------------------------------- numba engine
+_pool: ThreadPoolExecutor | None = None
+
+
+def _forget_pool_after_fork():
+    # a forked child (e.g. a ProcessPoolExecutor worker) inherits the pool object but not its threads
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _run_numba(eng, p: HHParameters, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts, first,
+               n_threads):
+    global _pool
+    table = eng.gate_tables(p, dt)
+    v0, m0, h0, n0 = initial_state(p)
+    use_noise = root is not None
+    waveform = np.ascontiguousarray(waveform, dtype=float)
+
+    def work(unit):
+        c, b = unit
+        size = _block_size(b, n_trials)
+        gen = _stream(root, int(ids[c]), b) if use_noise else np.random.Generator(np.random.SFC64(0))
+        i_density = np.full(size, amp_flat[c] / area_flat[c])
+        sigma = np.full(size, _sigma_v(p, dt, area_flat[c]) if use_noise else 0.0)
+        cnt = np.zeros(size, dtype=np.int64)
+        fst = np.full(size, np.nan)
+        eng.run_block(gen, size, TRIALS_PER_STREAM, i_density, sigma, use_noise, waveform, dt, table,
+                      eng.TABLE_V_MIN_MV, 1.0 / eng.TABLE_STEP_MV, p.g_na, p.g_k, p.g_l, p.e_na, p.e_k, p.e_l,
+                      p.c_m, p.rate_factor, v0, m0, h0, n0, thr, cnt, fst)
+        sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
+        counts[c, sl] = cnt
+        first[c, sl] = fst
+
+    if n_threads == 1 or len(units) == 1:
+        for u in units:
+            work(u)
+        return
+    if _pool is None or _pool._max_workers < n_threads:
+        _pool = ThreadPoolExecutor(max_workers=max(n_threads, os.cpu_count() or 1), thread_name_prefix="hhlib")
+    # submit in n_threads interleaved lanes so at most n_threads kernels run at once
+    def lane(k):
+        for u in units[k::n_threads]:
+            work(u)
+    for f in [_pool.submit(lane, k) for k in range(min(n_threads, len(units)))]:
+        f.result()
+
+
+def _sigma_v(p: HHParameters, dt, area):
+    """Voltage noise per step per N(0,1), mV: ``knoise sqrt(gNa A) sqrt(dt0/dt) dt / (A c)``."""
+    return p.knoise * np.sqrt(p.g_na * p.noise_dt_ref_ms * dt / area) / p.c_m
+
+
 # ----------------------------------------------------------------------------- numpy engine
 def _block_size(block: int, n_trials: int) -> int:
     return min(TRIALS_PER_STREAM, n_trials - block * TRIALS_PER_STREAM)
@@ -314,7 +434,7 @@ def _relax(x, a, b, dt, tmp):
     np.add(x, a, out=x)
 
 
-def _run_chunk_numpy(p: HHParameters, units, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
+def _run_chunk_numpy(p: HHParameters, units, ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
                      root, thr, counts, first, traces):
     sizes = [_block_size(b, n_trials) for _, b in units]
     L = sum(sizes)
@@ -325,8 +445,8 @@ def _run_chunk_numpy(p: HHParameters, units, n_trials, amp_flat, area_flat, wave
     v, m, h, n = (np.full(L, x) for x in (v0, m0, h0, n0))
     k = p.rate_factor
     if root is not None:
-        sigma_v = p.knoise * np.sqrt(p.g_na * p.noise_dt_ref_ms * dt / area_flat[cond]) / p.c_m  # mV per step per N(0,1)
-        gens = [_stream(root, c, b) for c, b in units]
+        sigma_v = _sigma_v(p, dt, area_flat[cond])                        # mV per step per N(0,1)
+        gens = [_stream(root, int(ids[c]), b) for c, b in units]
         offsets = np.concatenate([[0], np.cumsum(sizes)])
         noise_buf = np.empty((NOISE_BLOCK_STEPS, L))
     cnt = np.zeros(L, dtype=np.int64)

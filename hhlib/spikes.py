@@ -76,7 +76,8 @@ def crossing_times(t_ms, v_mV, threshold_mV: float = 60.0):
 
 
 def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
-                      dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8):
+                      dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8,
+                      engine: str = "auto"):
     """Deterministic (noise-free) threshold amplitude of a rectangular pulse, µA.
 
     The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised
@@ -92,6 +93,8 @@ def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1
         Pulse and simulation timing, ms.
     rtol : float
         Relative bracket width at convergence.
+    engine : {"auto", "numba", "numpy"}
+        Simulation engine (see :func:`hhlib.simulate`).
 
     Returns
     -------
@@ -113,7 +116,7 @@ def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1
     flat = area.ravel()
     lo = np.zeros_like(flat)
     hi = 20.0 * model.c_m * flat / duration_ms  # charges the membrane ~20 mV passively
-    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False)
+    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, engine=engine)
 
     def fires(amps, areas):
         res = simulate(model, Pulse(amps, delay_ms, duration_ms), areas, 1, **opts)
