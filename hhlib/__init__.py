@@ -8,6 +8,7 @@ Main entry points
 - :func:`threshold_current`, :func:`count_spikes` - spikes and thresholds (spikes.py)
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
 - :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
+- :func:`load_data`, :func:`predict`, :func:`fit` - data, the normalised model, the fit (data.py, normalised.py, fit.py)
 """
 from . import model, spikes, stats
 from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
@@ -16,6 +17,10 @@ from .spikes import count_spikes, crossing_times, threshold_current
 from .stats import binomial_ci, binomial_deviance, probit_curve, probit_fit
 from .stimulus import BiphasicPulse, Pulse
 from .sweep import SweepResult, sweep
+from .data import FiringData, load_data
+from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
+from .fit import FitResult, fit
+from . import plots, thresholds
 
 __version__ = "0.1.0"
 
@@ -26,4 +31,6 @@ __all__ = [
     "threshold_current", "count_spikes", "crossing_times",
     "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
     "sweep", "SweepResult",
+    "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
+    "fit", "FitResult",
 ]

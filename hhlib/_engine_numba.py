@@ -65,11 +65,12 @@ def _exact_coeffs(v, k, dt, out):
 
 @numba.njit(cache=True, nogil=True)
 def run_block(gen, n_lanes, block_lanes, i_density, sigma_v, use_noise, waveform, dt, table, v_min, inv_step,
-              g_na, g_k, g_l, e_na, e_k, e_l, c_m, k, v0, m0, h0, n0, thr, counts, first):
+              g_na, g_k, g_l, e_na, e_k, e_l, c_m, k, v0, m0, h0, n0, thr, stop_after, counts, first):
     """Advance one stream's block (``n_lanes`` used of ``block_lanes`` drawn) over all steps.
 
     ``i_density`` and ``sigma_v`` are per lane (µA/cm² at unit waveform; mV per N(0,1));
-    ``counts`` and ``first`` (ms) are written per lane.
+    ``counts`` and ``first`` (ms) are written per lane. With ``stop_after > 0`` a lane stops being
+    integrated once it has that many spikes (its normals are still drawn, keeping the streams aligned).
     """
     v = np.full(n_lanes, v0)
     m = np.full(n_lanes, m0)
@@ -86,6 +87,8 @@ def run_block(gen, n_lanes, block_lanes, i_density, sigma_v, use_noise, waveform
                 xi[j] = gen.standard_normal()
         w = waveform[step]
         for j in range(n_lanes):
+            if stop_after > 0 and counts[j] >= stop_after:
+                continue
             vj = v[j]
             # --- gates: exact relaxation at the current V (tables, exact outside them)
             pos = (vj - v_min) * inv_step

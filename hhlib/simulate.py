@@ -293,25 +293,8 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
             raise ValueError(f"record=True would need {nbytes / 1e9:.1f} GB of traces; "
                              f"reduce n_trials (got {n_trials}) or the number of conditions")
 
-    counts = np.zeros((n_cond, n_trials), dtype=np.int64)
-    first = np.full((n_cond, n_trials), np.nan)
-    traces = np.empty((4, n_cond, n_trials, n_steps + 1)) if record else None
-
-    # work units: (condition, block) pairs, each with its own random stream
-    n_blocks = -(-n_trials // TRIALS_PER_STREAM)
-    units = [(c, b) for c in range(n_cond) for b in range(n_blocks)]
-    if compiled is not None:
-        _run_numba(compiled, model, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts,
-                   first, n_threads or os.cpu_count() or 1)
-    start = len(units) if compiled is not None else 0
-    while start < len(units):
-        stop, lanes = start, 0
-        while stop < len(units) and (stop == start or lanes + TRIALS_PER_STREAM <= chunk):
-            lanes += _block_size(units[stop][1], n_trials)
-            stop += 1
-        _run_chunk_numpy(model, units[start:stop], ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
-                         root, thr, counts, first, traces)
-        start = stop
+    counts, first, traces = _run_engines(model, waveform, amp_flat, area_flat, ids, n_trials, dt, root, thr,
+                                         compiled, n_threads, chunk, record)
 
     shape = cond_shape + (n_trials,)
     out = dict(spike_counts=counts.reshape(shape), first_spike_ms=first.reshape(shape), dt_ms=dt,
@@ -320,6 +303,38 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
         out.update(t_ms=np.arange(n_steps + 1) * dt,
                    **{k: traces[i].reshape(shape + (n_steps + 1,)) for i, k in enumerate(("v_mV", "m", "h", "n"))})
     return SimulationResult(**out)
+
+
+def _run_engines(model, waveform, amp_flat, area_flat, ids, n_trials, dt, root, thr, compiled, n_threads, chunk,
+                 record=False, lane_amp=None, stop_after=0):
+    """Run all (condition, block) units on the chosen engine.
+
+    ``lane_amp`` (optional, shape ``(n_cond, n_trials)``, µA) gives every trial its own amplitude
+    (used by the per-trial threshold search); ``stop_after > 0`` lets the numba engine stop a trial
+    once it has that many spikes (counts are then capped: only for fired/not-fired questions).
+    """
+    n_cond = amp_flat.size
+    n_steps = waveform.size
+    counts = np.zeros((n_cond, n_trials), dtype=np.int64)
+    first = np.full((n_cond, n_trials), np.nan)
+    traces = np.empty((4, n_cond, n_trials, n_steps + 1)) if record else None
+    # work units: (condition, block) pairs, each with its own random stream
+    n_blocks = -(-n_trials // TRIALS_PER_STREAM)
+    units = [(c, b) for c in range(n_cond) for b in range(n_blocks)]
+    if compiled is not None:
+        _run_numba(compiled, model, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts,
+                   first, n_threads or os.cpu_count() or 1, lane_amp, stop_after)
+        return counts, first, traces
+    start = 0
+    while start < len(units):
+        stop, lanes = start, 0
+        while stop < len(units) and (stop == start or lanes + TRIALS_PER_STREAM <= chunk):
+            lanes += _block_size(units[stop][1], n_trials)
+            stop += 1
+        _run_chunk_numpy(model, units[start:stop], ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
+                         root, thr, counts, first, traces, lane_amp)
+        start = stop
+    return counts, first, traces
 
 
 def firing_probability(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=None,
@@ -369,7 +384,7 @@ if hasattr(os, "register_at_fork"):
 
 
 def _run_numba(eng, p: HHParameters, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts, first,
-               n_threads):
+               n_threads, lane_amp=None, stop_after=0):
     global _pool
     table = eng.gate_tables(p, dt)
     v0, m0, h0, n0 = initial_state(p)
@@ -380,14 +395,15 @@ def _run_numba(eng, p: HHParameters, units, ids, n_trials, amp_flat, area_flat, 
         c, b = unit
         size = _block_size(b, n_trials)
         gen = _stream(root, int(ids[c]), b) if use_noise else np.random.Generator(np.random.SFC64(0))
-        i_density = np.full(size, amp_flat[c] / area_flat[c])
+        sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
+        amp = lane_amp[c, sl] if lane_amp is not None else np.full(size, amp_flat[c])
+        i_density = np.ascontiguousarray(amp / area_flat[c], dtype=float)
         sigma = np.full(size, _sigma_v(p, dt, area_flat[c]) if use_noise else 0.0)
         cnt = np.zeros(size, dtype=np.int64)
         fst = np.full(size, np.nan)
         eng.run_block(gen, size, TRIALS_PER_STREAM, i_density, sigma, use_noise, waveform, dt, table,
                       eng.TABLE_V_MIN_MV, 1.0 / eng.TABLE_STEP_MV, p.g_na, p.g_k, p.g_l, p.e_na, p.e_k, p.e_l,
-                      p.c_m, p.rate_factor, v0, m0, h0, n0, thr, cnt, fst)
-        sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
+                      p.c_m, p.rate_factor, v0, m0, h0, n0, thr, stop_after, cnt, fst)
         counts[c, sl] = cnt
         first[c, sl] = fst
 
@@ -435,12 +451,13 @@ def _relax(x, a, b, dt, tmp):
 
 
 def _run_chunk_numpy(p: HHParameters, units, ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
-                     root, thr, counts, first, traces):
+                     root, thr, counts, first, traces, lane_amp=None):
     sizes = [_block_size(b, n_trials) for _, b in units]
     L = sum(sizes)
     cond = np.concatenate([np.full(s, c) for (c, _), s in zip(units, sizes)])
     trial = np.concatenate([np.arange(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s) for (_, b), s in zip(units, sizes)])
-    i_density = amp_flat[cond] / area_flat[cond]                      # µA/cm² at unit waveform
+    amp = lane_amp[cond, trial] if lane_amp is not None else amp_flat[cond]
+    i_density = amp / area_flat[cond]                                  # µA/cm² at unit waveform
     v0, m0, h0, n0 = initial_state(p)
     v, m, h, n = (np.full(L, x) for x in (v0, m0, h0, n0))
     k = p.rate_factor

@@ -1,0 +1,138 @@
+"""The seed's normalised parametrisation: stimulus scale delta_v and area change delta_area.
+
+Amplitude ``I = I_ref (1 + delta_v) x`` (µA) and area ``A = A_ref (1 + delta_area)`` (cm²), with
+``delta_v, delta_area > -1``. Without noise the response depends only on the current density
+``I/A``, i.e. on ``(1 + delta_v)/(1 + delta_area)``: the two parameters trade off along the line
+``u - w = const`` in ``u = log(1 + delta_v)``, ``w = log(1 + delta_area)``. Only the noise, whose
+relative size falls as ``A^-1/2``, separates them.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import FiringData, load_data
+from .model import SEED_MODEL, HHParameters
+from .simulate import simulate
+from .stats import binomial_deviance
+from .stimulus import Pulse
+
+__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
+
+
+@dataclass(frozen=True)
+class NormalisedSetup:
+    """The experiment behind the normalised parameters (frozen; vary with ``dataclasses.replace``).
+
+    Attributes
+    ----------
+    model : HHParameters
+        Membrane (default: the seed's, :data:`hhlib.SEED_MODEL`).
+    i_ref_uA : float
+        Reference amplitude, µA (the seed's 1e-7).
+    a_ref_cm2 : float
+        Reference area, cm² (the seed's 1e-9 = 0.1 µm²).
+    delay_ms, duration_ms : float
+        The pulse, ms (0.1 ms at 0.1 ms).
+    dt_ms, t_end_ms : float
+        Time step and simulated time, ms.
+    """
+
+    model: HHParameters = SEED_MODEL
+    i_ref_uA: float = 1e-7           # µA
+    a_ref_cm2: float = 1e-9          # cm²
+    delay_ms: float = 0.1            # ms
+    duration_ms: float = 0.1         # ms
+    dt_ms: float = 0.0025            # ms
+    t_end_ms: float = 2.0            # ms
+
+    def __post_init__(self):
+        for name in ("i_ref_uA", "a_ref_cm2", "duration_ms", "dt_ms", "t_end_ms"):
+            v = getattr(self, name)
+            if not (isinstance(v, numbers.Real) and math.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be finite and > 0, got {v!r}")
+
+    def amplitude_uA(self, delta_v, x):
+        """``I_ref (1 + delta_v) x``, µA."""
+        return self.i_ref_uA * (1.0 + np.asarray(delta_v, dtype=float)) * np.asarray(x, dtype=float)
+
+    def area_cm2(self, delta_area):
+        """``A_ref (1 + delta_area)``, cm²."""
+        return self.a_ref_cm2 * (1.0 + np.asarray(delta_area, dtype=float))
+
+    @property
+    def sim_options(self) -> dict:
+        return dict(dt_ms=self.dt_ms, t_end_ms=self.t_end_ms)
+
+
+DEFAULT_SETUP = NormalisedSetup()
+
+
+def check_deltas(delta_v, delta_area):
+    """Validate ``delta_v, delta_area > -1`` and finite; return them as float arrays."""
+    out = []
+    for name, val in (("delta_v", delta_v), ("delta_area", delta_area)):
+        arr = np.asarray(val)
+        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise TypeError(f"{name} must be a real number, got {val!r}")
+        arr = arr.astype(float)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, got {val!r}")
+        if np.any(arr <= -1):
+            raise ValueError(f"{name} must be > -1 (the scale 1 + {name} must be positive), got {val!r}")
+        out.append(arr)
+    return out
+
+
+def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: NormalisedSetup = DEFAULT_SETUP,
+            engine: str = "auto"):
+    """Fraction of ``runs`` simulated trials that fired at each normalised stimulus ``x``.
+
+    Every ``x`` level draws its own independent trials (random stream = index of ``x``); for a
+    fixed ``seed`` the same noise is used at every ``(delta_v, delta_area)``: common random numbers.
+
+    Parameters
+    ----------
+    delta_v, delta_area : float or array_like
+        Relative change of stimulus scale and of area (> -1); arrays broadcast together.
+    x : array_like, optional
+        Normalised stimulus levels (default: those of the shipped data).
+    runs : int
+        Trials per level.
+    seed : None, int, SeedSequence or Generator
+    setup : NormalisedSetup
+
+    Returns
+    -------
+    ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``
+
+    Examples
+    --------
+    >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], runs=500, seed=0)
+    >>> p.shape, bool(p[0] < p[1] < p[2])
+    ((3,), True)
+    """
+    dv, da = check_deltas(delta_v, delta_area)
+    x = load_data().x if x is None else np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)) or np.any(x <= 0):
+        raise ValueError("x must be a non-empty 1-D array of finite values > 0")
+    pshape = np.broadcast_shapes(dv.shape, da.shape)
+    amp = setup.amplitude_uA(np.broadcast_to(dv, pshape)[..., None], x)
+    area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
+    ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
+    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, runs, seed=seed,
+                   stream_ids=ids, engine=engine, **setup.sim_options)
+    return res.firing_probability
+
+
+def mse_loss(p_model, data: FiringData) -> float:
+    """The seed's loss: mean squared difference of firing fractions (dimensionless)."""
+    return float(np.mean((np.asarray(p_model) - data.fraction) ** 2))
+
+
+def deviance_loss(p_model, data: FiringData) -> float:
+    """Binomial deviance of the data under the model's firing probabilities (what the fit minimises)."""
+    return binomial_deviance(data.n_fired, data.n_trials, p_model)

@@ -1,0 +1,74 @@
+"""The command line: python -m hhlib predict / optimise."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import hhlib
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "hhlib", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_predict_prints_a_table_and_writes_a_png(tmp_path):
+    png = tmp_path / "pred.png"
+    r = run("predict", "--delta-v", "1.95", "--delta-area", "3.24", "--runs", "300", "--seed", "4", "--plot", str(png))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "measured" in lines[1] and "predicted" in lines[1]
+    rows = [ln.replace("[", " ").replace("]", " ").replace(",", " ").split() for ln in lines[2:13]]
+    assert all(len(row) == 7 for row in rows)                 # x, measured, CI, predicted, CI
+    assert [float(row[0]) for row in rows] == pytest.approx(list(hhlib.load_data().x))
+    predicted = [float(row[4]) for row in rows]
+    expected = hhlib.predict(1.95, 3.24, runs=300, seed=4)
+    assert predicted == pytest.approx(list(expected), abs=6e-4)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_json(tmp_path):
+    r = run("predict", "--runs", "10", "--seed", "1", "--json", "--no-plot", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["runs"] == 10 and len(out["predicted"]) == 11 and out["mse"] > 0.1
+    assert not list(tmp_path.iterdir())                      # --no-plot wrote nothing
+
+
+def test_optimise_json_on_given_data(tmp_path):
+    r = run("optimise", "--runs", "4000", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert set(out) >= {"delta_v", "delta_area", "delta_v_ci", "delta_area_ci", "deviance", "p_value",
+                        "n_evaluations", "seconds", "converged"}
+    assert out["converged"] and out["delta_v_ci"][0] < out["delta_v"] < out["delta_v_ci"][1]
+    assert "[hhlib optimise]" in r.stderr                      # progress on stderr only
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("predict", "--delta-v", "-1"), "--delta-v"),
+    (("predict", "--runs", "0"), "--runs"),
+    (("predict", "--runs", "ten"), "--runs"),
+    (("optimise", "--start", "0"), "--start"),
+    (("optimise", "--seed", "-3"), "--seed"),
+    (("optimise", "--method", "newton"), "--method"),
+    (("frobnicate",), "invalid choice"),
+])
+def test_bad_arguments_exit_2_with_one_line(args, needle):
+    r = run(*args)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and needle in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_data_file_exits_2_naming_the_problem(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,n_fired,n_trials\n0.9,10,100\n1.0,500,100\n1.1,90,100\n")
+    for cmd in ("predict", "optimise"):
+        r = run(cmd, "--data", str(bad), "--no-plot" if cmd == "predict" else "--json")
+        assert r.returncode == 2
+        line = r.stderr.strip()
+        assert len(line.splitlines()) == 1 and "row 3" in line and "n_fired" in line and "Traceback" not in line
+    r = run("optimise", "--data", str(tmp_path / "missing.csv"))
+    assert r.returncode == 2 and "missing.csv" in r.stderr
