@@ -72,6 +72,7 @@ def _parser():
     op.add_argument("--method", choices=("profile", "seed"), default="profile",
                     help="'profile' (default, converges) or 'seed' (the seed's L-BFGS-B, for comparison)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    sub.add_parser("cache", help="rebuild every cached sweep the notebooks use (data/cache/*.npz)")
     return p
 
 
@@ -132,6 +133,9 @@ def main(argv=None) -> int:
     try:
         if args.command == "predict":
             _predict(args)
+        elif args.command == "cache":
+            from .cache import rebuild_all
+            rebuild_all()
         else:
             _optimise(args)
     except (ValueError, FileNotFoundError, TypeError) as exc:

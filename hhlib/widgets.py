@@ -1,0 +1,130 @@
+"""The slider explorer: delta-v, delta-area and the number of runs, model curve over the data.
+
+``hhlib.explore()`` in a notebook shows two sliders over the seed's box (-0.9 to 9), a runs
+selector, the model's firing-probability curve with its binomial band over the data (with
+binomial error bars) and the MSE and deviance of the model at the data's stimulus levels. All
+predictions of one explorer share one noise realisation (common random numbers), so moving a
+slider changes the curve only through the physics.
+"""
+from __future__ import annotations
+
+import time
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import display
+
+from .data import FiringData, load_data
+from .fit import BOX
+from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
+from .plots import plot_prediction
+
+__all__ = ["Explorer", "explore"]
+
+
+class Explorer:
+    """Interactive model-vs-data view; build with :func:`explore`.
+
+    Attributes
+    ----------
+    delta_v, delta_area : ipywidgets.FloatSlider
+    runs : ipywidgets.Dropdown
+    output : ipywidgets.Output
+        Where the figure and the numbers are drawn.
+    last : dict
+        Numbers of the last redraw: ``delta_v, delta_area, runs, mse, deviance, p_data`` (model
+        probabilities at the data's x), ``x50`` (interpolated 50 % point of the curve), ``seconds``.
+    widget : ipywidgets.VBox
+    """
+
+    def __init__(self, data: FiringData | None = None, *, delta_v: float = 0.0, delta_area: float = 0.0,
+                 runs: int = 1000, runs_options=(10, 100, 1000, 10000), seed: int = 0,
+                 setup: NormalisedSetup = DEFAULT_SETUP, n_curve: int = 31):
+        self.data = load_data() if data is None else data
+        self.setup, self.seed = setup, seed
+        lo, hi = float(self.data.x.min()), float(self.data.x.max())
+        pad = 0.25 * (hi - lo)
+        self.x_curve = np.linspace(lo - pad, hi + pad, n_curve)
+        opts = dict(min=BOX[0], max=BOX[1], step=0.01, continuous_update=False, readout_format=".2f",
+                    style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+        self.delta_v = widgets.FloatSlider(value=delta_v, description="delta-v", **opts)
+        self.delta_area = widgets.FloatSlider(value=delta_area, description="delta-area", **opts)
+        options = sorted(set(runs_options) | {runs})
+        self.runs = widgets.Dropdown(options=options, value=runs, description="runs")
+        self.output = widgets.Output()
+        self.last: dict = {}
+        for w in (self.delta_v, self.delta_area, self.runs):
+            w.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.delta_v, self.delta_area]), self.runs, self.output])
+        self.update()
+
+    def compute(self) -> dict:
+        """Predict at the curve's and the data's stimulus levels (one batch) and score the data."""
+        t0 = time.perf_counter()
+        dv, da, runs = float(self.delta_v.value), float(self.delta_area.value), int(self.runs.value)
+        x_all = np.concatenate([self.data.x, self.x_curve])
+        p = predict(dv, da, x_all, runs=runs, seed=self.seed, setup=self.setup)
+        p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]
+        above = np.flatnonzero(p_curve >= 0.5)
+        if above.size and 0 < above[0]:
+            i = above[0]
+            x50 = float(np.interp(0.5, p_curve[i - 1:i + 1], self.x_curve[i - 1:i + 1]))
+        else:
+            x50 = float("nan")
+        return dict(delta_v=dv, delta_area=da, runs=runs, p_data=p_data, p_curve=p_curve, x50=x50,
+                    mse=mse_loss(p_data, self.data), deviance=deviance_loss(p_data, self.data),
+                    seconds=time.perf_counter() - t0)
+
+    def text(self, r: dict | None = None) -> str:
+        """The printed summary line: depends on every control."""
+        r = self.last if r is None else r
+        return (f"delta_v = {r['delta_v']:.2f}, delta_area = {r['delta_area']:.2f}, runs = {r['runs']}: "
+                f"MSE = {r['mse']:.5f}, deviance = {r['deviance']:.1f} ({self.data.x.size} points), "
+                f"x50 = {r['x50']:.3f}")
+
+    def figure(self, r: dict | None = None):
+        """The model curve with its binomial band over the data; returns the figure (not shown)."""
+        r = self.last if r is None else r
+        fig, ax = plt.subplots(figsize=(6.4, 4))
+        plot_prediction(self.x_curve, r["p_curve"], r["runs"], ax, data=self.data)
+        ax.plot(self.data.x, r["p_data"], "s", color="C0", ms=4, label="model at the data's x")
+        ax.set_title(f"delta_v = {r['delta_v']:.2f}, delta_area = {r['delta_area']:.2f}")
+        ax.legend(loc="upper left", fontsize="small")
+        return fig
+
+    def update(self):
+        """Recompute and redraw (called whenever a control changes)."""
+        self.last = self.compute()
+        with self.output:
+            self.output.clear_output(wait=True)
+            fig = self.figure()
+            display(fig)
+            plt.close(fig)
+            print(self.text())
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+
+def explore(data: FiringData | None = None, *, center=None, **kwargs) -> Explorer:
+    """Build the slider explorer (display it by leaving it last in a notebook cell).
+
+    Parameters
+    ----------
+    data : FiringData, optional
+        Default: the shipped data.
+    center : FitResult or (delta_v, delta_area), optional
+        Initial slider values (e.g. a fit's optimum).
+    **kwargs
+        ``delta_v``, ``delta_area``, ``runs``, ``runs_options``, ``seed``, ``setup``, ``n_curve``.
+
+    Examples
+    --------
+    >>> ex = explore(delta_v=1.96, delta_area=3.25, runs=100)    # doctest: +SKIP
+    >>> ex.delta_v.value = 2.5; ex.last["x50"]                    # doctest: +SKIP
+    """
+    if center is not None:
+        dv, da = (center.delta_v, center.delta_area) if hasattr(center, "delta_v") else center
+        kwargs.update(delta_v=float(np.clip(dv, *BOX)), delta_area=float(np.clip(da, *BOX)))
+    return Explorer(data, **kwargs)
