@@ -9,6 +9,7 @@ Main entry points
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
 - :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
 - :func:`load_data`, :func:`predict`, :func:`fit` - data, the normalised model, the fit (data.py, normalised.py, fit.py)
+- :func:`explore` - the slider explorer (widgets.py)
 """
 from . import model, spikes, stats
 from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
@@ -21,6 +22,7 @@ from .data import FiringData, load_data
 from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
 from .fit import FitResult, fit
 from . import plots, thresholds
+from .widgets import Explorer, explore
 
 __version__ = "0.1.0"
 
@@ -33,4 +35,5 @@ __all__ = [
     "sweep", "SweepResult",
     "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
     "fit", "FitResult",
+    "explore", "Explorer",
 ]

@@ -123,12 +123,15 @@ def probit_fit(x, n_fired, n_trials) -> ProbitFit:
         return -np.sum(special.xlogy(k, p) + special.xlogy(n - k, 1 - p))
 
     frac = k / n
-    # start: x50 from the point nearest 50 %, RS 10 %
-    start = np.array([np.log(x[np.argmin(np.abs(frac - 0.5))]), np.log(0.1)])
+    # start: x50 from the point nearest 50 %, several RS; an explicit simplex so that a start at
+    # log x50 = 0 is not explored with Nelder-Mead's tiny default step for zero coordinates
+    x0 = np.log(x[np.argmin(np.abs(frac - 0.5))])
     best = None
     for rs0 in (0.02, 0.1, 0.3):
-        start[1] = np.log(rs0)
-        res = optimize.minimize(nll, start, method="Nelder-Mead", options=dict(xatol=1e-10, fatol=1e-12, maxiter=4000))
+        start = np.array([x0, np.log(rs0)])
+        simplex = np.array([start, start + [0.05, 0.0], start + [0.0, 0.5]])
+        res = optimize.minimize(nll, start, method="Nelder-Mead",
+                                options=dict(xatol=1e-10, fatol=1e-12, maxiter=4000, initial_simplex=simplex))
         if best is None or res.fun < best.fun:
             best = res
     x50, rs = float(np.exp(best.x[0])), float(np.exp(best.x[1]))

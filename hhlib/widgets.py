@@ -59,10 +59,15 @@ class Explorer:
         self.widget = widgets.VBox([widgets.HBox([self.delta_v, self.delta_area]), self.runs, self.output])
         self.update()
 
-    def compute(self) -> dict:
-        """Predict at the curve's and the data's stimulus levels (one batch) and score the data."""
+    def compute(self, delta_v=None, delta_area=None, runs=None) -> dict:
+        """Predict at the curve's and the data's stimulus levels (one batch) and score the data.
+
+        Arguments default to the controls' values; passing them leaves the controls untouched.
+        """
         t0 = time.perf_counter()
-        dv, da, runs = float(self.delta_v.value), float(self.delta_area.value), int(self.runs.value)
+        dv = float(self.delta_v.value if delta_v is None else delta_v)
+        da = float(self.delta_area.value if delta_area is None else delta_area)
+        runs = int(self.runs.value if runs is None else runs)
         x_all = np.concatenate([self.data.x, self.x_curve])
         p = predict(dv, da, x_all, runs=runs, seed=self.seed, setup=self.setup)
         p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]

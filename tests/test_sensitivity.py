@@ -1,0 +1,71 @@
+"""Sensitivity maps and families: the scaling laws they must obey, and cache round trips."""
+import numpy as np
+import pytest
+
+import hhlib
+from hhlib import cache, sensitivity
+
+
+@pytest.fixture(scope="module")
+def small_maps():
+    return sensitivity.threshold_maps(n_grid=7, runs=800, seed=1)
+
+
+def test_x50_scales_as_inverse_stimulus_scale_and_rs_depends_on_area_only(small_maps):
+    m = small_maps
+    dv = m["delta_v"]
+    ratio = m["x50"][:, 1:] / m["x50"][:, :-1]
+    np.testing.assert_allclose(ratio, np.broadcast_to((1 + dv[:-1]) / (1 + dv[1:]), ratio.shape), rtol=1e-12)
+    assert np.all(m["rs"] == m["rs"][:, :1])
+
+
+def test_relative_spread_falls_as_inverse_sqrt_area(small_maps):
+    m = small_maps
+    quiet = m["fires_unstimulated"] == 0
+    assert quiet.sum() >= 3
+    slope = np.polyfit(np.log1p(m["delta_area"][quiet]), np.log(m["rs"][quiet, 0]), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.06)
+    # tiny areas: the noise alone fires some trials
+    assert m["fires_unstimulated"][0] > 0.1
+
+
+def test_families_shift_with_delta_v_and_sharpen_along_the_valley():
+    fam = sensitivity.firing_families(delta_v=(1.5, 2.5), delta_area=(1.0, 8.0), fixed_delta_v=1.96,
+                                      fixed_delta_area=3.25, x=(0.6, 1.4, 21), runs=600, seed=0)
+    assert np.all(fam["p_dv"][1] >= fam["p_dv"][0])               # CRN: more stimulus, more firing
+    assert np.all(np.diff(fam["p_dv"], axis=1) >= -0.02)
+    small, large = fam["p_da"]
+    low_side = (small > 0.05) & (small < 0.4)
+    high_side = (small > 0.6) & (small < 0.95)
+    assert low_side.any() and high_side.any()
+    assert np.all(large[low_side] < small[low_side]) and np.all(large[high_side] > small[high_side])  # steeper
+
+
+def test_cached_round_trip_and_parameter_keys(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path)
+    calls = []
+
+    @cache.register("test_square", n=3)
+    def square(n, progress=None):
+        calls.append(n)
+        return {"y": np.arange(n) ** 2}
+
+    a = cache.cached(square, progress=False)
+    b = cache.cached(square, progress=False)
+    c = cache.cached(square, n=4, progress=False)
+    np.testing.assert_array_equal(a["y"], b["y"])
+    assert calls == [3, 4] and c["y"].tolist() == [0, 1, 4, 9]
+    assert len(list(tmp_path.glob("test_square-*.npz"))) == 2
+    cache._REGISTRY.pop("test_square")
+
+
+@pytest.mark.slow
+def test_shipped_sensitivity_caches_are_current():
+    # the committed npz files must be what the builders compute now
+    for builder in (sensitivity.threshold_maps, sensitivity.firing_families):
+        path = cache.cache_path(builder.cache_name, builder.cache_defaults)
+        assert path.is_file(), f"missing cache {path.name}: run python -m hhlib cache"
+        stored = cache.cached(builder, progress=False)
+        fresh = builder(**builder.cache_defaults)
+        for k, v in fresh.items():
+            np.testing.assert_allclose(stored[k], v, rtol=1e-12, err_msg=k)

@@ -1,0 +1,75 @@
+"""The slider explorer, driven without a kernel: numbers change as physics says."""
+import numpy as np
+import pytest
+
+import hhlib
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return hhlib.explore(delta_v=1.96, delta_area=3.25, runs=1000)
+
+
+def test_sliders_span_the_seed_box_and_runs_are_selectable(explorer):
+    for s in (explorer.delta_v, explorer.delta_area):
+        assert (s.min, s.max) == (-0.9, 9.0)
+    assert set(explorer.runs.options) >= {10, 100, 1000}
+    assert explorer.last["p_data"].shape == (11,) and explorer.last["p_curve"].shape == explorer.x_curve.shape
+
+
+def test_raising_delta_v_at_fixed_area_raises_the_firing_probability(explorer):
+    explorer.delta_v.value, explorer.delta_area.value = 1.96, 3.25
+    before = explorer.last
+    explorer.delta_v.value = 2.3
+    after = explorer.last
+    assert after["delta_v"] == 2.3
+    assert np.all(after["p_data"] >= before["p_data"]) and after["p_data"].mean() > before["p_data"].mean() + 0.1
+    assert after["x50"] < before["x50"]
+    assert explorer.text() != explorer.text(before)
+
+
+def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer):
+    ratio = (1 + 1.96) / (1 + 3.25)
+    curves = []
+    for da in (1.0, 8.0):
+        explorer.delta_area.value = da
+        explorer.delta_v.value = round(ratio * (1 + da) - 1, 2)
+        r = explorer.last
+        k = np.round(r["p_curve"] * r["runs"]).astype(int)
+        use = (k > 0) & (k < r["runs"])
+        curves.append(hhlib.probit_fit(explorer.x_curve[use], k[use], r["runs"]))
+    small, large = curves
+    assert large.x50 == pytest.approx(small.x50, rel=0.02)
+    assert large.rs < 0.6 * small.rs                       # RS ∝ A^-1/2: 9/2 = 4.5x the area
+
+
+def test_the_printed_line_depends_on_every_control(explorer):
+    explorer.delta_v.value, explorer.delta_area.value, explorer.runs.value = 1.96, 3.25, 1000
+    base = explorer.text()
+    explorer.runs.value = 100
+    assert explorer.text() != base and "runs = 100" in explorer.text()
+    explorer.runs.value = 1000
+    explorer.delta_area.value = 3.5
+    assert explorer.text() != base and "delta_area = 3.50" in explorer.text()
+    explorer.delta_area.value = 3.25
+    assert explorer.text() == base                          # common random numbers: same noise again
+
+
+def test_loss_numbers_match_the_library(explorer):
+    r = explorer.compute(1.96, 3.25, 1000)
+    data = hhlib.load_data()
+    x_all = np.concatenate([data.x, explorer.x_curve])
+    p = hhlib.predict(1.96, 3.25, x_all, runs=1000, seed=0)[: data.x.size]
+    assert r["mse"] == pytest.approx(hhlib.mse_loss(p, data))
+    assert r["deviance"] == pytest.approx(hhlib.deviance_loss(p, data))
+    assert r["deviance"] < 40 and r["mse"] < 1e-3
+
+
+def test_center_on_a_fit_result_and_figure_axes():
+    class Result:
+        delta_v, delta_area = 1.9, 3.2
+    ex = hhlib.explore(center=Result(), runs=100)
+    assert (ex.delta_v.value, ex.delta_area.value) == (1.9, 3.2)
+    fig = ex.figure()
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
