@@ -24,7 +24,7 @@ CACHE_DIR = Path(__file__).resolve().parents[1] / "data" / "cache"
 #: Bump when a change of hhlib alters cached results (simulator, streams, builders).
 CACHE_VERSION = 1
 #: Modules whose import registers builders (imported by :func:`rebuild_all`).
-BUILDER_MODULES = ("hhlib.landscape", "hhlib.sensitivity")
+BUILDER_MODULES = ("hhlib.landscape", "hhlib.sensitivity", "hhlib.optimisation")
 _REGISTRY: dict = {}
 
 

@@ -150,8 +150,8 @@ class FitResult:
                     dof=int(self.dof), runs=int(self.runs), validation_runs=int(self.validation_runs),
                     n_trials_simulated=int(self.n_trials_simulated))
 
-    def summary(self) -> str:
-        """Human-readable report."""
+    def summary(self, timing: bool = True) -> str:
+        """Human-readable report (``timing=False`` leaves out the wall time, for reproducible output)."""
         lines = [f"method {self.method}: {'converged' if self.converged else 'NOT converged'}"
                  + (f" ({self.message})" if self.message else "")]
         if self.method == "profile":
@@ -161,7 +161,8 @@ class FitResult:
             lines += [f"  delta_v    = {self.delta_v:.6g}", f"  delta_area = {self.delta_area:.6g}"]
         lines += [f"  deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_runs}-trial prediction), "
                   f"p = {self.p_value:.3g}",
-                  f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials, {self.seconds:.1f} s"]
+                  f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials"
+                  + (f", {self.seconds:.1f} s" if timing else "")]
         return "\n".join(lines)
 
 

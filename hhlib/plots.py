@@ -6,7 +6,8 @@ import numpy as np
 
 from .stats import binomial_ci
 
-__all__ = ["plot_data", "plot_prediction", "plot_trace"]
+__all__ = ["plot_data", "plot_prediction", "plot_trace", "plot_fit", "plot_residuals", "plot_confidence_region",
+           "plot_profile"]
 
 
 def _axes(ax):
@@ -51,4 +52,77 @@ def plot_trace(t_ms, v_mV, ax=None, *, label=None, **kw):
     ax.plot(t_ms, v_mV, label=label, **kw)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("V (mV re rest)")
+    return ax
+
+
+def plot_fit(result, ax=None, *, runs=5000, n_curve=31, seed=1):
+    """Data with error bars, the fitted model curve (``runs`` trials per level) and its band, and the
+    fresh validation prediction at the data's levels."""
+    from .normalised import predict
+    ax = _axes(ax)
+    data = result.data
+    lo, hi = float(data.x.min()), float(data.x.max())
+    x = np.linspace(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), n_curve)
+    p = predict(result.delta_v, result.delta_area, x, runs=runs, seed=seed, setup=result.setup)
+    plot_prediction(x, p, runs, ax, data=data, label="fitted model")
+    ax.plot(data.x, result.validation_prediction, "s", ms=4, color="C3",
+            label=f"validation ({result.validation_runs} trials per level)")
+    ax.set_title(f"delta_v = {result.delta_v:.3f}, delta_area = {result.delta_area:.3f}")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_residuals(result, ax=None):
+    """Pearson residuals ``(k - n p) / sqrt(n p (1 - p))`` of the data against the validation prediction."""
+    ax = _axes(ax)
+    data, p = result.data, np.clip(result.validation_prediction, 1e-9, 1 - 1e-9)
+    r = (data.n_fired - data.n_trials * p) / np.sqrt(data.n_trials * p * (1 - p))
+    ax.axhline(0, color="k", lw=0.8)
+    for y in (-2, 2):
+        ax.axhline(y, color="0.6", ls="--", lw=0.8)
+    ax.plot(data.x, r, "o", color="C3", label=f"sum of squares {np.sum(r**2):.2f} ({result.dof} dof)")
+    ax.set_xlabel("normalised stimulus x")
+    ax.set_ylabel("Pearson residual (dimensionless)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_confidence_region(result, ax=None, *, level=0.95, color="C0", label=None, coords="delta"):
+    """Joint confidence region (an ellipse in log coordinates) with the estimate.
+
+    ``coords="delta"``: delta_v against delta_area, with the 1-D 95 % intervals (the region is a thin
+    ellipse along the valley). ``coords="ratio"``: the drive ratio (1 + delta_v)/(1 + delta_area)
+    against delta_area, which opens the ellipse up.
+    """
+    ax = _axes(ax)
+    dv, da = result.confidence_region(level)
+    if coords == "ratio":
+        ax.plot((1 + dv) / (1 + da), da, color=color, label=label or f"{int(level * 100)} % joint region")
+        ax.plot([(1 + result.delta_v) / (1 + result.delta_area)], [result.delta_area], "*", color=color, ms=10,
+                label="estimate")
+        ax.set_xlabel("drive ratio (1 + delta_v)/(1 + delta_area) (dimensionless)")
+    else:
+        ax.plot(dv, da, color=color, label=label or f"{int(level * 100)} % joint region")
+        ax.errorbar([result.delta_v], [result.delta_area],
+                    xerr=[[result.delta_v - result.delta_v_ci[0]], [result.delta_v_ci[1] - result.delta_v]],
+                    yerr=[[result.delta_area - result.delta_area_ci[0]], [result.delta_area_ci[1] - result.delta_area]],
+                    fmt="*", color=color, ms=10, capsize=3, label="estimate, 95 % intervals")
+        ax.set_xlabel("delta_v (dimensionless)")
+    ax.set_ylabel("delta_area (dimensionless)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_profile(result, ax=None):
+    """Profile deviance ``min over delta_v`` against delta_area from the fit's final stage."""
+    ax = _axes(ax)
+    da = np.expm1(result.profile_w)
+    ax.plot(da, result.profile_deviance, "o", color="C0", label=f"profile, {result.runs} trials per level")
+    w = np.linspace(result.profile_w.min(), result.profile_w.max(), 100)
+    c = np.polyfit(result.profile_w, result.profile_deviance, 2)
+    ax.plot(np.expm1(w), np.polyval(c, w), "-", color="C0", alpha=0.6, label="parabola")
+    ax.axhline(result.fit_deviance + 3.84, color="0.5", ls="--", lw=0.8, label="minimum + 3.84")
+    ax.set_xlabel("delta_area (dimensionless)")
+    ax.set_ylabel("deviance (dimensionless)")
+    ax.legend(loc="upper right", fontsize="small")
     return ax

@@ -69,3 +69,32 @@ def test_shipped_sensitivity_caches_are_current():
         fresh = builder(**builder.cache_defaults)
         for k, v in fresh.items():
             np.testing.assert_allclose(stored[k], v, rtol=1e-12, err_msg=k)
+
+
+def test_rebuild_all_recomputes_every_registered_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(cache, "BUILDER_MODULES", ())
+    monkeypatch.setattr(cache, "_REGISTRY", {})
+    calls = []
+
+    @cache.register("test_a", n=2)
+    def a(n, progress=None):
+        calls.append("a")
+        return {"y": np.ones(n)}
+
+    cache.cached(a, progress=False)
+    done = cache.rebuild_all(progress=False)
+    assert [name for name, _ in done] == ["test_a"] and calls == ["a", "a"]
+
+
+def test_every_builder_module_imports_and_registers():
+    import importlib
+    for mod in cache.BUILDER_MODULES:
+        importlib.import_module(mod)
+    names = set(cache._REGISTRY)
+    assert {"sensitivity_maps", "sensitivity_families", "optimisation_local_fits", "optimisation_recovery",
+            "landscape_surface_crn", "landscape_surface_fresh"} <= names
+    for name, (builder, defaults) in cache._REGISTRY.items():
+        if name.startswith("test_"):
+            continue
+        assert cache.cache_path(name, defaults).is_file(), f"{name}: cache not committed (python -m hhlib cache)"
