@@ -18,7 +18,7 @@ from .data import FiringData, load_data
 from .model import SEED_MODEL, HHParameters
 from .simulate import simulate
 from .stats import binomial_deviance
-from .stimulus import Pulse
+from .stimulus import Pulse, real_array
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
 
@@ -75,12 +75,7 @@ def check_deltas(delta_v, delta_area):
     """Validate ``delta_v, delta_area > -1`` and finite; return them as float arrays."""
     out = []
     for name, val in (("delta_v", delta_v), ("delta_area", delta_area)):
-        arr = np.asarray(val)
-        if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-            raise TypeError(f"{name} must be a real number, got {val!r}")
-        arr = arr.astype(float)
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite, got {val!r}")
+        arr = real_array(name, val, "dimensionless")
         if np.any(arr <= -1):
             raise ValueError(f"{name} must be > -1 (the scale 1 + {name} must be positive), got {val!r}")
         out.append(arr)

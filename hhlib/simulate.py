@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import HHParameters, initial_state
-from .stimulus import BiphasicPulse, Pulse, steps_of
+from .stimulus import BiphasicPulse, Pulse, real_array, steps_of
 
 __all__ = ["simulate", "SimulationResult", "TRIALS_PER_STREAM", "make_seed_sequence", "firing_probability",
            "compiled_engine_available"]
@@ -137,12 +137,7 @@ def _check_positive_finite(name, value, unit):
 
 
 def _check_area(area_cm2):
-    area = np.asarray(area_cm2)
-    if area.dtype == bool or not (np.issubdtype(area.dtype, np.integer) or np.issubdtype(area.dtype, np.floating)):
-        raise TypeError(f"area_cm2 must be real numbers (cm²), got dtype {area.dtype}")
-    area = area.astype(float)
-    if not np.all(np.isfinite(area)):
-        raise ValueError("area_cm2 must be finite (no NaN or inf)")
+    area = real_array("area_cm2", area_cm2, "cm²")
     if np.any(area <= 0):
         raise ValueError(f"area_cm2 must be > 0 cm², got min {area.min()!r}")
     return area

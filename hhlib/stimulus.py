@@ -21,14 +21,19 @@ def steps_of(duration_ms: float, dt_ms: float) -> int:
     return int(round(duration_ms / dt_ms))
 
 
+def real_array(name: str, value, unit: str) -> np.ndarray:
+    """``value`` as a float array of finite real numbers; TypeError/ValueError naming ``name`` otherwise."""
+    arr = np.asarray(value)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be real numbers ({unit}), got dtype {arr.dtype}")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf), got " + np.array2string(arr, threshold=8))
+    return arr
+
+
 def _check_amplitude(amplitude_uA):
-    amp = np.asarray(amplitude_uA)
-    if amp.dtype == bool or not (np.issubdtype(amp.dtype, np.integer) or np.issubdtype(amp.dtype, np.floating)):
-        raise TypeError(f"amplitude_uA must be real numbers (µA), got dtype {amp.dtype}")
-    amp = amp.astype(float)
-    if not np.all(np.isfinite(amp)):
-        raise ValueError("amplitude_uA must be finite (no NaN or inf), got " + np.array2string(amp, threshold=8))
-    return amp
+    return real_array("amplitude_uA", amplitude_uA, "µA")
 
 
 def _check_time(name, value, *, allow_inf=False, strictly_positive=True):
