@@ -119,7 +119,7 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, runs, seed=seed,
-                   stream_ids=ids, engine=engine, **setup.sim_options)
+                   stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
     return res.firing_probability
 
 

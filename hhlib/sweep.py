@@ -46,6 +46,7 @@ class SweepResult:
 
 def _task(model, amp, area, ids, n_trials, entropy, options):
     """One piece of a sweep (top level, so that it pickles for process pools and Dask)."""
+    options.setdefault("max_spikes", 1)
     res = simulate(model, Pulse(amp, options.pop("delay_ms"), options.pop("duration_ms")), area, n_trials,
                    seed=np.random.SeedSequence(entropy), stream_ids=ids, **options)
     return res.n_fired

@@ -113,3 +113,18 @@ def test_missing_numba_falls_back_with_one_warning(monkeypatch):
     ref = simulate(hhlib.SEED_MODEL, stim, AREA, 300, seed=3, engine="numpy")
     np.testing.assert_array_equal(a.spike_counts, ref.spike_counts)
     np.testing.assert_array_equal(b.spike_counts, ref.spike_counts)
+
+
+def test_max_spikes_caps_counts_identically_and_keeps_firing():
+    area = 1e-4
+    stim = Pulse(10.0 * area * np.array([0.5, 1.0]), 0.0, np.inf)       # tonic firing
+    full = simulate(hhlib.HH1952, stim, area, 2, noise=False, t_end_ms=40.0, dt_ms=0.01, engine="numpy")
+    for engine in ("numba", "numpy"):
+        capped = simulate(hhlib.HH1952, stim, area, 2, noise=False, t_end_ms=40.0, dt_ms=0.01, engine=engine,
+                          max_spikes=1)
+        np.testing.assert_array_equal(capped.spike_counts, np.minimum(full.spike_counts, 1))
+        np.testing.assert_allclose(capped.first_spike_ms, full.first_spike_ms, atol=1e-7, equal_nan=True)
+    amp = 7e-8 * np.linspace(0.9, 1.1, 5)
+    a = simulate(hhlib.SEED_MODEL, Pulse(amp), AREA, 500, seed=8, engine="numba", max_spikes=1)
+    b = simulate(hhlib.SEED_MODEL, Pulse(amp), AREA, 500, seed=8, engine="numba")
+    np.testing.assert_array_equal(a.fired, b.fired)
