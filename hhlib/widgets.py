@@ -126,8 +126,11 @@ def explore(data: FiringData | None = None, *, center=None, **kwargs) -> Explore
 
     Examples
     --------
-    >>> ex = explore(delta_v=1.96, delta_area=3.25, runs=100)    # doctest: +SKIP
-    >>> ex.delta_v.value = 2.5; ex.last["x50"]                    # doctest: +SKIP
+    In a notebook cell (``tests/test_widgets.py`` drives it without a kernel)::
+
+        ex = hhlib.explore(center=hhlib.fit(), runs=1000)
+        ex                             # shows the sliders, the figure and the numbers
+        ex.delta_v.value = 2.5         # redraws; the numbers are in ex.last
     """
     if center is not None:
         dv, da = (center.delta_v, center.delta_area) if hasattr(center, "delta_v") else center
