@@ -20,34 +20,22 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+def _converter(cast, ok, what):
+    """argparse type: ``cast`` the text and check ``ok``, else a one-line error saying ``what``."""
+    def convert(text):
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
+        return v
+    return convert
 
 
-def _delta(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
-    if not np.isfinite(v) or v <= -1:
-        raise argparse.ArgumentTypeError(f"must be finite and > -1, got {text!r}")
-    return v
-
-
-def _seed(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
+_positive_int = _converter(int, lambda v: v >= 1, "an integer >= 1")
+_delta = _converter(float, lambda v: np.isfinite(v) and v > -1, "a finite number > -1")
+_seed = _converter(int, lambda v: v >= 0, "an integer >= 0")
 
 
 def _parser():
