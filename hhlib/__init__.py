@@ -36,4 +36,5 @@ __all__ = [
     "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
+    "model", "spikes", "stats", "plots", "thresholds",
 ]

@@ -475,7 +475,7 @@ def _run_chunk_numpy(p: HHParameters, units, ids, n_trials, amp_flat, area_flat,
         rec = np.empty((4, L, n_steps + 1))
         rec[:, :, 0] = np.array([v0, m0, h0, n0])[:, None]
     a1, a2, b1, tmp, g, num, u = (np.empty(L) for _ in range(7))
-    gna_e, gk_e, gl_e = p.g_na * p.e_na, p.g_k * p.e_k, p.g_l * p.e_l
+    gl_e = p.g_l * p.e_l
     for step in range(n_steps):
         if root is not None and step % NOISE_BLOCK_STEPS == 0:
             nb = min(NOISE_BLOCK_STEPS, n_steps - step)
