@@ -414,6 +414,8 @@ def _run_numba(eng, p: HHParameters, units, ids, n_trials, amp_flat, area_flat, 
             work(u)
         return
     if _pool is None or _pool._max_workers < n_threads:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
         _pool = ThreadPoolExecutor(max_workers=max(n_threads, os.cpu_count() or 1), thread_name_prefix="hhlib")
     # submit in n_threads interleaved lanes so at most n_threads kernels run at once
     def lane(k):
@@ -474,7 +476,7 @@ def _run_chunk_numpy(p: HHParameters, units, ids, n_trials, amp_flat, area_flat,
     if traces is not None:
         rec = np.empty((4, L, n_steps + 1))
         rec[:, :, 0] = np.array([v0, m0, h0, n0])[:, None]
-    a1, a2, b1, tmp, g, num, u = (np.empty(L) for _ in range(7))
+    a1, a2, b1, tmp, g, num, u, v_old = (np.empty(L) for _ in range(8))
     gl_e = p.g_l * p.e_l
     for step in range(n_steps):
         if root is not None and step % NOISE_BLOCK_STEPS == 0:
@@ -506,7 +508,7 @@ def _run_chunk_numpy(p: HHParameters, units, ids, n_trials, amp_flat, area_flat,
             tmp[:] = num
         np.divide(tmp, g, out=tmp)                                          # V_inf
         np.multiply(g, -dt / p.c_m, out=u); np.exp(u, out=u)
-        v_old = v.copy()
+        np.copyto(v_old, v)
         np.subtract(v, tmp, out=v); v *= u; v += tmp
         if root is not None:
             v += sigma_v * noise_buf[step % NOISE_BLOCK_STEPS]
