@@ -126,11 +126,11 @@ def real_array(name: str, value, unit: str = "", *, positive: bool = False, nonn
         raise ValueError(f"{name} must be finite (no NaN or inf), got " + np.array2string(arr, threshold=8))
     unit_s = f" {unit}" if unit else ""
     if positive and np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0{unit_s}, got min {arr.min()!r}")
+        raise ValueError(f"{name} must be > 0{unit_s}, got min {float(arr.min())!r}")
     if nonnegative and np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0{unit_s}, got min {arr.min()!r}")
+        raise ValueError(f"{name} must be >= 0{unit_s}, got min {float(arr.min())!r}")
     if max_abs is not None and np.any(np.abs(arr) > max_abs):
-        raise ValueError(f"{name} must lie within ±{max_abs:g}{unit_s}, got {arr.flat[np.argmax(np.abs(arr))]!r}")
+        raise ValueError(f"{name} must lie within ±{max_abs:g}{unit_s}, got {float(arr.flat[np.argmax(np.abs(arr))])!r}")
     return arr
 
 
@@ -139,7 +139,7 @@ def probability_array(name: str, value) -> np.ndarray:
     arr = real_array(name, value, "probability")
     if np.any((arr < 0) | (arr > 1)):
         bad = arr[(arr < 0) | (arr > 1)]
-        raise ValueError(f"{name} must be probabilities in [0, 1], got {bad.flat[0]!r}")
+        raise ValueError(f"{name} must be probabilities in [0, 1], got {float(bad.flat[0])!r}")
     return arr
 
 
