@@ -5,7 +5,7 @@ Main entry points
 - :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters` - membrane parameters (model.py)
 - :class:`Pulse`, :class:`BiphasicPulse` - stimuli (stimulus.py)
 - :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
-- :func:`threshold_current`, :func:`count_spikes` - spikes and thresholds (spikes.py)
+- :func:`count_spikes`, :func:`spike_times` - the spike rule (spikes.py); :func:`threshold_current` (thresholds.py)
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
 - :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
 - :func:`load_data`, :func:`predict`, :func:`fit` - data, the normalised model, the fit (data.py, normalised.py, fit.py)
@@ -13,8 +13,9 @@ Main entry points
 """
 from . import model, spikes, stats
 from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
-from .simulate import SimulationResult, firing_probability, simulate
-from .spikes import count_spikes, crossing_times, threshold_current
+from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
+from .spikes import count_spikes, crossing_times, spike_times
+from .thresholds import threshold_current
 from .stats import binomial_ci, binomial_deviance, probit_curve, probit_fit
 from .stimulus import BiphasicPulse, Pulse
 from .sweep import SweepResult, sweep
@@ -29,8 +30,8 @@ __version__ = "0.1.0"
 __all__ = [
     "HH1952", "SEED_MODEL", "HHParameters", "temperature_factor",
     "Pulse", "BiphasicPulse",
-    "simulate", "SimulationResult", "firing_probability",
-    "threshold_current", "count_spikes", "crossing_times",
+    "simulate", "SimulationResult", "NonFiniteError", "firing_probability",
+    "threshold_current", "count_spikes", "crossing_times", "spike_times",
     "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
     "sweep", "SweepResult",
     "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",

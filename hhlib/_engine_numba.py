@@ -20,6 +20,7 @@ import numba
 import numpy as np
 
 from .model import HHParameters, gate_rates
+from .spikes import spike_event
 
 TABLE_V_MIN_MV = -200.0
 TABLE_V_MAX_MV = 300.0
@@ -63,31 +64,43 @@ def _exact_coeffs(v, k, dt, out):
     d = math.exp(-dt * (a + b)); out[4] = a / (a + b) * (1.0 - d); out[5] = d
 
 
+_spike_event = numba.njit(cache=True, nogil=True, inline="always")(spike_event)
+
+#: The kernel looks at the cancel flag every this many steps (Ctrl-C stops a run within milliseconds).
+CANCEL_CHECK_STEPS = 512
+
+
 @numba.njit(cache=True, nogil=True)
 def run_block(gen, n_lanes, block_lanes, i_density, sigma_v, use_noise, waveform, dt, table, v_min, inv_step,
-              g_na, g_k, g_l, e_na, e_k, e_l, c_m, k, v0, m0, h0, n0, thr, stop_after, counts, first):
+              g_na, g_k, g_l, e_na, e_k, e_l, c_m, k, v0, m0, h0, n0, level, stop_after, counts, first, bad, cancel):
     """Advance one stream's block (``n_lanes`` used of ``block_lanes`` drawn) over all steps.
 
     ``i_density`` and ``sigma_v`` are per lane (µA/cm² at unit waveform; mV per N(0,1));
-    ``counts`` and ``first`` (ms) are written per lane. With ``stop_after > 0`` a lane stops being
-    integrated once it has that many spikes (its normals are still drawn, keeping the streams aligned).
+    ``counts``, ``first`` (ms) and ``bad`` (the state became non-finite) are written per lane. With
+    ``stop_after > 0`` a lane stops being integrated once it has that many spikes (its normals are still
+    drawn, keeping the streams aligned). Returns early (False) once ``cancel[0]`` is set.
     """
     v = np.full(n_lanes, v0)
     m = np.full(n_lanes, m0)
     h = np.full(n_lanes, h0)
     n = np.full(n_lanes, n0)
+    g0 = g_na * m0 * m0 * m0 * h0 + g_k * n0 * n0 * n0 * n0 + g_l
+    e = np.full(n_lanes, (g_na * m0 * m0 * m0 * h0 * e_na + g_k * n0 * n0 * n0 * n0 * e_k + g_l * e_l) / g0)
     armed = np.ones(n_lanes, dtype=np.bool_)
+    done = np.zeros(n_lanes, dtype=np.bool_)
     xi = np.zeros(block_lanes)
     c = np.empty(6)
     n_table = table.shape[0]
     decay_scale = -dt / c_m
     for step in range(waveform.shape[0]):
+        if step % CANCEL_CHECK_STEPS == 0 and cancel[0] != 0:
+            return False
         if use_noise:
             for j in range(block_lanes):
                 xi[j] = gen.standard_normal()
         w = waveform[step]
         for j in range(n_lanes):
-            if stop_after > 0 and counts[j] >= stop_after:
+            if done[j]:
                 continue
             vj = v[j]
             # --- gates: exact relaxation at the current V (tables, exact outside them)
@@ -112,19 +125,22 @@ def run_block(gen, n_lanes, block_lanes, i_density, sigma_v, use_noise, waveform
             vn = vinf + (vj - vinf) * math.exp(decay_scale * g)
             if use_noise:
                 vn += sigma_v[j] * xi[j]
-            # --- spikes: upward crossing during a regenerative (net inward) upstroke
-            above = vn >= thr
-            if armed[j] and above and g * vn < num:
+            en = num / g
+            if not (math.isfinite(vn) and math.isfinite(en)):
+                bad[j] = True
+                done[j] = True
+                continue
+            # --- spikes: the rule of hhlib.spikes (V and E_ion both at the level)
+            fired, frac, armed[j] = _spike_event(armed[j], vj, vn, e[j], en, level)
+            if fired:
                 counts[j] += 1
-                armed[j] = False
                 if math.isnan(first[j]):
-                    frac = 1.0
-                    if vj < thr and vn > vj:
-                        frac = (thr - vj) / (vn - vj)
                     first[j] = (step + frac) * dt
-            if not above:
-                armed[j] = True
+                if stop_after > 0 and counts[j] >= stop_after:
+                    done[j] = True
             v[j] = vn
+            e[j] = en
             m[j] = mj
             h[j] = hj
             n[j] = nj
+    return True

@@ -44,7 +44,8 @@ from scipy import optimize, stats
 
 from .data import FiringData, load_data
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
-from .simulate import _check_n_trials, make_seed_sequence
+from .simulate import make_seed_sequence
+from .validation import check_int
 from .thresholds import trial_thresholds
 
 __all__ = ["FitResult", "fit", "BOX"]
@@ -266,7 +267,7 @@ def _vertex(ws, ds, fallback):
 def _fit_profile(data, setup, runs, root, start, global_search, progress):
     prof = _Profile(data, setup, np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (0,)), progress)
     n_data = int(data.n_trials.max())
-    r_final = 20 * n_data if runs is None else _check_n_trials(runs)
+    r_final = 20 * n_data if runs is None else check_int("runs", runs, minimum=1)
     r_coarse = min(2000, r_final)
     notes = []
     ok = True
@@ -441,7 +442,7 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
         if np.ndim(start) != 1 or len(start) != 2:
             raise ValueError(f"start must be a pair (delta_v, delta_area), got {start!r}")
         check_deltas(*start)
-    validation_runs = _check_n_trials(validation_runs)
+    validation_runs = check_int("validation_runs", validation_runs, minimum=1)
     root = make_seed_sequence(seed)
     if method == "profile":
         out = _fit_profile(data, setup, runs, root, start, global_search, progress)

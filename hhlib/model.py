@@ -31,6 +31,7 @@ __all__ = [
     "gate_rates",
     "steady_state",
     "ionic_current",
+    "ionic_equilibrium",
     "initial_state",
 ]
 
@@ -79,6 +80,14 @@ class HHParameters:
         for name in ("c_m", "rate_factor", "noise_dt_ref_ms"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.g_na + self.g_k + self.g_l <= 0:
+            raise ValueError("g_na, g_k and g_l are all 0 mS/cm²: a membrane without any conductance has no "
+                             "resting potential and cannot be integrated; give at least one of them a value > 0")
+
+    @property
+    def max_reversal_mV(self) -> float:
+        """Highest reversal potential of the model's currents, mV above rest (an upper bound of ``E_ion``)."""
+        return max(self.e_na, self.e_k, self.e_l)
 
     @property
     def has_noise(self) -> bool:
@@ -180,6 +189,24 @@ def ionic_current(v_mV, m, h, n, params: HHParameters):
         + params.g_k * n**4 * (v - params.e_k)
         + params.g_l * (v - params.e_l)
     )
+
+
+def ionic_equilibrium(m, h, n, params: HHParameters):
+    """Membrane ionic equilibrium (chord) potential ``E_ion = Σ g_i E_i / Σ g_i``, mV relative to rest.
+
+    The potential towards which the ionic currents alone, with the gates frozen, drive the membrane
+    (``I_ion = g_tot (V - E_ion)``); it depends on the gates only. The spike rule (:mod:`hhlib.spikes`) uses it.
+
+    Examples
+    --------
+    >>> import hhlib
+    >>> _, m0, h0, n0 = initial_state(hhlib.HH1952)
+    >>> abs(float(ionic_equilibrium(m0, h0, n0, hhlib.HH1952))) < 0.1    # rest is an equilibrium
+    True
+    """
+    g_na = params.g_na * np.asarray(m, dtype=float) ** 3 * h
+    g_k = params.g_k * np.asarray(n, dtype=float) ** 4
+    return (g_na * params.e_na + g_k * params.e_k + params.g_l * params.e_l) / (g_na + g_k + params.g_l)
 
 
 def initial_state(params: HHParameters):

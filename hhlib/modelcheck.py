@@ -20,8 +20,8 @@ import numpy as np
 from .model import HHParameters, gate_rates, initial_state, ionic_current
 from .reference import ReferenceSolution, reference_threshold, solve_reference
 from .simulate import SimulationResult, simulate
-from .spikes import threshold_current
-from .stimulus import Pulse, steps_of
+from .thresholds import threshold_current
+from .stimulus import Pulse, grid_steps
 
 __all__ = [
     "FIG_DPI", "APCheck", "ap_check", "interpolated_peak", "plot_ap_and_gates", "plot_reference_overlay",
@@ -453,7 +453,7 @@ def seed_buggy_simulation(model: HHParameters, amplitude_uA, area_cm2: float, n_
     -------
     SeedTraces
     """
-    n_steps = steps_of(t_end_ms, dt_ms)
+    n_steps = grid_steps("t_end_ms", t_end_ms, dt_ms)
     on = seed_pulse_mask(n_steps, dt_ms, delay_ms, duration_ms)
     amp = np.broadcast_to(np.asarray(amplitude_uA, dtype=float), (n_trials,))
     v = np.zeros((n_trials, n_steps + 1))
@@ -596,7 +596,7 @@ def plot_pulse_steps(dt_ms: float = 0.0025, ax=None, *, t_lim_ms=(0.08, 0.22)):
     matplotlib Axes
     """
     ax = _axes(ax, figsize=(6.4, 3.2))
-    n_steps = steps_of(t_lim_ms[1] + 0.05, dt_ms)
+    n_steps = int(round((t_lim_ms[1] + 0.05) / dt_ms))
     t = np.arange(n_steps + 1) * dt_ms
     seed_on = seed_pulse_mask(n_steps, dt_ms).astype(float)
     hh_on = Pulse(1.0, PULSE_DELAY_MS, PULSE_DURATION_MS).unit_waveform(dt_ms, n_steps)

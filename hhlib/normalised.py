@@ -18,7 +18,8 @@ from .data import FiringData, load_data
 from .model import SEED_MODEL, HHParameters
 from .simulate import simulate
 from .stats import binomial_deviance
-from .stimulus import Pulse, real_array
+from .stimulus import Pulse
+from .validation import real_array
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
 

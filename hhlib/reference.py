@@ -3,7 +3,8 @@
 Independent of hhlib's exponential-Euler simulator: an adaptive high-order integrator
 (DOP853, ``rtol = atol = 1e-10`` by default) on the same equations, with each
 constant-current segment of the stimulus integrated separately (no step straddles a
-discontinuity) and spikes located exactly by event detection. Used by the tests and by
+discontinuity) and spikes located exactly by event detection, with the spike rule of
+:mod:`hhlib.spikes` (V and the ionic equilibrium potential both at the level; re-armed below half of it). Used by the tests and by
 notebook 01 to prove the simulator right; far too slow for Monte Carlo.
 """
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .model import HHParameters, gate_rates, initial_state, ionic_current
+from .model import HHParameters, gate_rates, initial_state, ionic_current, ionic_equilibrium
+from .spikes import DEFAULT_LEVEL_MV, REARM_FRACTION, check_level
 
 __all__ = ["ReferenceSolution", "solve_reference", "reference_threshold"]
 
@@ -58,7 +60,7 @@ def _rhs(params: HHParameters, i_density):
 
 
 def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms: float = 2.0,
-                    rtol: float = 1e-10, atol: float = 1e-10, spike_threshold_mV: float = 60.0,
+                    rtol: float = 1e-10, atol: float = 1e-10, spike_threshold_mV: float = DEFAULT_LEVEL_MV,
                     samples_per_ms: int = 2000) -> ReferenceSolution:
     """Integrate the deterministic model (no noise) with solve_ivp to high accuracy.
 
@@ -103,27 +105,58 @@ def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms
         return sum(val for t0, t1, val in stimulus.segments_ms() if t0 <= t_mid < t1)
 
     y = np.array(initial_state(params), dtype=float)
-    ts, ys, spikes = [], [], []
-
-    def crossing(t, y):
-        return y[0] - spike_threshold_mV
-    crossing.direction = 1.0
-
+    level = check_level(spike_threshold_mV, params)
+    events = _rule_events(params, level)
+    ts, ys, found = [], [], []
     for t0, t1 in zip(edges[:-1], edges[1:]):
         i_density = amp * unit_current(0.5 * (t0 + t1)) / area_cm2
         n_samples = max(2, int(math.ceil((t1 - t0) * samples_per_ms)) + 1)
         t_eval = np.linspace(t0, t1, n_samples)
         sol = solve_ivp(_rhs(params, i_density), (t0, t1), y, method="DOP853", rtol=rtol, atol=atol,
-                        t_eval=t_eval, events=crossing, max_step=0.01)
+                        t_eval=t_eval, events=events, max_step=0.01)
         if sol.status < 0:
             raise RuntimeError(f"solve_ivp failed: {sol.message}")
         ts.append(sol.t if not ts else sol.t[1:])
         ys.append(sol.y if not ys else sol.y[:, 1:])
-        spikes.extend(sol.t_events[0].tolist())
+        found += [(t, kind, yy) for kind in range(4) for t, yy in zip(sol.t_events[kind], sol.y_events[kind])]
         y = sol.y[:, -1]
     t = np.concatenate(ts)
     yy = np.concatenate(ys, axis=1)
-    return ReferenceSolution(t, yy[0], yy[1], yy[2], yy[3], np.array(spikes))
+    return ReferenceSolution(t, yy[0], yy[1], yy[2], yy[3], _apply_rule(found, params, level))
+
+
+def _rule_events(params, level):
+    """Event functions: V and E_ion reaching the level upwards, and falling below the re-arm level."""
+    def e_ion(y):
+        return ionic_equilibrium(y[1], y[2], y[3], params)
+
+    def v_up(t, y):
+        return y[0] - level
+
+    def e_up(t, y):
+        return e_ion(y) - level
+
+    def v_down(t, y):
+        return y[0] - REARM_FRACTION * level
+
+    def e_down(t, y):
+        return e_ion(y) - REARM_FRACTION * level
+    for f, direction in ((v_up, 1.0), (e_up, 1.0), (v_down, -1.0), (e_down, -1.0)):
+        f.direction = direction
+    return [v_up, e_up, v_down, e_down]
+
+
+def _apply_rule(found, params, level):
+    """Spike times (ms) from the located events, by the detector's state machine (exact event times)."""
+    armed, spikes, slack = True, [], 1e-9 * level
+    for t, kind, y in sorted(found, key=lambda item: item[0]):
+        v, e = float(y[0]), float(ionic_equilibrium(y[1], y[2], y[3], params))
+        if kind < 2 and armed and v >= level - slack and e >= level - slack:
+            spikes.append(t)
+            armed = False
+        elif kind >= 2 and not armed and v <= REARM_FRACTION * level + slack and e <= REARM_FRACTION * level + slack:
+            armed = True
+    return np.array(spikes)
 
 
 def reference_threshold(params: HHParameters, area_cm2: float, *, duration_ms: float = 0.1,
@@ -131,7 +164,9 @@ def reference_threshold(params: HHParameters, area_cm2: float, *, duration_ms: f
                         **solver_options) -> float:
     """Deterministic threshold current (µA) of a rectangular pulse, by bisection on :func:`solve_reference`.
 
-    A trial "fires" if V crosses the spike threshold upwards before ``t_end_ms``.
+    A trial "fires" if the spike rule (:mod:`hhlib.spikes`) detects a spike before ``t_end_ms``.
+    Raises ValueError if the model does not fire at 4096 times the current that charges the membrane by
+    20 mV during the pulse.
     """
     from .stimulus import Pulse
 
@@ -141,8 +176,12 @@ def reference_threshold(params: HHParameters, area_cm2: float, *, duration_ms: f
         return ref.spike_times_ms.size > 0
 
     lo, hi = 0.0, 20.0 * params.c_m * area_cm2 / duration_ms  # charges the membrane ~20 mV passively
-    while not fires(hi):
+    for _ in range(13):
+        if fires(hi):
+            break
         lo, hi = hi, 2.0 * hi
+    else:
+        raise ValueError(f"model {params.name!r} does not fire even at {lo:.3g} µA: it cannot fire")
     while hi - lo > rtol_threshold * hi:
         mid = 0.5 * (lo + hi)
         if fires(mid):

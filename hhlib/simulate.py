@@ -10,7 +10,8 @@ Numerical scheme (chosen by measuring against the converged solve_ivp reference,
    voltage, ``x ← x∞(V) + (x - x∞(V)) exp(-dt (α+β))``;
 2. then the voltage, exactly for conductances frozen over the step with the *new* gates
    (unconditionally stable): ``V ← V∞ + (V - V∞) exp(-dt g_tot / c)``;
-3. then the noise, Euler-Maruyama: ``V ← V + ξ knoise √(gNa A) √(dt0/dt) dt / (A c)``.
+3. then the noise, Euler-Maruyama: ``V ← V + ξ knoise √(gNa A) √(dt0/dt) dt / (A c)``;
+4. then the spike detector (:mod:`hhlib.spikes`), on ``V`` and the ionic equilibrium potential ``E_ion``.
 
 This staggered ordering is second order in dt for the threshold (0.024 % error at
 dt = 2.5 µs for SEED_MODEL); updating V and gates simultaneously from the old state is
@@ -24,20 +25,22 @@ internal chunking, and the first trials of a larger run equal a smaller run.
 """
 from __future__ import annotations
 
-import math
-import numbers
+import concurrent.futures
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from .model import HHParameters, initial_state
-from .stimulus import BiphasicPulse, Pulse, real_array, steps_of
+from .model import HHParameters, initial_state, ionic_equilibrium
+from .spikes import DEFAULT_LEVEL_MV, check_level, spike_events
+from .stimulus import BiphasicPulse, Pulse, grid_steps
+from .validation import check_bool, check_choice, check_instance, check_int, check_real, real_array
 
-__all__ = ["simulate", "SimulationResult", "TRIALS_PER_STREAM", "make_seed_sequence", "firing_probability",
-           "compiled_engine_available"]
+__all__ = ["simulate", "SimulationResult", "NonFiniteError", "TRIALS_PER_STREAM", "make_seed_sequence",
+           "firing_probability", "compiled_engine_available", "MAX_STEPS", "MAX_RESULT_BYTES"]
 
 _numba_engine = None
 _numba_error = None
@@ -70,6 +73,7 @@ def compiled_engine_available() -> bool:
     finally:
         _warned = already
 
+
 #: Trials per random-number stream (part of the reproducibility contract: changing it changes results).
 TRIALS_PER_STREAM = 256
 #: Default number of lanes (condition x trial pairs) advanced together by the numpy engine.
@@ -78,6 +82,14 @@ DEFAULT_CHUNK_LANES = 32768
 NOISE_BLOCK_STEPS = 64
 #: Largest trace array (bytes, all four state variables) that ``record=True`` may allocate.
 MAX_RECORD_BYTES = 2 * 1024**3
+#: Most time steps one run may take (t_end_ms / dt_ms), checked before anything is allocated.
+MAX_STEPS = 50_000_000
+#: Largest result arrays (spike counts and first-spike times of all trials, bytes).
+MAX_RESULT_BYTES = 8 * 1024**3
+
+
+class NonFiniteError(ValueError, FloatingPointError):
+    """The membrane state became NaN or infinite: the model cannot be integrated for these inputs."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +101,8 @@ class SimulationResult:
     spike_counts : ndarray of int, shape ``cond_shape + (n_trials,)``
         Spikes per trial; ``cond_shape = broadcast(amplitude_uA.shape, area_cm2.shape)``.
     first_spike_ms : ndarray of float, shape ``cond_shape + (n_trials,)``
-        Time of the first spike (threshold crossing, linearly interpolated), ms; NaN if none.
+        Time of the first spike (see :mod:`hhlib.spikes`, linearly interpolated), ms from the start of the
+        run; NaN if none.
     t_ms : ndarray, shape (n_steps + 1,) or None
         Sample times of the traces (only with ``record=True``).
     v_mV, m, h, n : ndarray, shape ``cond_shape + (n_trials, n_steps + 1)`` or None
@@ -126,31 +139,6 @@ class SimulationResult:
         return self.fired.sum(axis=-1)
 
 
-# ----------------------------------------------------------------------------- validation
-def _check_positive_finite(name, value, unit):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number ({unit}), got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be finite and > 0 {unit}, got {value!r}")
-    return value
-
-
-def _check_area(area_cm2):
-    area = real_array("area_cm2", area_cm2, "cm²")
-    if np.any(area <= 0):
-        raise ValueError(f"area_cm2 must be > 0 cm², got min {area.min()!r}")
-    return area
-
-
-def _check_n_trials(n_trials):
-    if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral):
-        raise TypeError(f"n_trials must be an integer >= 1, got {n_trials!r}")
-    if n_trials < 1:
-        raise ValueError(f"n_trials must be >= 1, got {n_trials}")
-    return int(n_trials)
-
-
 def make_seed_sequence(seed) -> np.random.SeedSequence:
     """Root :class:`numpy.random.SeedSequence` from ``seed``.
 
@@ -163,7 +151,7 @@ def make_seed_sequence(seed) -> np.random.SeedSequence:
         return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(int(seed.integers(0, 2**63)) << 64 | int(seed.integers(0, 2**63)))
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be None, an int >= 0, a SeedSequence or a numpy Generator, got {type(seed).__name__}")
     if seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
@@ -175,10 +163,108 @@ def _stream(root: np.random.SeedSequence, condition: int, block: int) -> np.rand
     return np.random.Generator(np.random.SFC64(np.random.SeedSequence(root.entropy, spawn_key=key)))
 
 
+# ----------------------------------------------------------------------------- run specification
+@dataclass(frozen=True, eq=False)
+class _RunSpec:
+    """Everything an engine needs, validated (built by :func:`_prepare`)."""
+
+    model: HHParameters
+    waveform: np.ndarray          # unit stimulus per step, (n_steps,)
+    dt: float                     # ms
+    amp_flat: np.ndarray          # µA per condition, (n_cond,)
+    area_flat: np.ndarray         # cm² per condition, (n_cond,)
+    ids: np.ndarray               # random-stream index per condition, (n_cond,)
+    cond_shape: tuple
+    n_trials: int
+    root: np.random.SeedSequence | None   # None: no noise
+    level: float                  # spike detection level, mV above rest
+    compiled: object              # the numba engine module, or None for numpy
+    n_threads: int
+    chunk: int
+    record: bool
+    stop_after: int               # 0: follow every trial to the end
+
+    @property
+    def n_steps(self) -> int:
+        return self.waveform.size
+
+
+def _check_timing(stimulus, dt_ms, t_end_ms):
+    dt = check_real("dt_ms", dt_ms, low=0.0, low_open=True, unit="ms")
+    t_end = check_real("t_end_ms", t_end_ms, low=0.0, low_open=True, unit="ms")
+    if dt > stimulus.shortest_phase_ms:
+        raise ValueError(f"dt_ms = {dt} is larger than the shortest stimulus phase "
+                         f"({stimulus.shortest_phase_ms} ms); use dt_ms <= {stimulus.shortest_phase_ms}")
+    if t_end <= stimulus.onset_ms:
+        raise ValueError(f"t_end_ms = {t_end} must be later than the stimulus onset ({stimulus.onset_ms} ms)")
+    if t_end / dt > MAX_STEPS:
+        raise ValueError(f"t_end_ms / dt_ms = {t_end / dt:.3g} steps exceeds the limit of {MAX_STEPS:.0e} steps "
+                         f"per run (t_end_ms = {t_end!r}, dt_ms = {dt!r}): use a larger dt_ms or a shorter t_end_ms")
+    return dt, grid_steps("t_end_ms", t_end, dt)
+
+
+def _check_sizes(n_cond, n_trials, n_steps, record):
+    nbytes = 16 * n_cond * n_trials
+    if nbytes > MAX_RESULT_BYTES:
+        raise ValueError(f"n_trials = {n_trials} for {n_cond} condition(s) needs {nbytes / 2**30:.3g} GiB of results "
+                         f"(limit {MAX_RESULT_BYTES / 2**30:.0f} GiB): reduce n_trials or the number of conditions")
+    if record:
+        nbytes = 4 * 8 * n_cond * n_trials * (n_steps + 1)
+        if nbytes > MAX_RECORD_BYTES:
+            raise ValueError(f"record=True would need {nbytes / 1e9:.1f} GB of traces; "
+                             f"reduce n_trials (got {n_trials}) or the number of conditions")
+
+
+def _stream_ids(stream_ids, cond_shape, n_cond):
+    if stream_ids is None:
+        return np.arange(n_cond)
+    ids = np.asarray(stream_ids)
+    if ids.shape != cond_shape or not np.issubdtype(ids.dtype, np.integer) or np.any(ids < 0):
+        raise ValueError(f"stream_ids must be non-negative integers of shape {cond_shape}, got {ids.shape}")
+    return ids.ravel()
+
+
+def _choose_engine(engine, record):
+    check_choice("engine", engine, ("auto", "numba", "numpy"))
+    if engine == "numba" and record:
+        raise ValueError("engine='numba' does not record traces; use engine='numpy' (or 'auto') with record=True")
+    if engine == "numba" or (engine == "auto" and not record):
+        return _load_numba_engine()
+    return None
+
+
+def _prepare(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_ms=2.0, seed=None, noise=True,
+             record=False, spike_threshold_mV=DEFAULT_LEVEL_MV, engine="auto", n_threads=None, chunk_lanes=None,
+             stream_ids=None, max_spikes=None) -> _RunSpec:
+    """Validate every argument of :func:`simulate` (naming the one at fault) and build the run specification."""
+    check_instance("model", model, HHParameters)
+    check_instance("stimulus", stimulus, (Pulse, BiphasicPulse), "Pulse or BiphasicPulse")
+    area = real_array("area_cm2", area_cm2, "cm²", positive=True)
+    n_trials = check_int("n_trials", n_trials, minimum=1)
+    dt, n_steps = _check_timing(stimulus, dt_ms, t_end_ms)
+    level = check_level(spike_threshold_mV, model)
+    use_noise = check_bool("noise", noise) and model.has_noise
+    record = check_bool("record", record)
+    chunk = DEFAULT_CHUNK_LANES if chunk_lanes is None else check_int("chunk_lanes", chunk_lanes, minimum=1)
+    n_threads = (os.cpu_count() or 1) if n_threads is None else check_int("n_threads", n_threads, minimum=1)
+    stop_after = 0 if max_spikes is None else check_int("max_spikes", max_spikes, minimum=1)
+    compiled = _choose_engine(engine, record)
+    amp = stimulus.amplitude_uA
+    cond_shape = np.broadcast_shapes(amp.shape, area.shape)
+    n_cond = int(np.prod(cond_shape, dtype=np.int64))
+    ids = _stream_ids(stream_ids, cond_shape, n_cond)
+    _check_sizes(n_cond, n_trials, n_steps, record)
+    return _RunSpec(model=model, waveform=stimulus.unit_waveform(dt, n_steps), dt=dt,
+                    amp_flat=np.broadcast_to(amp, cond_shape).ravel(), area_flat=np.broadcast_to(area, cond_shape).ravel(),
+                    ids=ids, cond_shape=cond_shape, n_trials=n_trials, root=make_seed_sequence(seed) if use_noise else None,
+                    level=level, compiled=compiled, n_threads=n_threads, chunk=chunk, record=record,
+                    stop_after=stop_after)
+
+
 # ----------------------------------------------------------------------------- public API
 def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: float = 0.0025,
              t_end_ms: float = 2.0, seed=None, noise: bool = True, record: bool = False,
-             spike_threshold_mV: float = 60.0, engine: str = "auto", n_threads: int | None = None,
+             spike_threshold_mV: float = DEFAULT_LEVEL_MV, engine: str = "auto", n_threads: int | None = None,
              chunk_lanes: int | None = None, stream_ids=None, max_spikes: int | None = None) -> SimulationResult:
     """Simulate ``n_trials`` noisy trials of a Hodgkin-Huxley membrane for every stimulus condition.
 
@@ -187,35 +273,35 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
     model : HHParameters
         Membrane parameters, e.g. :data:`hhlib.SEED_MODEL`.
     stimulus : Pulse or BiphasicPulse
-        Its ``amplitude_uA`` (µA) may be an array; it broadcasts against ``area_cm2``.
+        Its ``amplitude_uA`` (µA) may be an array; it broadcasts against ``area_cm2``. Its edges must lie
+        on the time grid (whole numbers of steps).
     area_cm2 : float or array_like
-        Membrane area, cm² (> 0). The stimulus current density is ``I / A``; the noise
-        current grows like ``sqrt(A)``.
+        Membrane area, cm² (> 0). The stimulus current density is ``I / A``; the noise current grows
+        like ``sqrt(A)``.
     n_trials : int
         Independent noisy trials per condition (>= 1).
     dt_ms : float
-        Time step, ms (default 2.5 µs); must not exceed the shortest stimulus phase.
+        Time step, ms (default 2.5 µs); must divide the stimulus timing and ``t_end_ms``.
     t_end_ms : float
-        Simulated time, ms; ``round(t_end / dt)`` steps.
+        Simulated time, ms (a whole number of steps, at most :data:`MAX_STEPS`).
     seed : None, int, SeedSequence or Generator
-        Root of the random streams; the same seed gives the same counts for any chunking.
+        Root of the random streams; the same seed gives the same counts for any chunking or threads.
     noise : bool
         False gives the deterministic model exactly (also when ``model.knoise == 0``).
     record : bool
         Keep the traces of V and the gates (memory ``O(trials x steps)``: use for a few trials).
     spike_threshold_mV : float
-        A spike is an upward crossing of this level (mV above rest) during a regenerative
-        upstroke (net inward ionic current); re-armed when V falls back below. Passive charging
-        by the stimulus alone never counts.
+        Detection level of the spike rule (:mod:`hhlib.spikes`), mV above rest, in (0, E_max): a spike
+        needs both V and the ionic equilibrium potential at the level, so passive charging never counts.
     engine : {"auto", "numba", "numpy"}
         ``"numba"``: compiled kernel, parallel over trial blocks (fast; no traces).
         ``"numpy"``: the vectorised reference implementation (also used for ``record=True``).
         ``"auto"``: numba unless traces are recorded or numba is unavailable (then one warning).
     n_threads : int, optional
-        Threads for the numba engine (default: all cores). Results do not depend on it.
+        Threads for the numba engine (default: all cores; more than the cores are not started).
+        Results do not depend on it.
     chunk_lanes : int, optional
-        Condition x trial lanes advanced together by the numpy engine (memory/speed trade-off
-        only; results do not depend on it).
+        Condition x trial lanes advanced together by the numpy engine (memory/speed trade-off only).
     stream_ids : array_like of int, optional
         Random-stream index of each condition, shape ``broadcast(amplitude, area)`` (default: the
         flat condition index). Lets a sweep split into pieces reproduce the unsplit run exactly.
@@ -228,6 +314,13 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
     SimulationResult
         ``spike_counts`` has shape ``broadcast(amplitude, area) + (n_trials,)``.
 
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument at fault and its allowed range.
+    NonFiniteError
+        (a ValueError) if the state becomes NaN or infinite in any trial, naming the condition.
+
     Examples
     --------
     >>> import numpy as np, hhlib
@@ -237,105 +330,60 @@ def simulate(model: HHParameters, stimulus, area_cm2, n_trials: int, *, dt_ms: f
     >>> bool(res.firing_probability[0] < res.firing_probability[1])
     True
     """
-    if not isinstance(model, HHParameters):
-        raise TypeError(f"model must be an HHParameters, got {type(model).__name__}")
-    if not isinstance(stimulus, (Pulse, BiphasicPulse)):
-        raise TypeError(f"stimulus must be a Pulse or BiphasicPulse, got {type(stimulus).__name__}")
-    area = _check_area(area_cm2)
-    n_trials = _check_n_trials(n_trials)
-    dt = _check_positive_finite("dt_ms", dt_ms, "ms")
-    t_end = _check_positive_finite("t_end_ms", t_end_ms, "ms")
-    if dt > stimulus.shortest_phase_ms:
-        raise ValueError(f"dt_ms = {dt} is larger than the shortest stimulus phase "
-                         f"({stimulus.shortest_phase_ms} ms); use dt_ms <= {stimulus.shortest_phase_ms}")
-    if t_end <= stimulus.onset_ms:
-        raise ValueError(f"t_end_ms = {t_end} must be later than the stimulus onset ({stimulus.onset_ms} ms)")
-    if dt > t_end:
-        raise ValueError(f"dt_ms = {dt} must not exceed t_end_ms = {t_end}")
-    thr = float(spike_threshold_mV)
-    if not math.isfinite(thr):
-        raise ValueError(f"spike_threshold_mV must be finite, got {spike_threshold_mV!r}")
-    if not isinstance(noise, (bool, np.bool_)) or not isinstance(record, (bool, np.bool_)):
-        raise TypeError("noise and record must be bools")
-    chunk = DEFAULT_CHUNK_LANES if chunk_lanes is None else _check_n_trials(chunk_lanes)
-    if engine not in ("auto", "numba", "numpy"):
-        raise ValueError(f"engine must be 'auto', 'numba' or 'numpy', got {engine!r}")
-    if engine == "numba" and record:
-        raise ValueError("engine='numba' does not record traces; use engine='numpy' (or 'auto') with record=True")
-    compiled = None
-    if engine == "numba" or (engine == "auto" and not record):
-        compiled = _load_numba_engine()
-    if n_threads is not None:
-        n_threads = _check_n_trials(n_threads)
-
-    amp = stimulus.amplitude_uA
-    cond_shape = np.broadcast_shapes(amp.shape, area.shape)
-    amp_flat = np.broadcast_to(amp, cond_shape).ravel()
-    area_flat = np.broadcast_to(area, cond_shape).ravel()
-    n_cond = amp_flat.size
-    if stream_ids is None:
-        ids = np.arange(n_cond)
-    else:
-        ids = np.asarray(stream_ids)
-        if ids.shape != cond_shape or not np.issubdtype(ids.dtype, np.integer) or np.any(ids < 0):
-            raise ValueError(f"stream_ids must be non-negative integers of shape {cond_shape}, got {ids.shape}")
-        ids = ids.ravel()
-    n_steps = steps_of(t_end, dt)
-    waveform = stimulus.unit_waveform(dt, n_steps)
-    use_noise = bool(noise) and model.has_noise
-    root = make_seed_sequence(seed) if use_noise else None
-
-    if record:
-        nbytes = 4 * 8 * n_cond * n_trials * (n_steps + 1)
-        if nbytes > MAX_RECORD_BYTES:
-            raise ValueError(f"record=True would need {nbytes / 1e9:.1f} GB of traces; "
-                             f"reduce n_trials (got {n_trials}) or the number of conditions")
-
-    stop_after = 0 if max_spikes is None else _check_n_trials(max_spikes)
-    counts, first, traces = _run_engines(model, waveform, amp_flat, area_flat, ids, n_trials, dt, root, thr,
-                                         compiled, n_threads, chunk, record, stop_after=stop_after)
-
-    shape = cond_shape + (n_trials,)
-    out = dict(spike_counts=counts.reshape(shape), first_spike_ms=first.reshape(shape), dt_ms=dt,
-               t_end_ms=n_steps * dt, seed_entropy=None if root is None else root.entropy)
-    if record:
-        out.update(t_ms=np.arange(n_steps + 1) * dt,
-                   **{k: traces[i].reshape(shape + (n_steps + 1,)) for i, k in enumerate(("v_mV", "m", "h", "n"))})
+    spec = _prepare(model, stimulus, area_cm2, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms, seed=seed, noise=noise,
+                    record=record, spike_threshold_mV=spike_threshold_mV, engine=engine, n_threads=n_threads,
+                    chunk_lanes=chunk_lanes, stream_ids=stream_ids, max_spikes=max_spikes)
+    counts, first, traces = _execute(spec)
+    shape = spec.cond_shape + (spec.n_trials,)
+    out = dict(spike_counts=counts.reshape(shape), first_spike_ms=first.reshape(shape), dt_ms=spec.dt,
+               t_end_ms=spec.n_steps * spec.dt, seed_entropy=None if spec.root is None else spec.root.entropy)
+    if spec.record:
+        out.update(t_ms=np.arange(spec.n_steps + 1) * spec.dt,
+                   **{k: traces[i].reshape(shape + (spec.n_steps + 1,)) for i, k in enumerate(("v_mV", "m", "h", "n"))})
     return SimulationResult(**out)
 
 
-def _run_engines(model, waveform, amp_flat, area_flat, ids, n_trials, dt, root, thr, compiled, n_threads, chunk,
-                 record=False, lane_amp=None, stop_after=0):
-    """Run all (condition, block) units on the chosen engine.
+def _execute(spec: _RunSpec, lane_amp=None):
+    """Run all (condition, block) units of ``spec``; raise :class:`NonFiniteError` if any trial diverged.
 
     ``lane_amp`` (optional, shape ``(n_cond, n_trials)``, µA) gives every trial its own amplitude
-    (used by the per-trial threshold search); ``stop_after > 0`` lets the numba engine stop a trial
-    once it has that many spikes; counts are capped at it in both engines.
+    (used by the per-trial threshold search). Counts are capped at ``spec.stop_after`` in both engines.
     """
-    n_cond = amp_flat.size
-    n_steps = waveform.size
-    counts = np.zeros((n_cond, n_trials), dtype=np.int64)
-    first = np.full((n_cond, n_trials), np.nan)
-    traces = np.empty((4, n_cond, n_trials, n_steps + 1)) if record else None
-    # work units: (condition, block) pairs, each with its own random stream
-    n_blocks = -(-n_trials // TRIALS_PER_STREAM)
+    n_cond = spec.amp_flat.size
+    counts = np.zeros((n_cond, spec.n_trials), dtype=np.int64)
+    first = np.full((n_cond, spec.n_trials), np.nan)
+    bad = np.zeros((n_cond, spec.n_trials), dtype=bool)
+    traces = np.empty((4, n_cond, spec.n_trials, spec.n_steps + 1)) if spec.record else None
+    n_blocks = -(-spec.n_trials // TRIALS_PER_STREAM)
     units = [(c, b) for c in range(n_cond) for b in range(n_blocks)]
-    if compiled is not None:
-        _run_numba(compiled, model, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts,
-                   first, n_threads or os.cpu_count() or 1, lane_amp, stop_after)
-        return counts, first, traces
-    start = 0
-    while start < len(units):
-        stop, lanes = start, 0
-        while stop < len(units) and (stop == start or lanes + TRIALS_PER_STREAM <= chunk):
-            lanes += _block_size(units[stop][1], n_trials)
-            stop += 1
-        _run_chunk_numpy(model, units[start:stop], ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
-                         root, thr, counts, first, traces, lane_amp)
-        start = stop
-    if stop_after > 0:
-        np.minimum(counts, stop_after, out=counts)
+    if spec.compiled is not None:
+        _run_numba(spec, units, lane_amp, counts, first, bad)
+    else:
+        start = 0
+        while start < len(units):
+            stop, lanes = start, 0
+            while stop < len(units) and (stop == start or lanes + TRIALS_PER_STREAM <= spec.chunk):
+                lanes += _block_size(units[stop][1], spec.n_trials)
+                stop += 1
+            _run_chunk_numpy(spec, units[start:stop], counts, first, bad, traces, lane_amp)
+            start = stop
+    if spec.stop_after > 0:
+        np.minimum(counts, spec.stop_after, out=counts)
+    if bad.any():
+        _raise_non_finite(spec, bad, lane_amp)
     return counts, first, traces
+
+
+def _raise_non_finite(spec, bad, lane_amp):
+    rows = np.flatnonzero(bad.any(axis=1))
+    c = int(rows[0])
+    amp = spec.amp_flat[c] if lane_amp is None else lane_amp[c][bad[c]][0]
+    where = np.unravel_index(c, spec.cond_shape) if spec.cond_shape else ()
+    raise NonFiniteError(
+        f"the membrane state became NaN or infinite in {int(bad.sum())} trial(s) of {rows.size} condition(s); "
+        f"first in condition {tuple(int(i) for i in where)} (amplitude_uA = {amp:.6g}, area_cm2 = "
+        f"{spec.area_flat[c]:.6g}, stimulus density {amp / spec.area_flat[c]:.3g} µA/cm²): the model cannot be "
+        "integrated there (the stimulus, area or noise is far outside the physiological range)")
 
 
 def firing_probability(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=None,
@@ -373,56 +421,72 @@ def firing_probability(model: HHParameters, amplitude_uA, area_cm2, n_trials: in
 
 # ----------------------------------------------------------------------------- numba engine
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    """One pool of ``os.cpu_count()`` threads for the whole process, never replaced (safe for concurrent calls)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="hhlib")
+        return _pool
 
 
 def _forget_pool_after_fork():
     # a forked child (e.g. a ProcessPoolExecutor worker) inherits the pool object but not its threads
-    global _pool
+    global _pool, _pool_lock
     _pool = None
+    _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _run_numba(eng, p: HHParameters, units, ids, n_trials, amp_flat, area_flat, waveform, dt, root, thr, counts, first,
-               n_threads, lane_amp=None, stop_after=0):
-    global _pool
-    table = eng.gate_tables(p, dt)
+def _run_numba(spec: _RunSpec, units, lane_amp, counts, first, bad):
+    """Run the compiled kernel on every unit, on up to ``spec.n_threads`` threads of the shared pool.
+
+    The calling thread only waits, so Ctrl-C reaches it at once: it then raises the cancel flag, which
+    the kernels check every few hundred steps, and re-raises once they have returned.
+    """
+    eng, p = spec.compiled, spec.model
+    table = eng.gate_tables(p, spec.dt)
     v0, m0, h0, n0 = initial_state(p)
-    use_noise = root is not None
-    waveform = np.ascontiguousarray(waveform, dtype=float)
+    waveform = np.ascontiguousarray(spec.waveform, dtype=float)
+    cancel = np.zeros(1, dtype=np.uint8)
 
     def work(unit):
         c, b = unit
-        size = _block_size(b, n_trials)
-        gen = _stream(root, int(ids[c]), b) if use_noise else np.random.Generator(np.random.SFC64(0))
+        size = _block_size(b, spec.n_trials)
+        use_noise = spec.root is not None
+        gen = _stream(spec.root, int(spec.ids[c]), b) if use_noise else np.random.Generator(np.random.SFC64(0))
         sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
-        amp = lane_amp[c, sl] if lane_amp is not None else np.full(size, amp_flat[c])
-        i_density = np.ascontiguousarray(amp / area_flat[c], dtype=float)
-        sigma = np.full(size, _sigma_v(p, dt, area_flat[c]) if use_noise else 0.0)
-        cnt = np.zeros(size, dtype=np.int64)
-        fst = np.full(size, np.nan)
-        eng.run_block(gen, size, TRIALS_PER_STREAM, i_density, sigma, use_noise, waveform, dt, table,
+        amp = lane_amp[c, sl] if lane_amp is not None else np.full(size, spec.amp_flat[c])
+        i_density = np.ascontiguousarray(amp / spec.area_flat[c], dtype=float)
+        sigma = np.full(size, _sigma_v(p, spec.dt, spec.area_flat[c]) if use_noise else 0.0)
+        cnt, fst, bd = np.zeros(size, dtype=np.int64), np.full(size, np.nan), np.zeros(size, dtype=np.bool_)
+        eng.run_block(gen, size, TRIALS_PER_STREAM, i_density, sigma, use_noise, waveform, spec.dt, table,
                       eng.TABLE_V_MIN_MV, 1.0 / eng.TABLE_STEP_MV, p.g_na, p.g_k, p.g_l, p.e_na, p.e_k, p.e_l,
-                      p.c_m, p.rate_factor, v0, m0, h0, n0, thr, stop_after, cnt, fst)
-        counts[c, sl] = cnt
-        first[c, sl] = fst
+                      p.c_m, p.rate_factor, v0, m0, h0, n0, spec.level, spec.stop_after, cnt, fst, bd, cancel)
+        counts[c, sl], first[c, sl], bad[c, sl] = cnt, fst, bd
 
-    if n_threads == 1 or len(units) == 1:
-        for u in units:
-            work(u)
-        return
-    if _pool is None or _pool._max_workers < n_threads:
-        if _pool is not None:
-            _pool.shutdown(wait=True)
-        _pool = ThreadPoolExecutor(max_workers=max(n_threads, os.cpu_count() or 1), thread_name_prefix="hhlib")
-    # submit in n_threads interleaved lanes so at most n_threads kernels run at once
+    n_lanes = min(spec.n_threads, os.cpu_count() or 1, len(units))
+
     def lane(k):
-        for u in units[k::n_threads]:
+        for u in units[k::n_lanes]:
+            if cancel[0]:
+                return
             work(u)
-    for f in [_pool.submit(lane, k) for k in range(min(n_threads, len(units)))]:
-        f.result()
+
+    futures = [_shared_pool().submit(lane, k) for k in range(n_lanes)]
+    try:
+        for f in futures:
+            f.result()
+    except BaseException:
+        cancel[0] = 1
+        concurrent.futures.wait(futures)
+        raise
 
 
 def _sigma_v(p: HHParameters, dt, area):
@@ -454,79 +518,96 @@ def _relax(x, a, b, dt, tmp):
     np.add(x, a, out=x)
 
 
-def _run_chunk_numpy(p: HHParameters, units, ids, n_trials, amp_flat, area_flat, waveform, dt, n_steps,
-                     root, thr, counts, first, traces, lane_amp=None):
-    sizes = [_block_size(b, n_trials) for _, b in units]
-    L = sum(sizes)
+def _gates_step(v, m, h, n, k, dt, a1, b1, u, tmp):
+    """Relax the three gates in place at the current V (exact exponential Euler, HH rates times k)."""
+    np.subtract(25.0, v, out=u); u *= 0.1
+    _x_over_expm1_fast(u, a1); a1 *= k                                  # alpha_m
+    np.multiply(v, -1.0 / 18.0, out=b1); np.exp(b1, out=b1); b1 *= 4.0 * k  # beta_m
+    _relax(m, a1, b1, dt, tmp)
+    np.multiply(v, -1.0 / 20.0, out=a1); np.exp(a1, out=a1); a1 *= 0.07 * k  # alpha_h
+    np.subtract(30.0, v, out=b1); b1 *= 0.1; np.exp(b1, out=b1); b1 += 1.0
+    np.divide(k, b1, out=b1)                                            # beta_h
+    _relax(h, a1, b1, dt, tmp)
+    np.subtract(10.0, v, out=u); u *= 0.1
+    _x_over_expm1_fast(u, a1); a1 *= 0.1 * k                            # alpha_n
+    np.multiply(v, -1.0 / 80.0, out=b1); np.exp(b1, out=b1); b1 *= 0.125 * k  # beta_n
+    _relax(n, a1, b1, dt, tmp)
+
+
+def _lanes(spec, units, lane_amp):
+    """Flat lane layout of a chunk: sizes per unit, condition and trial index of every lane, its current density."""
+    sizes = [_block_size(b, spec.n_trials) for _, b in units]
     cond = np.concatenate([np.full(s, c) for (c, _), s in zip(units, sizes)])
-    trial = np.concatenate([np.arange(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s) for (_, b), s in zip(units, sizes)])
-    amp = lane_amp[cond, trial] if lane_amp is not None else amp_flat[cond]
-    i_density = amp / area_flat[cond]                                  # µA/cm² at unit waveform
+    trial = np.concatenate([np.arange(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s)
+                            for (_, b), s in zip(units, sizes)])
+    amp = lane_amp[cond, trial] if lane_amp is not None else spec.amp_flat[cond]
+    return sizes, cond, trial, amp / spec.area_flat[cond]
+
+
+def _run_chunk_numpy(spec: _RunSpec, units, counts, first, bad, traces, lane_amp=None):
+    p, dt, level = spec.model, spec.dt, spec.level
+    sizes, cond, trial, i_density = _lanes(spec, units, lane_amp)
+    L = sum(sizes)
     v0, m0, h0, n0 = initial_state(p)
     v, m, h, n = (np.full(L, x) for x in (v0, m0, h0, n0))
-    k = p.rate_factor
-    if root is not None:
-        sigma_v = _sigma_v(p, dt, area_flat[cond])                        # mV per step per N(0,1)
-        gens = [_stream(root, int(ids[c]), b) for c, b in units]
-        offsets = np.concatenate([[0], np.cumsum(sizes)])
-        noise_buf = np.empty((NOISE_BLOCK_STEPS, L))
-    cnt = np.zeros(L, dtype=np.int64)
-    first_t = np.full(L, np.nan)
-    armed = np.ones(L, dtype=bool)
+    e_old = np.full(L, float(ionic_equilibrium(m0, h0, n0, p)))
+    noise = _NoiseBlocks(spec, units, sizes, cond) if spec.root is not None else None
+    cnt, first_t, armed = np.zeros(L, dtype=np.int64), np.full(L, np.nan), np.ones(L, dtype=bool)
     if traces is not None:
-        rec = np.empty((4, L, n_steps + 1))
+        rec = np.empty((4, L, spec.n_steps + 1))
         rec[:, :, 0] = np.array([v0, m0, h0, n0])[:, None]
     a1, a2, b1, tmp, g, num, u, v_old = (np.empty(L) for _ in range(8))
-    gl_e = p.g_l * p.e_l
-    for step in range(n_steps):
-        if root is not None and step % NOISE_BLOCK_STEPS == 0:
-            nb = min(NOISE_BLOCK_STEPS, n_steps - step)
-            for j, gen in enumerate(gens):
-                noise_buf[:nb, offsets[j]:offsets[j + 1]] = gen.standard_normal((nb, TRIALS_PER_STREAM))[:, :sizes[j]]
-        # --- gates (exact relaxation at the current V)
-        np.subtract(25.0, v, out=u); u *= 0.1
-        _x_over_expm1_fast(u, a1); a1 *= k                                  # alpha_m
-        np.multiply(v, -1.0 / 18.0, out=b1); np.exp(b1, out=b1); b1 *= 4.0 * k  # beta_m
-        _relax(m, a1, b1, dt, tmp)
-        np.multiply(v, -1.0 / 20.0, out=a1); np.exp(a1, out=a1); a1 *= 0.07 * k  # alpha_h
-        np.subtract(30.0, v, out=b1); b1 *= 0.1; np.exp(b1, out=b1); b1 += 1.0
-        np.divide(k, b1, out=b1)                                            # beta_h
-        _relax(h, a1, b1, dt, tmp)
-        np.subtract(10.0, v, out=u); u *= 0.1
-        _x_over_expm1_fast(u, a1); a1 *= 0.1 * k                            # alpha_n
-        np.multiply(v, -1.0 / 80.0, out=b1); np.exp(b1, out=b1); b1 *= 0.125 * k  # beta_n
-        _relax(n, a1, b1, dt, tmp)
-        # --- voltage (exact for frozen conductances), with the new gates
-        np.multiply(m, m, out=a1); a1 *= m; a1 *= h; a1 *= p.g_na            # gNa m^3 h
-        np.multiply(n, n, out=a2); a2 *= a2; a2 *= p.g_k                     # gK n^4
-        np.add(a1, a2, out=g); g += p.g_l
-        np.multiply(a1, p.e_na, out=num); num += a2 * p.e_k; num += gl_e     # ionic "driving" numerator
-        w = waveform[step]
-        if w != 0.0:
-            np.multiply(i_density, w, out=tmp); tmp += num
-        else:
-            tmp[:] = num
-        np.divide(tmp, g, out=tmp)                                          # V_inf
-        np.multiply(g, -dt / p.c_m, out=u); np.exp(u, out=u)
-        np.copyto(v_old, v)
-        np.subtract(v, tmp, out=v); v *= u; v += tmp
-        if root is not None:
-            v += sigma_v * noise_buf[step % NOISE_BLOCK_STEPS]
-        # --- spike detection: upward crossing during a regenerative (net inward) upstroke
-        above = v >= thr
-        new = armed & above & (g * v < num)
-        if new.any():
-            idx = np.flatnonzero(new)
-            cnt[idx] += 1
-            fresh = idx[np.isnan(first_t[idx])]
-            vo, vn = v_old[fresh], v[fresh]
-            frac = np.where(vo < thr, (thr - vo) / np.where(vn > vo, vn - vo, 1.0), 1.0)
-            first_t[fresh] = (step + np.clip(frac, 0.0, 1.0)) * dt
-            armed[idx] = False
-        armed |= ~above
-        if traces is not None:
-            rec[0, :, step + 1] = v; rec[1, :, step + 1] = m; rec[2, :, step + 1] = h; rec[3, :, step + 1] = n
+    with np.errstate(all="ignore"):                   # non-finite states are reported below, by condition
+        for step in range(spec.n_steps):
+            _gates_step(v, m, h, n, p.rate_factor, dt, a1, b1, u, tmp)
+            # --- voltage (exact for frozen conductances), with the new gates
+            np.multiply(m, m, out=a1); a1 *= m; a1 *= h; a1 *= p.g_na            # gNa m^3 h
+            np.multiply(n, n, out=a2); a2 *= a2; a2 *= p.g_k                     # gK n^4
+            np.add(a1, a2, out=g); g += p.g_l
+            np.multiply(a1, p.e_na, out=num); num += a2 * p.e_k; num += p.g_l * p.e_l
+            w = spec.waveform[step]
+            if w != 0.0:
+                np.multiply(i_density, w, out=tmp); tmp += num
+            else:
+                tmp[:] = num
+            np.divide(tmp, g, out=tmp)                                          # V_inf
+            np.multiply(g, -dt / p.c_m, out=u); np.exp(u, out=u)
+            np.copyto(v_old, v)
+            np.subtract(v, tmp, out=v); v *= u; v += tmp
+            if noise is not None:
+                v += noise.sigma_v * noise.at(step)
+            np.divide(num, g, out=num)                                          # E_ion (new gates)
+            fired, frac = spike_events(armed, v_old, v, e_old, num, level)
+            if fired.any():
+                idx = np.flatnonzero(fired)
+                cnt[idx] += 1
+                fresh = idx[np.isnan(first_t[idx])]
+                first_t[fresh] = (step + frac[fresh]) * dt
+            e_old, num = num, e_old
+            if traces is not None:
+                rec[0, :, step + 1] = v; rec[1, :, step + 1] = m; rec[2, :, step + 1] = h; rec[3, :, step + 1] = n
     counts[cond, trial] = cnt
     first[cond, trial] = first_t
+    bad[cond, trial] = ~(np.isfinite(v) & np.isfinite(e_old))
     if traces is not None:
         traces[:, cond, trial, :] = rec
+
+
+class _NoiseBlocks:
+    """Standard normals of a chunk's streams, :data:`NOISE_BLOCK_STEPS` steps at a time, in stream order."""
+
+    def __init__(self, spec, units, sizes, cond):
+        self.sizes = sizes
+        self.n_steps = spec.n_steps
+        self.sigma_v = _sigma_v(spec.model, spec.dt, spec.area_flat[cond])       # mV per step per N(0,1)
+        self.gens = [_stream(spec.root, int(spec.ids[c]), b) for c, b in units]
+        self.offsets = np.concatenate([[0], np.cumsum(sizes)])
+        self.buf = np.empty((NOISE_BLOCK_STEPS, int(self.offsets[-1])))
+
+    def at(self, step):
+        if step % NOISE_BLOCK_STEPS == 0:
+            nb = min(NOISE_BLOCK_STEPS, self.n_steps - step)
+            for j, gen in enumerate(self.gens):
+                draws = gen.standard_normal((nb, TRIALS_PER_STREAM))
+                self.buf[:nb, self.offsets[j]:self.offsets[j + 1]] = draws[:, :self.sizes[j]]
+        return self.buf[step % NOISE_BLOCK_STEPS]

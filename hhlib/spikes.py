@@ -1,66 +1,190 @@
-"""Spike detection on recorded traces and deterministic thresholds."""
+"""The spike rule, defined once: what counts as an action potential, and when it happened.
+
+The rule
+--------
+A trial fires when **both** the membrane potential ``V`` and the membrane's own ionic equilibrium
+potential ``E_ion = Σ g_i E_i / Σ g_i`` (the instantaneous chord potential, the value towards which the
+ionic currents alone drive ``V``: mV relative to rest, from the gates, see
+:func:`hhlib.model.ionic_equilibrium`) have reached the detection level (``level_mV``, +60 mV above rest
+by default, the seed's level). The detector then disarms; it re-arms once both ``V`` and ``E_ion`` are
+back below half the level (the action potential has ended).
+
+Why this rule
+-------------
+- ``E_ion >= level`` says that the channels themselves, not the stimulus, hold the membrane above the
+  level: the regenerative (sodium) conductance dominates. A passively charged membrane keeps ``E_ion``
+  at the mix of its resting reversal potentials, so passive charging never counts, at any amplitude, and
+  a sodium-blocked (``g_na = 0``) membrane never fires (``E_ion <= max(E_K, E_L)``).
+- A pulse strong enough to drive ``V`` above ``E_Na`` still opens the sodium channels (``m`` is fast,
+  ``h`` and ``n`` slow), so ``E_ion`` climbs towards ``E_Na`` and the spike counts: the firing probability
+  rises monotonically up to any amplitude. (The earlier rule, "crossing during net inward current",
+  missed those: net current is outward above ``E_Na``.)
+- ``E_ion`` depends on the gates only, which low-pass filter the voltage noise; with the re-arm level at
+  half the detection level, noise riding on one action potential cannot make it count twice.
+- For every physiological stimulus the spike is detected on the upstroke, where ``E_ion > V``: the rule
+  then coincides with the plain upward crossing of the level by ``V`` (same count, same time).
+
+Timing: the spike time is the moment the later of the two conditions was met, by linear interpolation
+within the step (the upward crossing of ``V`` through the level, as experimenters define latency).
+"""
 from __future__ import annotations
 
 import numpy as np
-from .model import HHParameters, ionic_current
-from .stimulus import Pulse
 
-__all__ = ["count_spikes", "count_spikes_in_result", "crossing_times", "threshold_current"]
+from .validation import check_real
+
+__all__ = ["DEFAULT_LEVEL_MV", "REARM_FRACTION", "check_level", "spike_event", "spike_events", "count_spikes",
+           "spike_times", "count_spikes_in_result", "crossing_times"]
+
+#: Default detection level, mV above rest (the seed's +60 mV).
+DEFAULT_LEVEL_MV = 60.0
+#: The detector re-arms once V and E_ion are both below this fraction of the level.
+REARM_FRACTION = 0.5
 
 
-def count_spikes(v_mV, threshold_mV: float = 60.0, *, inward=None, axis: int = -1):
-    """Count spikes in traces: upward crossings of ``threshold_mV``, re-armed below it.
+def check_level(level_mV, model=None, name: str = "spike_threshold_mV") -> float:
+    """Validate a detection level: a finite number of mV above rest (> 0), and below the model's highest
+    reversal potential (a level above it could never be reached by ``E_ion``)."""
+    level = check_real(name, level_mV, low=0.0, low_open=True, unit="mV above rest")
+    if model is not None:
+        top = model.max_reversal_mV
+        if level >= top:
+            raise ValueError(f"{name} must be below the model's highest reversal potential ({top:g} mV above rest): "
+                             f"E_ion can never reach {level:g} mV, so no spike could ever be detected")
+    return level
+
+
+def spike_event(armed, v_old, v_new, e_old, e_new, level):
+    """One step of the detector for one trial (scalars; compiled as is by the numba engine).
+
+    Returns
+    -------
+    (fired, frac, armed) : (bool, float, bool)
+        Whether a spike is detected in this step, its time within the step as a fraction in [0, 1], and the
+        detector's state after the step.
+    """
+    fired = False
+    frac = 0.0
+    if armed and v_new >= level and e_new >= level:
+        fired = True
+        armed = False
+        fv = (level - v_old) / (v_new - v_old) if v_old < level else 0.0
+        fe = (level - e_old) / (e_new - e_old) if e_old < level else 0.0
+        frac = min(max(fv, fe, 0.0), 1.0)
+    rearm = REARM_FRACTION * level
+    if not armed and v_new < rearm and e_new < rearm:
+        armed = True
+    return fired, frac, armed
+
+
+def spike_events(armed, v_old, v_new, e_old, e_new, level):
+    """Vectorised :func:`spike_event` (arrays of one shape; ``armed`` is updated in place).
+
+    Returns
+    -------
+    fired : ndarray of bool
+    frac : ndarray of float
+        Time of the detection within the step, fraction in [0, 1] (meaningful where ``fired``).
+    """
+    fired = armed & (v_new >= level) & (e_new >= level)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        fv = np.where(v_old < level, (level - v_old) / (v_new - v_old), 0.0)
+        fe = np.where(e_old < level, (level - e_old) / (e_new - e_old), 0.0)
+    frac = np.clip(np.maximum(fv, fe), 0.0, 1.0)
+    armed &= ~fired
+    rearm = REARM_FRACTION * level
+    armed |= (v_new < rearm) & (e_new < rearm)
+    return fired, frac
+
+
+def _detect(v, e, level):
+    """Run the detector along the last axis: (counts, times in steps as float, NaN-padded list per trace)."""
+    armed = np.ones(v.shape[:-1], dtype=bool)
+    counts = np.zeros(v.shape[:-1], dtype=np.int64)
+    times = []
+    for i in range(1, v.shape[-1]):
+        fired, frac = spike_events(armed, v[..., i - 1], v[..., i], e[..., i - 1], e[..., i], level)
+        counts += fired
+        if fired.any():
+            times.append((i, fired, frac))
+    return counts, times
+
+
+def count_spikes(v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=None, axis: int = -1):
+    """Count spikes in recorded traces with the spike rule of this module.
 
     Parameters
     ----------
     v_mV : array_like
-        Membrane potential traces (mV relative to rest), time along ``axis``.
-    threshold_mV : float
-        Spike detection level, mV above rest (60 as in the seed).
-    inward : array_like of bool, optional
-        Same shape as ``v_mV``: True where the net ionic current is inward (regenerative).
-        If given, a crossing counts only once the membrane is regenerative while above the
-        threshold (so passive charging by a stimulus is not a spike), exactly as the online
-        counter of :func:`hhlib.simulate` does.
+        Membrane potential traces, mV relative to rest, time along ``axis`` (the first sample is the state
+        before the first step).
+    level_mV : float
+        Detection level, mV above rest.
+    equilibrium_mV : array_like, optional
+        ``E_ion`` at the same samples (:func:`hhlib.model.ionic_equilibrium`). Without it the rule reduces
+        to upward crossings of the level by ``V`` with the same re-arming (the seed's criterion, which also
+        counts passive charging).
     axis : int
         Time axis.
 
     Returns
     -------
-    ndarray of int
+    int or ndarray of int
         Counts, with ``axis`` removed.
 
     Examples
     --------
-    >>> count_spikes([0, 70, 20, 65, 80, 59, 61], 60.0)
-    3
+    >>> count_spikes([0, 70, 20, 65, 80, 59, 61])     # re-armed below 30 mV only once
+    2
+    >>> count_spikes([0, 70, 80, 0], equilibrium_mV=[0, 5, 100, 0])   # counted once E_ion is up too
+    1
     """
+    level = check_real("level_mV", level_mV, low=0.0, low_open=True, unit="mV above rest")
     v = np.moveaxis(np.asarray(v_mV, dtype=float), axis, -1)
-    above = v >= threshold_mV
-    ok = above if inward is None else above & np.moveaxis(np.asarray(inward, dtype=bool), axis, -1)
-    armed = np.ones(v.shape[:-1], dtype=bool)
-    counts = np.zeros(v.shape[:-1], dtype=np.int64)
-    for i in range(v.shape[-1]):
-        new = armed & ok[..., i]
-        counts += new
-        armed = (armed & ~new) | ~above[..., i]
+    e = v if equilibrium_mV is None else np.moveaxis(np.asarray(equilibrium_mV, dtype=float), axis, -1)
+    if e.shape != v.shape:
+        raise ValueError(f"equilibrium_mV must have the shape of v_mV {v.shape}, got {e.shape}")
+    counts, _ = _detect(v, e, level)
     return counts if counts.ndim else int(counts)
 
 
-def count_spikes_in_result(result, model: HHParameters, threshold_mV: float = 60.0):
+def spike_times(t_ms, v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=None) -> np.ndarray:
+    """Times (ms) of every spike in one trace, by the rule of this module, linearly interpolated.
+
+    Examples
+    --------
+    >>> spike_times([0.0, 1.0, 2.0, 3.0], [0.0, 50.0, 70.0, 0.0]).tolist()
+    [1.5]
+    """
+    t = np.asarray(t_ms, dtype=float)
+    v = np.asarray(v_mV, dtype=float)
+    if t.ndim != 1 or v.shape != t.shape:
+        raise ValueError(f"t_ms and v_mV must be 1-D of equal length, got {t.shape} and {v.shape}")
+    e = v if equilibrium_mV is None else np.asarray(equilibrium_mV, dtype=float)
+    level = check_real("level_mV", level_mV, low=0.0, low_open=True, unit="mV above rest")
+    _, events = _detect(v, e, level)
+    return np.array([t[i - 1] + frac * (t[i] - t[i - 1]) for i, _, frac in events])
+
+
+def count_spikes_in_result(result, model, level_mV: float = DEFAULT_LEVEL_MV):
     """Count spikes in the traces of a ``record=True`` :class:`~hhlib.SimulationResult`.
 
-    Uses the same regenerative criterion as the online counter; agrees with
-    ``result.spike_counts`` exactly.
+    Applies the same rule as the engines' online counters to the recorded ``V`` and ``E_ion``; agrees
+    with ``result.spike_counts`` exactly.
     """
+    from .model import ionic_equilibrium
+
     if result.v_mV is None:
         raise ValueError("result has no traces: simulate with record=True")
-    i_ion = ionic_current(result.v_mV, result.m, result.h, result.n, model)
-    return count_spikes(result.v_mV, threshold_mV, inward=i_ion < 0)
+    e = ionic_equilibrium(result.m, result.h, result.n, model)
+    return count_spikes(result.v_mV, level_mV, equilibrium_mV=e)
 
 
-def crossing_times(t_ms, v_mV, threshold_mV: float = 60.0):
-    """Times (ms) of the upward crossings of ``threshold_mV`` in one trace, linearly interpolated.
+def crossing_times(t_ms, v_mV, threshold_mV: float = DEFAULT_LEVEL_MV):
+    """Times (ms) of every upward crossing of ``threshold_mV`` by ``V`` in one trace, linearly interpolated.
+
+    A plain level-crossing detector without the spike rule (no re-arming hysteresis, passive charging
+    included): for comparison with other simulators' spike monitors.
 
     Examples
     --------
@@ -73,71 +197,3 @@ def crossing_times(t_ms, v_mV, threshold_mV: float = 60.0):
         raise ValueError(f"t_ms and v_mV must be 1-D of equal length, got {t.shape} and {v.shape}")
     i = np.flatnonzero((v[:-1] < threshold_mV) & (v[1:] >= threshold_mV))
     return t[i] + (t[i + 1] - t[i]) * (threshold_mV - v[i]) / (v[i + 1] - v[i])
-
-
-def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
-                      dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8,
-                      engine: str = "auto"):
-    """Deterministic (noise-free) threshold amplitude of a rectangular pulse, µA.
-
-    The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised
-    n-section (``n_probe`` amplitudes per iteration, all areas at once) to a bracket of
-    relative width ``rtol``; the bracket midpoint is returned.
-
-    Parameters
-    ----------
-    model : HHParameters
-    area_cm2 : float or array_like
-        Membrane area(s), cm².
-    duration_ms, delay_ms, dt_ms, t_end_ms : float
-        Pulse and simulation timing, ms.
-    rtol : float
-        Relative bracket width at convergence.
-    engine : {"auto", "numba", "numpy"}
-        Simulation engine (see :func:`hhlib.simulate`).
-
-    Returns
-    -------
-    float or ndarray
-        Threshold current, µA, shaped like ``area_cm2``.
-
-    Examples
-    --------
-    >>> import hhlib
-    >>> i_th = threshold_current(hhlib.SEED_MODEL, 1e-9)
-    >>> round(i_th * 1e8, 2)  # µA, i.e. 7.01e-8 µA = 70 µA/cm² for 0.1 ms
-    7.01
-    """
-    from .simulate import _check_area, simulate
-
-    area = _check_area(area_cm2)
-    if not 0 < rtol < 1:
-        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
-    flat = area.ravel()
-    lo = np.zeros_like(flat)
-    hi = 20.0 * model.c_m * flat / duration_ms  # charges the membrane ~20 mV passively
-    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, engine=engine)
-
-    def fires(amps, areas):
-        res = simulate(model, Pulse(amps, delay_ms, duration_ms), areas, 1, **opts)
-        return res.spike_counts[..., 0] >= 1
-
-    for _ in range(40):
-        f = fires(hi, flat)
-        if f.all():
-            break
-        lo = np.where(f, lo, hi)
-        hi = np.where(f, hi, 2.0 * hi)
-    else:
-        raise ValueError("no spike even at 2^40 times the passive estimate: the model cannot fire")
-    frac = np.arange(1, n_probe + 1) / (n_probe + 1)
-    while np.any(hi - lo > rtol * hi):
-        amps = lo[:, None] + (hi - lo)[:, None] * frac
-        f = fires(amps, flat[:, None])
-        first = np.where(f.any(axis=1), f.argmax(axis=1), n_probe)
-        rows = np.arange(flat.size)
-        new_lo = np.where(first > 0, amps[rows, np.maximum(first - 1, 0)], lo)
-        new_hi = np.where(first < n_probe, amps[rows, np.minimum(first, n_probe - 1)], hi)
-        lo, hi = new_lo, new_hi
-    out = 0.5 * (lo + hi)
-    return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)

@@ -13,23 +13,33 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Pulse", "BiphasicPulse", "steps_of"]
+from .validation import check_bool, check_real, real_array
+
+__all__ = ["Pulse", "BiphasicPulse", "grid_steps", "GRID_TOLERANCE"]
+
+#: Relative tolerance for a time to count as a whole number of steps (absorbs binary rounding only).
+GRID_TOLERANCE = 1e-9
 
 
-def steps_of(duration_ms: float, dt_ms: float) -> int:
-    """Number of time steps of a duration: ``round(duration / dt)``."""
-    return int(round(duration_ms / dt_ms))
+def grid_steps(name: str, t_ms: float, dt_ms: float) -> int:
+    """Number of steps of ``dt_ms`` in ``t_ms``, which must be a whole number (never silently rounded).
 
-
-def real_array(name: str, value, unit: str) -> np.ndarray:
-    """``value`` as a float array of finite real numbers; TypeError/ValueError naming ``name`` otherwise."""
-    arr = np.asarray(value)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise TypeError(f"{name} must be real numbers ({unit}), got dtype {arr.dtype}")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf), got " + np.array2string(arr, threshold=8))
-    return arr
+    Examples
+    --------
+    >>> grid_steps("delay_ms", 0.1, 0.0025)
+    40
+    >>> grid_steps("duration_ms", 0.1, 0.07)
+    Traceback (most recent call last):
+    ...
+    ValueError: duration_ms = 0.1 ms is not a whole number of time steps dt_ms = 0.07 ms (1.429 steps); hhlib never moves a stimulus edge or the end of a run: choose a dt_ms that divides it
+    """
+    n = t_ms / dt_ms
+    k = round(n)
+    if abs(n - k) > GRID_TOLERANCE * max(1.0, abs(n)):
+        raise ValueError(f"{name} = {t_ms!r} ms is not a whole number of time steps dt_ms = {dt_ms!r} ms "
+                         f"({n:.4g} steps); hhlib never moves a stimulus edge or the end of a run: "
+                         "choose a dt_ms that divides it")
+    return int(k)
 
 
 def _check_amplitude(amplitude_uA):
@@ -37,25 +47,16 @@ def _check_amplitude(amplitude_uA):
 
 
 def _check_time(name, value, *, allow_inf=False, strictly_positive=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number (ms), got {type(value).__name__}")
-    value = float(value)
-    if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if strictly_positive and not value > 0:
-        raise ValueError(f"{name} must be > 0 ms, got {value!r}")
-    if not strictly_positive and value < 0:
-        raise ValueError(f"{name} must be >= 0 ms, got {value!r}")
-    return value
+    return check_real(name, value, low=0.0, low_open=strictly_positive, unit="ms", allow_inf=allow_inf)
 
 
 @dataclass(frozen=True, eq=False)
 class Pulse:
     """Rectangular (monophasic) current pulse, the seed's protocol.
 
-    On the grid of step ``dt`` the pulse starts at step ``round(delay/dt)`` and lasts exactly
-    ``round(duration/dt)`` steps. A duration reaching past the end of the simulation (or
-    ``duration_ms=inf``) is a current step.
+    On the grid of step ``dt`` the pulse starts at step ``delay/dt`` and lasts exactly ``duration/dt``
+    steps; both must be whole numbers (a ValueError otherwise: edges are never moved). A duration reaching
+    past the end of the simulation (or ``duration_ms=inf``) is a current step.
 
     Parameters
     ----------
@@ -101,8 +102,8 @@ class Pulse:
     def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
         """Waveform of unit amplitude, one value per step, shape ``(n_steps,)``."""
         w = np.zeros(n_steps)
-        start = steps_of(self.delay_ms, dt_ms)
-        stop = n_steps if math.isinf(self.duration_ms) else start + steps_of(self.duration_ms, dt_ms)
+        start = grid_steps("delay_ms", self.delay_ms, dt_ms)
+        stop = n_steps if math.isinf(self.duration_ms) else start + grid_steps("duration_ms", self.duration_ms, dt_ms)
         w[min(start, n_steps):min(stop, n_steps)] = 1.0
         return w
 
@@ -151,8 +152,7 @@ class BiphasicPulse:
         object.__setattr__(self, "phase_duration_ms", _check_time("phase_duration_ms", self.phase_duration_ms))
         object.__setattr__(self, "gap_ms", _check_time("gap_ms", self.gap_ms, strictly_positive=False))
         object.__setattr__(self, "delay_ms", _check_time("delay_ms", self.delay_ms, strictly_positive=False))
-        if not isinstance(self.cathodic_first, (bool, np.bool_)):
-            raise TypeError(f"cathodic_first must be a bool, got {type(self.cathodic_first).__name__}")
+        object.__setattr__(self, "cathodic_first", check_bool("cathodic_first", self.cathodic_first))
 
     @property
     def onset_ms(self) -> float:
@@ -168,14 +168,14 @@ class BiphasicPulse:
     def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
         """Waveform of unit amplitude, shape ``(n_steps,)``: +1 cathodic phase, -1 anodic phase.
 
-        Both phases have exactly ``round(phase_duration/dt)`` steps, so the charge balances
-        exactly on the grid.
+        Both phases have exactly ``phase_duration/dt`` steps (a whole number, else ValueError), so the
+        charge balances exactly on the grid.
         """
         w = np.zeros(n_steps)
         first = 1.0 if self.cathodic_first else -1.0
-        start = steps_of(self.delay_ms, dt_ms)
-        n_phase = steps_of(self.phase_duration_ms, dt_ms)
-        second = start + n_phase + steps_of(self.gap_ms, dt_ms)
+        start = grid_steps("delay_ms", self.delay_ms, dt_ms)
+        n_phase = grid_steps("phase_duration_ms", self.phase_duration_ms, dt_ms)
+        second = start + n_phase + grid_steps("gap_ms", self.gap_ms, dt_ms)
         w[min(start, n_steps):min(start + n_phase, n_steps)] = first
         w[min(second, n_steps):min(second + n_phase, n_steps)] = -first
         return w

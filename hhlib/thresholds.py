@@ -12,18 +12,100 @@ from __future__ import annotations
 import numpy as np
 
 from .model import HHParameters
-from .simulate import (_check_area, _check_n_trials, _check_positive_finite, _load_numba_engine, _run_engines,
-                       make_seed_sequence, DEFAULT_CHUNK_LANES)
-from .spikes import threshold_current
-from .stimulus import Pulse, steps_of
+from .simulate import _execute, _prepare, simulate
+from .spikes import DEFAULT_LEVEL_MV
+from .stimulus import Pulse
+from .validation import check_instance, check_int, check_real, real_array
 
-__all__ = ["trial_thresholds", "fraction_fired"]
+__all__ = ["threshold_current", "trial_thresholds", "fraction_fired"]
+
+
+def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
+                      dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8,
+                      engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV):
+    """Deterministic (noise-free) threshold amplitude of a rectangular pulse, µA.
+
+    The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised
+    n-section (``n_probe`` amplitudes per iteration, all areas at once) to a bracket of
+    relative width ``rtol``; the bracket midpoint is returned.
+
+    Parameters
+    ----------
+    model : HHParameters
+    area_cm2 : float or array_like
+        Membrane area(s), cm².
+    duration_ms, delay_ms, dt_ms, t_end_ms : float
+        Pulse and simulation timing, ms.
+    rtol : float
+        Relative bracket width at convergence.
+    n_probe : int
+        Amplitudes tried per iteration (1 = bisection).
+    engine : {"auto", "numba", "numpy"}
+        Simulation engine (see :func:`hhlib.simulate`).
+    spike_threshold_mV : float
+        Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
+
+    Returns
+    -------
+    float or ndarray
+        Threshold current, µA, shaped like ``area_cm2``.
+
+    Raises
+    ------
+    ValueError
+        If the model does not fire even at 4096 times the amplitude that charges the membrane by 20 mV
+        during the pulse (e.g. a sodium-blocked membrane).
+
+    Examples
+    --------
+    >>> import hhlib
+    >>> i_th = threshold_current(hhlib.SEED_MODEL, 1e-9)
+    >>> round(i_th * 1e8, 2)  # µA, i.e. 7.01e-8 µA = 70 µA/cm² for 0.1 ms
+    7.01
+    """
+    check_instance("model", model, HHParameters)
+    area = real_array("area_cm2", area_cm2, "cm²", positive=True)
+    stim = Pulse(0.0, delay_ms, duration_ms)               # checks delay_ms and duration_ms by name
+    rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
+    n_probe = check_int("n_probe", n_probe, minimum=1, maximum=1024)
+    flat = area.ravel()
+    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, engine=engine, spike_threshold_mV=spike_threshold_mV,
+                max_spikes=1)
+
+    def fires(amps, areas):
+        res = simulate(model, stim.with_amplitude(amps), areas, 1, **opts)
+        return res.spike_counts[..., 0] >= 1
+
+    passive = 20.0 * model.c_m * flat / stim.duration_ms   # charges the membrane by ~20 mV during the pulse
+    lo, hi = np.zeros_like(flat), passive.copy()
+    for _ in range(12):
+        f = fires(hi, flat)
+        if f.all():
+            break
+        lo = np.where(f, lo, hi)
+        hi = np.where(f, hi, 2.0 * hi)
+    else:
+        if not fires(hi, flat).all():
+            raise ValueError(f"model {model.name!r} does not fire even at {hi.max():.3g} µA (4096 times the "
+                             "current that charges the membrane by 20 mV during the pulse): it cannot fire")
+    frac = np.arange(1, n_probe + 1) / (n_probe + 1)
+    while np.any(hi - lo > rtol * hi):
+        amps = lo[:, None] + (hi - lo)[:, None] * frac
+        f = fires(amps, flat[:, None])
+        first = np.where(f.any(axis=1), f.argmax(axis=1), n_probe)
+        rows = np.arange(flat.size)
+        new_lo = np.where(first > 0, amps[rows, np.maximum(first - 1, 0)], lo)
+        new_hi = np.where(first < n_probe, amps[rows, np.minimum(first, n_probe - 1)], hi)
+        lo, hi = new_lo, new_hi
+    out = 0.5 * (lo + hi)
+    return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)
+
 
 
 def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None, stream_id: int = 0,
                      delay_ms: float = 0.1, duration_ms: float = 0.1, dt_ms: float = 0.0025, t_end_ms: float = 2.0,
                      rtol: float = 1e-3, max_factor: float = 32.0, engine: str = "auto",
-                     info: dict | None = None) -> np.ndarray:
+                     spike_threshold_mV: float = DEFAULT_LEVEL_MV, info: dict | None = None) -> np.ndarray:
     """Threshold amplitude (µA) of every noisy trial, for a rectangular pulse.
 
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
@@ -49,6 +131,8 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
         Upper end of the search, in units of the deterministic threshold; trials that do not fire
         there get ``inf``. A trial that fires without any stimulus gets a threshold near 0.
     engine : {"auto", "numba", "numpy"}
+    spike_threshold_mV : float
+        Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
     info : dict, optional
         If given, ``info["simulated_trials"]`` is increased by the trials simulated (all probes).
 
@@ -67,31 +151,22 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
     >>> 0.3 < float(p) < 0.7
     True
     """
-    area = _check_area(area_cm2)
-    n_trials = _check_n_trials(n_trials)
-    dt = _check_positive_finite("dt_ms", dt_ms, "ms")
-    t_end = _check_positive_finite("t_end_ms", t_end_ms, "ms")
-    if not 0 < rtol < 0.1:
-        raise ValueError(f"rtol must be in (0, 0.1), got {rtol!r}")
-    stim = Pulse(0.0, delay_ms, duration_ms)
-    if dt > duration_ms:
-        raise ValueError(f"dt_ms = {dt} is larger than the pulse duration ({duration_ms} ms)")
-    if t_end <= delay_ms:
-        raise ValueError(f"t_end_ms = {t_end} must be later than the pulse onset ({delay_ms} ms)")
+    area = real_array("area_cm2", area_cm2, "cm²", positive=True)
+    rtol = check_real("rtol", rtol, low=0.0, high=0.1, low_open=True, high_open=True)
+    max_factor = check_real("max_factor", max_factor, low=1.0, low_open=True, unit="x the deterministic threshold")
+    stream_id = check_int("stream_id", stream_id, minimum=0)
     flat = area.ravel()
-    i_det = threshold_current(model, flat, duration_ms=duration_ms, delay_ms=delay_ms, dt_ms=dt, t_end_ms=t_end,
-                              engine=engine)
-    i_det = np.atleast_1d(i_det)
-    root = make_seed_sequence(seed) if model.has_noise else None
-    compiled = _load_numba_engine() if engine in ("auto", "numba") else None
-    waveform = stim.unit_waveform(dt, steps_of(t_end, dt))
-    ids = np.full(flat.size, int(stream_id))
+    spec = _prepare(model, Pulse(0.0, delay_ms, duration_ms), flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
+                    seed=seed, engine=engine, spike_threshold_mV=spike_threshold_mV, max_spikes=1,
+                    stream_ids=np.full(flat.size, stream_id))
+    i_det = np.atleast_1d(threshold_current(model, flat, duration_ms=duration_ms, delay_ms=delay_ms, dt_ms=dt_ms,
+                                            t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV))
+    n_trials = spec.n_trials
 
     def fires(amp_lanes):
         if info is not None:
             info["simulated_trials"] = info.get("simulated_trials", 0) + amp_lanes.size
-        counts, _, _ = _run_engines(model, waveform, np.zeros(flat.size), flat, ids, n_trials, dt, root, 60.0,
-                                    compiled, None, DEFAULT_CHUNK_LANES, lane_amp=amp_lanes, stop_after=1)
+        counts, _, _ = _execute(spec, lane_amp=amp_lanes)
         return counts >= 1
 
     scale = i_det[:, None] * np.ones(n_trials)

@@ -7,7 +7,8 @@ import pytest
 import hhlib
 from hhlib import Pulse, simulate
 from hhlib.reference import solve_reference
-from hhlib.spikes import crossing_times, threshold_current
+from hhlib.spikes import crossing_times
+from hhlib.thresholds import threshold_current
 from hhlib.stats import probit_fit
 
 from conftest import SEED_AREA_CM2
@@ -227,8 +228,8 @@ def test_passive_charging_is_not_a_spike():
     res = simulate(passive, Pulse(5e-6), SEED_AREA_CM2, 1, record=True)
     assert res.v_mV.max() > 100
     assert res.spike_counts[0] == 0
-    # the seed's criterion, max(V) > 60 mV, would have counted it
-    assert hhlib.spikes.count_spikes(res.v_mV[0]) == 1
+    # the seed's criterion, max(V) > 60 mV (or a plain crossing of the level), would have counted it
+    assert res.v_mV[0].max() > 60 and hhlib.spikes.count_spikes(res.v_mV[0]) == 1
 
 
 def test_online_counter_equals_counting_on_traces():
