@@ -72,11 +72,13 @@ CANCEL_CHECK_STEPS = 512
 
 @numba.njit(cache=True, nogil=True)
 def run_block(gen, n_lanes, block_lanes, i_density, sigma_v, use_noise, waveform, dt, table, v_min, inv_step,
-              g_na, g_k, g_l, e_na, e_k, e_l, c_m, k, v0, m0, h0, n0, level, stop_after, counts, first, bad, cancel):
+              g_na, g_k, g_l, e_na, e_k, e_l, c_m, k, v0, m0, h0, n0, level, v_limit, stop_after, counts, first, bad,
+              cancel):
     """Advance one stream's block (``n_lanes`` used of ``block_lanes`` drawn) over all steps.
 
     ``i_density`` and ``sigma_v`` are per lane (µA/cm² at unit waveform; mV per N(0,1));
-    ``counts``, ``first`` (ms) and ``bad`` (the state became non-finite) are written per lane. With
+    ``counts``, ``first`` (ms) and ``bad`` (the state became non-finite, or ``|V| > v_limit``) are written
+    per lane. With
     ``stop_after > 0`` a lane stops being integrated once it has that many spikes (its normals are still
     drawn, keeping the streams aligned). Returns early (False) once ``cancel[0]`` is set.
     """
@@ -126,7 +128,7 @@ def run_block(gen, n_lanes, block_lanes, i_density, sigma_v, use_noise, waveform
             if use_noise:
                 vn += sigma_v[j] * xi[j]
             en = num / g
-            if not (math.isfinite(vn) and math.isfinite(en)):
+            if not (abs(vn) <= v_limit and math.isfinite(en)):
                 bad[j] = True
                 done[j] = True
                 continue

@@ -1,12 +1,16 @@
-"""Command line: ``python -m hhlib {predict, optimise}`` (the seed project's two scripts).
+"""Command line: ``python -m hhlib {predict, optimise, cache}`` (the seed project's two scripts, and caches).
 
-Bad arguments or data files end with exit status 2 and one line naming the problem.
+Exit status: 0 success; 2 bad arguments, data files or inputs the model cannot integrate (one line on
+stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an unexpected internal error
+(one line; ``HHLIB_DEBUG=1`` shows the traceback).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -33,7 +37,10 @@ def _converter(cast, ok, what):
     return convert
 
 
-_positive_int = _converter(int, lambda v: v >= 1, "an integer >= 1")
+#: Most trials per level the command line accepts (1e7 x 11 levels is about 10 min on two cores).
+MAX_CLI_RUNS = 10_000_000
+_positive_int = _converter(int, lambda v: 1 <= v <= MAX_CLI_RUNS, f"an integer from 1 to {MAX_CLI_RUNS:,}")
+_fit_runs = _converter(int, lambda v: 200 <= v <= MAX_CLI_RUNS, f"an integer from 200 to {MAX_CLI_RUNS:,}")
 _delta = _converter(float, lambda v: np.isfinite(v) and v > -1, "a finite number > -1")
 _seed = _converter(int, lambda v: v >= 0, "an integer >= 0")
 
@@ -47,12 +54,13 @@ def _parser():
     pr.add_argument("--runs", type=_positive_int, default=1000, help="trials per stimulus level")
     pr.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, printed)")
     pr.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: data/experimental.csv")
-    pr.add_argument("--plot", default="prediction.png", help="PNG file of data vs prediction (default: %(default)s)")
-    pr.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    pr.add_argument("--plot", type=_png_path, default=None, metavar="FILE.png",
+                    help="also write a PNG of data vs prediction to this file (default: no plot)")
+    pr.add_argument("--no-plot", action="store_true", help="write no PNG (the default; kept for old scripts)")
     pr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     op = sub.add_parser("optimise", aliases=["optimize"], help="fit delta_v and delta_area to the data")
     op.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: data/experimental.csv")
-    op.add_argument("--runs", type=_positive_int, default=None,
+    op.add_argument("--runs", type=_fit_runs, default=None,
                     help="trials per level in the final stage (default: 20x the data's)")
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     op.add_argument("--start", type=_delta, nargs=2, metavar=("DV", "DA"), default=None,
@@ -62,6 +70,28 @@ def _parser():
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     sub.add_parser("cache", help="rebuild every cached sweep the notebooks use (data/cache/*.npz)")
     return p
+
+
+def _png_path(text):
+    """argparse type for --plot: a file path (not empty, not a folder) in an existing folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file name, got an empty path")
+    path = Path(text)
+    if path.is_dir() or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name such as {text.rstrip('/')}/prediction.png")
+    if not path.parent.resolve().is_dir():
+        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
+    return path
+
+
+def _save_figure_atomically(fig, path: Path):
+    """Write the figure to a temporary file next to ``path``, then rename it (never a half-written PNG)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _load(path):
@@ -80,16 +110,13 @@ def _predict(args):
     out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed, x=data.x.tolist(),
                measured=data.fraction.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
                mse=mse_loss(p, data), deviance=deviance_loss(p, data))
-    if not args.no_plot:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    if args.plot is not None and not args.no_plot:
+        from matplotlib.figure import Figure
         from .plots import plot_prediction
-        ax = plot_prediction(data.x, p, args.runs, data=data)
+        ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data)
         ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
-        ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
-        plt.close(ax.figure)
-        out["plot"] = args.plot
+        _save_figure_atomically(ax.figure, args.plot)
+        out["plot"] = str(args.plot)
     if args.json:
         print(json.dumps(out))
         return
@@ -116,8 +143,14 @@ def _optimise(args):
         print(r.summary())
 
 
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None) -> int:
+    """Run the command line; returns the exit status (see the module docstring)."""
     args = _parser().parse_args(argv)
+    prog = f"python -m hhlib {args.command}"
     try:
         if args.command == "predict":
             _predict(args)
@@ -126,7 +159,19 @@ def main(argv=None) -> int:
             rebuild_all()
         else:
             _optimise(args)
-    except (ValueError, FileNotFoundError, TypeError) as exc:
-        sys.stderr.write(f"python -m hhlib {args.command}: error: {exc}\n")
+    except KeyboardInterrupt:
+        sys.stderr.write(f"\n{prog}: interrupted\n")
+        return 130
+    except (ValueError, TypeError, OSError) as exc:
+        sys.stderr.write(f"{prog}: error: {_one_line(exc)}\n")
         return 2
+    except MemoryError:
+        sys.stderr.write(f"{prog}: error: not enough memory for this request (reduce --runs)\n")
+        return 2
+    except Exception as exc:                                   # a bug: still one line, unless debugging
+        if os.environ.get("HHLIB_DEBUG"):
+            raise
+        sys.stderr.write(f"{prog}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                         "(set HHLIB_DEBUG=1 to see the traceback)\n")
+        return 1
     return 0

@@ -37,6 +37,7 @@ import itertools
 from collections import OrderedDict
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,7 +46,7 @@ from scipy import optimize, stats
 from .data import FiringData, load_data
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
 from .simulate import make_seed_sequence
-from .validation import check_int
+from .validation import check_bool, check_choice, check_instance, check_int
 from .thresholds import trial_thresholds
 
 __all__ = ["FitResult", "fit", "BOX"]
@@ -53,6 +54,8 @@ __all__ = ["FitResult", "fit", "BOX"]
 #: The seed's search box for delta_v and delta_area.
 BOX = (-0.9, 9.0)
 Z95 = float(stats.norm.ppf(0.975))
+#: Fewest and most simulated trials per level that ``runs`` and ``validation_runs`` accept.
+MIN_RUNS, MAX_RUNS = 200, 10_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +81,9 @@ class FitResult:
     seconds : float
         Wall time.
     converged : bool
-        ``profile``: optimum bracketed, interior and at a positive-curvature minimum.
+        ``profile``: optimum bracketed, interior and at a positive-curvature minimum, *and* the fresh
+        validation prediction's deviance consistent with the fit's own given the Monte Carlo error
+        (else ``message`` says which check failed).
         ``seed``: the optimiser's own success flag *and* a validated deviance within the
         chi-square 95 % acceptance region.
     history : list of dict
@@ -264,10 +269,36 @@ def _vertex(ws, ds, fallback):
     return float(np.clip(-c1 / (2 * c2), min(ws), max(ws)))
 
 
+def _validation_accepts(d_fit, d_val, data, r_fit, r_val) -> bool:
+    """Is the fresh prediction's deviance consistent with the fit's own, given the Monte Carlo error of both?
+
+    Predicting p from R trials adds about ``sum(n_i)/R`` to the deviance on average, with a spread of about
+    ``sqrt(4 max(n_i) D / R)`` (the linear term of its expansion around the exact p); the fit's in-sample
+    deviance is biased low by the same amount for its own R. Accept up to the mean plus 4 spreads (+1).
+    """
+    if not (math.isfinite(d_fit) and math.isfinite(d_val)):
+        return False
+    n = data.n_trials.astype(float)
+    inv = 1.0 / r_fit + 1.0 / r_val
+    mean = n.sum() * inv
+    spread = math.sqrt(4.0 * n.max() * max(d_fit, len(data)) * inv + 2.0 * float(np.sum(n**2)) * inv**2)
+    return d_val <= d_fit + mean + 4.0 * spread + 1.0
+
+
+def _final_runs(runs, data):
+    """Trials per level of the final stage (default 20x the data's largest); warn if fewer than the data's."""
+    n_data = int(data.n_trials.max())
+    r_final = 20 * n_data if runs is None else check_int("runs", runs, minimum=MIN_RUNS, maximum=MAX_RUNS)
+    if r_final < n_data:
+        warnings.warn(f"runs = {r_final} simulated trials per level is fewer than the data's {n_data}: the fit's "
+                      "Monte Carlo error exceeds the data's own sampling error (use runs >= 10x the data's)",
+                      RuntimeWarning, stacklevel=3)
+    return r_final
+
+
 def _fit_profile(data, setup, runs, root, start, global_search, progress):
     prof = _Profile(data, setup, np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (0,)), progress)
-    n_data = int(data.n_trials.max())
-    r_final = 20 * n_data if runs is None else check_int("runs", runs, minimum=1)
+    r_final = _final_runs(runs, data)
     r_coarse = min(2000, r_final)
     notes = []
     ok = True
@@ -402,7 +433,8 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
     data : FiringData, optional
         Default: the shipped ``data/experimental.csv``.
     runs : int, optional
-        Trials per level in the final stage (default 20x the data's largest trials per level).
+        Trials per level in the final stage (default 20x the data's largest trials per level; 200 to 1e7;
+        fewer than the data's own trials per level gives a warning).
     seed : None, int, SeedSequence or Generator
         Root of all random numbers (fit and validation use independent streams of it).
     start : (delta_v, delta_area), optional
@@ -416,7 +448,7 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
     global_search : bool
         Run the global grid stage (``profile`` only).
     validation_runs : int
-        Trials per level of the fresh prediction that gives the reported deviance and p-value.
+        Trials per level of the fresh prediction that gives the reported deviance and p-value (200 to 1e7).
     progress : callable, optional
         Called with a short text at each stage.
 
@@ -436,13 +468,16 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
     data = load_data() if data is None else data
     if not isinstance(data, FiringData):
         raise TypeError(f"data must be a FiringData (see hhlib.load_data), got {type(data).__name__}")
-    if method not in ("profile", "seed"):
-        raise ValueError(f"method must be 'profile' or 'seed', got {method!r}")
+    check_choice("method", method, ("profile", "seed"))
+    check_instance("setup", setup, NormalisedSetup)
+    check_bool("global_search", global_search)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable with one text argument, got {type(progress).__name__}")
     if start is not None:
         if np.ndim(start) != 1 or len(start) != 2:
             raise ValueError(f"start must be a pair (delta_v, delta_area), got {start!r}")
         check_deltas(*start)
-    validation_runs = check_int("validation_runs", validation_runs, minimum=1)
+    validation_runs = check_int("validation_runs", validation_runs, minimum=MIN_RUNS, maximum=MAX_RUNS)
     root = make_seed_sequence(seed)
     if method == "profile":
         out = _fit_profile(data, setup, runs, root, start, global_search, progress)
@@ -455,15 +490,20 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
     p_value = float(stats.chi2.sf(dev, dof))
-    converged = out["converged"]
+    converged, message = out["converged"], out["message"]
     if method == "seed":
         converged = converged and dev <= stats.chi2.ppf(0.95, dof)
+    elif not _validation_accepts(out["fit_deviance"], dev, data, out["runs"], validation_runs):
+        converged = False
+        message = "; ".join(m for m in (message, f"the fresh prediction's deviance {dev:.4g} is not consistent with "
+                                        f"the fit's own {out['fit_deviance']:.4g} (Monte Carlo error of "
+                                        f"{out['runs']} trials per level): use more runs") if m)
     return FitResult(
         delta_v=out["delta_v"], delta_area=out["delta_area"], delta_v_ci=out["delta_v_ci"],
         delta_area_ci=out["delta_area_ci"], deviance=dev, p_value=p_value, dof=dof,
         n_evaluations=len(out["history"]), n_trials_simulated=out["n_trials"] + validation_runs * len(data),
         seconds=time.perf_counter() - t0, converged=converged, method=method, runs=out["runs"],
         validation_runs=validation_runs, validation_prediction=p_val, history=out["history"],
-        covariance_uw=out["covariance_uw"], seed_entropy=root.entropy, message=out["message"],
+        covariance_uw=out["covariance_uw"], seed_entropy=root.entropy, message=message,
         fit_deviance=out["fit_deviance"], profile_w=out.get("profile_w", np.empty(0)),
         profile_deviance=out.get("profile_deviance", np.empty(0)), data=data, setup=setup)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .validation import check_real
+
 __all__ = [
     "HHParameters",
     "HH1952",
@@ -105,7 +107,15 @@ def temperature_factor(temperature_celsius: float, q10: float = 3.0, reference_c
     >>> round(temperature_factor(28.9), 1)  # the seed's k = 12 is about 29 °C
     12.0
     """
-    return float(q10 ** ((temperature_celsius - reference_celsius) / 10.0))
+    t = check_real("temperature_celsius", temperature_celsius, low=-273.15, unit="°C")
+    q10 = check_real("q10", q10, low=0.0, low_open=True)
+    t_ref = check_real("reference_celsius", reference_celsius, low=-273.15, unit="°C")
+    log_k = (t - t_ref) / 10.0 * math.log(q10)
+    k = math.exp(log_k) if abs(log_k) < 700.0 else (math.inf if log_k > 0 else 0.0)
+    if not 0.0 < k < math.inf:
+        raise ValueError(f"temperature_factor = q10 ** ((T - T_ref)/10) = {k!r} for q10 = {q10!r}, "
+                         f"T = {t!r} °C, T_ref = {t_ref!r} °C: not a usable rate factor (must be finite and > 0)")
+    return float(k)
 
 
 #: Hodgkin & Huxley (1952): squid giant axon at 6.3 °C, no noise.

@@ -8,18 +8,16 @@ relative size falls as ``A^-1/2``, separates them.
 """
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from .data import FiringData, load_data
 from .model import SEED_MODEL, HHParameters
-from .simulate import simulate
+from .simulate import _check_timing, simulate
 from .stats import binomial_deviance
 from .stimulus import Pulse
-from .validation import real_array
+from .validation import check_instance, check_int, check_real, probability_array, real_array
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
 
@@ -51,10 +49,14 @@ class NormalisedSetup:
     t_end_ms: float = 2.0            # ms
 
     def __post_init__(self):
-        for name in ("i_ref_uA", "a_ref_cm2", "duration_ms", "dt_ms", "t_end_ms"):
-            v = getattr(self, name)
-            if not (isinstance(v, numbers.Real) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be finite and > 0, got {v!r}")
+        check_instance("model", self.model, HHParameters)
+        for name, unit in (("i_ref_uA", "µA"), ("a_ref_cm2", "cm²"), ("duration_ms", "ms"), ("dt_ms", "ms"),
+                           ("t_end_ms", "ms")):
+            object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0, low_open=True, unit=unit))
+        object.__setattr__(self, "delay_ms", check_real("delay_ms", self.delay_ms, low=0.0, unit="ms"))
+        stim = Pulse(self.i_ref_uA, self.delay_ms, self.duration_ms)
+        _check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes
+        stim.unit_waveform(self.dt_ms, 1)
 
     def amplitude_uA(self, delta_v, x):
         """``I_ref (1 + delta_v) x``, µA."""
@@ -111,10 +113,12 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
     >>> p.shape, bool(p[0] < p[1] < p[2])
     ((3,), True)
     """
+    check_instance("setup", setup, NormalisedSetup)
+    runs = check_int("runs", runs, minimum=1)
     dv, da = check_deltas(delta_v, delta_area)
-    x = load_data().x if x is None else np.asarray(x, dtype=float)
-    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)) or np.any(x <= 0):
-        raise ValueError("x must be a non-empty 1-D array of finite values > 0")
+    x = load_data().x if x is None else real_array("x", x, "normalised stimulus", positive=True)
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D array of normalised stimulus levels, got shape {x.shape}")
     pshape = np.broadcast_shapes(dv.shape, da.shape)
     amp = setup.amplitude_uA(np.broadcast_to(dv, pshape)[..., None], x)
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
@@ -124,11 +128,19 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
     return res.firing_probability
 
 
+def _check_p(p_model, data):
+    check_instance("data", data, FiringData)
+    p = probability_array("p_model", p_model)
+    if p.shape != data.x.shape:
+        raise ValueError(f"p_model must hold one probability per data level, shape {data.x.shape}, got {p.shape}")
+    return p
+
+
 def mse_loss(p_model, data: FiringData) -> float:
     """The seed's loss: mean squared difference of firing fractions (dimensionless)."""
-    return float(np.mean((np.asarray(p_model) - data.fraction) ** 2))
+    return float(np.mean((_check_p(p_model, data) - data.fraction) ** 2))
 
 
 def deviance_loss(p_model, data: FiringData) -> float:
     """Binomial deviance of the data under the model's firing probabilities (what the fit minimises)."""
-    return binomial_deviance(data.n_fired, data.n_trials, p_model)
+    return binomial_deviance(data.n_fired, data.n_trials, _check_p(p_model, data))

@@ -86,10 +86,13 @@ MAX_RECORD_BYTES = 2 * 1024**3
 MAX_STEPS = 50_000_000
 #: Largest result arrays (spike counts and first-spike times of all trials, bytes).
 MAX_RESULT_BYTES = 8 * 1024**3
+#: A trial whose |V| exceeds this (mV, i.e. 1 kV) has left any meaningful range: reported like NaN.
+V_LIMIT_MV = 1e6
 
 
 class NonFiniteError(ValueError, FloatingPointError):
-    """The membrane state became NaN or infinite: the model cannot be integrated for these inputs."""
+    """The membrane state became NaN or infinite (or |V| exceeded :data:`V_LIMIT_MV`): the model cannot be
+    integrated meaningfully for these inputs."""
 
 
 @dataclass(frozen=True)
@@ -192,9 +195,7 @@ class _RunSpec:
 def _check_timing(stimulus, dt_ms, t_end_ms):
     dt = check_real("dt_ms", dt_ms, low=0.0, low_open=True, unit="ms")
     t_end = check_real("t_end_ms", t_end_ms, low=0.0, low_open=True, unit="ms")
-    if dt > stimulus.shortest_phase_ms:
-        raise ValueError(f"dt_ms = {dt} is larger than the shortest stimulus phase "
-                         f"({stimulus.shortest_phase_ms} ms); use dt_ms <= {stimulus.shortest_phase_ms}")
+    stimulus.unit_waveform(dt, 0)            # every edge a whole number of steps (each phase >= 1 step)
     if t_end <= stimulus.onset_ms:
         raise ValueError(f"t_end_ms = {t_end} must be later than the stimulus onset ({stimulus.onset_ms} ms)")
     if t_end / dt > MAX_STEPS:
@@ -379,10 +380,13 @@ def _raise_non_finite(spec, bad, lane_amp):
     c = int(rows[0])
     amp = spec.amp_flat[c] if lane_amp is None else lane_amp[c][bad[c]][0]
     where = np.unravel_index(c, spec.cond_shape) if spec.cond_shape else ()
+    with np.errstate(over="ignore"):
+        density = amp / spec.area_flat[c]
     raise NonFiniteError(
-        f"the membrane state became NaN or infinite in {int(bad.sum())} trial(s) of {rows.size} condition(s); "
+        f"the membrane state became NaN or infinite, or |V| exceeded {V_LIMIT_MV:g} mV, in {int(bad.sum())} "
+        f"trial(s) of {rows.size} condition(s); "
         f"first in condition {tuple(int(i) for i in where)} (amplitude_uA = {amp:.6g}, area_cm2 = "
-        f"{spec.area_flat[c]:.6g}, stimulus density {amp / spec.area_flat[c]:.3g} µA/cm²): the model cannot be "
+        f"{spec.area_flat[c]:.6g}, stimulus density {density:.3g} µA/cm²): the model cannot be "
         "integrated there (the stimulus, area or noise is far outside the physiological range)")
 
 
@@ -463,12 +467,13 @@ def _run_numba(spec: _RunSpec, units, lane_amp, counts, first, bad):
         gen = _stream(spec.root, int(spec.ids[c]), b) if use_noise else np.random.Generator(np.random.SFC64(0))
         sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
         amp = lane_amp[c, sl] if lane_amp is not None else np.full(size, spec.amp_flat[c])
-        i_density = np.ascontiguousarray(amp / spec.area_flat[c], dtype=float)
+        with np.errstate(over="ignore"):                 # an infinite density is reported as non-finite
+            i_density = np.ascontiguousarray(amp / spec.area_flat[c], dtype=float)
         sigma = np.full(size, _sigma_v(p, spec.dt, spec.area_flat[c]) if use_noise else 0.0)
         cnt, fst, bd = np.zeros(size, dtype=np.int64), np.full(size, np.nan), np.zeros(size, dtype=np.bool_)
         eng.run_block(gen, size, TRIALS_PER_STREAM, i_density, sigma, use_noise, waveform, spec.dt, table,
                       eng.TABLE_V_MIN_MV, 1.0 / eng.TABLE_STEP_MV, p.g_na, p.g_k, p.g_l, p.e_na, p.e_k, p.e_l,
-                      p.c_m, p.rate_factor, v0, m0, h0, n0, spec.level, spec.stop_after, cnt, fst, bd, cancel)
+                      p.c_m, p.rate_factor, v0, m0, h0, n0, spec.level, V_LIMIT_MV, spec.stop_after, cnt, fst, bd, cancel)
         counts[c, sl], first[c, sl], bad[c, sl] = cnt, fst, bd
 
     n_lanes = min(spec.n_threads, os.cpu_count() or 1, len(units))
@@ -541,7 +546,8 @@ def _lanes(spec, units, lane_amp):
     trial = np.concatenate([np.arange(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s)
                             for (_, b), s in zip(units, sizes)])
     amp = lane_amp[cond, trial] if lane_amp is not None else spec.amp_flat[cond]
-    return sizes, cond, trial, amp / spec.area_flat[cond]
+    with np.errstate(over="ignore"):                     # an infinite density is reported as non-finite
+        return sizes, cond, trial, amp / spec.area_flat[cond]
 
 
 def _run_chunk_numpy(spec: _RunSpec, units, counts, first, bad, traces, lane_amp=None):
@@ -553,6 +559,7 @@ def _run_chunk_numpy(spec: _RunSpec, units, counts, first, bad, traces, lane_amp
     e_old = np.full(L, float(ionic_equilibrium(m0, h0, n0, p)))
     noise = _NoiseBlocks(spec, units, sizes, cond) if spec.root is not None else None
     cnt, first_t, armed = np.zeros(L, dtype=np.int64), np.full(L, np.nan), np.ones(L, dtype=bool)
+    out_of_range = np.zeros(L, dtype=bool)
     if traces is not None:
         rec = np.empty((4, L, spec.n_steps + 1))
         rec[:, :, 0] = np.array([v0, m0, h0, n0])[:, None]
@@ -584,11 +591,16 @@ def _run_chunk_numpy(spec: _RunSpec, units, counts, first, bad, traces, lane_amp
                 fresh = idx[np.isnan(first_t[idx])]
                 first_t[fresh] = (step + frac[fresh]) * dt
             e_old, num = num, e_old
+            np.abs(v, out=u)
+            diverged = ~((u <= V_LIMIT_MV) & np.isfinite(e_old))     # NaN included
+            if spec.stop_after > 0:                      # as the compiled engine: stopped lanes are done
+                diverged &= (cnt < spec.stop_after) | (fired & (cnt == spec.stop_after))
+            out_of_range |= diverged
             if traces is not None:
                 rec[0, :, step + 1] = v; rec[1, :, step + 1] = m; rec[2, :, step + 1] = h; rec[3, :, step + 1] = n
     counts[cond, trial] = cnt
     first[cond, trial] = first_t
-    bad[cond, trial] = ~(np.isfinite(v) & np.isfinite(e_old))
+    bad[cond, trial] = out_of_range
     if traces is not None:
         traces[:, cond, trial, :] = rec
 

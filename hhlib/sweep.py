@@ -7,6 +7,8 @@ the counts of the serial run with the same seed.
 """
 from __future__ import annotations
 
+import os
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +16,7 @@ import numpy as np
 from .model import HHParameters
 from .simulate import make_seed_sequence, simulate
 from .stimulus import Pulse
+from .validation import check_instance, check_int, real_array
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -44,11 +47,25 @@ class SweepResult:
         return self.n_fired / self.n_trials
 
 
-def _task(model, amp, area, ids, n_trials, entropy, options):
-    """One piece of a sweep (top level, so that it pickles for process pools and Dask)."""
+#: Sweeps interrupted (Ctrl-C) in this process: their remaining pieces return at once.
+_INTERRUPTED: set = set()
+
+
+def _task(model, amp, area, ids, n_trials, entropy, options, token=None):
+    """One piece of a sweep (top level, so that it pickles for process pools and Dask).
+
+    When a worker process receives Ctrl-C, the pieces of the same sweep (``token``) that were already queued
+    to it are not computed: they raise KeyboardInterrupt at once.
+    """
+    if token is not None and token in _INTERRUPTED:
+        raise KeyboardInterrupt(f"sweep {token} was interrupted")
     options.setdefault("max_spikes", 1)
-    res = simulate(model, Pulse(amp, options.pop("delay_ms"), options.pop("duration_ms")), area, n_trials,
-                   seed=np.random.SeedSequence(entropy), stream_ids=ids, **options)
+    try:
+        res = simulate(model, Pulse(amp, options.pop("delay_ms"), options.pop("duration_ms")), area, n_trials,
+                       seed=np.random.SeedSequence(entropy), stream_ids=ids, **options)
+    except KeyboardInterrupt:
+        _INTERRUPTED.add(token)
+        raise
     return res.n_fired
 
 
@@ -74,7 +91,9 @@ def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=No
         Where to run the pieces: ``ProcessPoolExecutor()``, ``dask.distributed.Client(...).get_executor()``,
         ... (default: in this process).
     n_pieces : int, optional
-        Number of pieces (default: 1 without an executor, else 4 per worker, at most one per condition).
+        Number of pieces (default: 1 without an executor, else 4 per CPU core of this machine or more, so
+        that a piece is about :data:`PIECE_NEURON_STEPS` neuron-steps; at most one per condition). Small
+        pieces balance the load and stop within a second on Ctrl-C.
     progress : callable, optional
         Called as ``progress(done, total)`` after each finished piece.
     delay_ms, duration_ms : float
@@ -98,36 +117,65 @@ def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=No
         raise ValueError("sweep counts spikes only; record=True is not supported")
     if "stream_ids" in sim_options:
         raise TypeError("sweep assigns stream_ids itself")
-    amp = np.asarray(amplitude_uA, dtype=float)
-    area = np.asarray(area_cm2, dtype=float)
+    check_instance("model", model, HHParameters)
+    amp = real_array("amplitude_uA", amplitude_uA, "µA")
+    area = real_array("area_cm2", area_cm2, "cm²", positive=True)
+    n_trials = check_int("n_trials", n_trials, minimum=1)
+    Pulse(0.0, delay_ms, duration_ms)                       # checks the timing by name
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor must be a concurrent.futures.Executor (with .submit), got {type(executor).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable as progress(done, total), got {type(progress).__name__}")
     shape = np.broadcast_shapes(amp.shape, area.shape)
     amp_f = np.broadcast_to(amp, shape).ravel()
     area_f = np.broadcast_to(area, shape).ravel()
     n_cond = amp_f.size
     entropy = make_seed_sequence(seed).entropy
     if n_pieces is None:
-        workers = getattr(executor, "_max_workers", 2) if executor is not None else 0
-        n_pieces = 1 if executor is None else max(1, 4 * int(workers or 2))
-    n_pieces = int(max(1, min(n_pieces, n_cond)))
+        n_pieces = 1 if executor is None else _default_pieces(n_cond, n_trials, sim_options)
+    n_pieces = min(check_int("n_pieces", n_pieces, minimum=1), n_cond)
     bounds = np.linspace(0, n_cond, n_pieces + 1).round().astype(int)
     options = dict(sim_options, delay_ms=delay_ms, duration_ms=duration_ms)
-    pieces = [(model, amp_f[a:b], area_f[a:b], np.arange(a, b), n_trials, entropy, dict(options))
+    if executor is not None:
+        options.setdefault("n_threads", 1)          # the executor's workers are the parallelism
+    token = uuid.uuid4().hex
+    pieces = [(model, amp_f[a:b], area_f[a:b], np.arange(a, b), n_trials, entropy, dict(options), token)
               for a, b in zip(bounds[:-1], bounds[1:])]
-    n_fired = np.empty(n_cond, dtype=np.int64)
+    results = _run_pieces(pieces, executor, progress)
+    n_fired = np.concatenate(results)
+    return SweepResult(np.broadcast_to(amp, shape).copy(), np.broadcast_to(area, shape).copy(),
+                       n_fired.reshape(shape), int(n_trials), entropy)
+
+
+#: Neuron-steps per piece that the default split aims at (about 0.1 s of one core): small enough that
+#: Ctrl-C stops a pool within a second, large enough that the per-piece overhead does not matter.
+PIECE_NEURON_STEPS = 1e7
+
+
+def _default_pieces(n_cond, n_trials, sim_options):
+    """4 pieces per core, or more so that no piece exceeds :data:`PIECE_NEURON_STEPS`."""
+    n_steps = sim_options.get("t_end_ms", 2.0) / sim_options.get("dt_ms", 0.0025)
+    return int(max(4 * (os.cpu_count() or 1), np.ceil(n_cond * n_trials * n_steps / PIECE_NEURON_STEPS)))
+
+
+def _run_pieces(pieces, executor, progress):
+    """Results of every piece, in order; on Ctrl-C (or any error) pending pieces are cancelled first."""
     if executor is None:
         results = []
         for i, p in enumerate(pieces):
             results.append(_task(*p))
             if progress:
                 progress(i + 1, len(pieces))
-    else:
-        futures = [executor.submit(_task, *p) for p in pieces]
+        return results
+    futures = [executor.submit(_task, *p) for p in pieces]
+    try:
         results = []
         for i, f in enumerate(futures):
             results.append(f.result())
             if progress:
                 progress(i + 1, len(pieces))
-    for (a, b), r in zip(zip(bounds[:-1], bounds[1:]), results):
-        n_fired[a:b] = r
-    return SweepResult(np.broadcast_to(amp, shape).copy(), np.broadcast_to(area, shape).copy(),
-                       n_fired.reshape(shape), int(n_trials), entropy)
+        return results
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise

@@ -17,8 +17,9 @@ from IPython.display import display
 
 from .data import FiringData, load_data
 from .fit import BOX
-from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
+from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
 from .plots import plot_prediction
+from .validation import check_instance, check_int
 
 __all__ = ["Explorer", "explore"]
 
@@ -41,8 +42,12 @@ class Explorer:
     def __init__(self, data: FiringData | None = None, *, delta_v: float = 0.0, delta_area: float = 0.0,
                  runs: int = 1000, runs_options=(10, 100, 1000, 10000), seed: int = 0,
                  setup: NormalisedSetup = DEFAULT_SETUP, n_curve: int = 31):
-        self.data = load_data() if data is None else data
-        self.setup, self.seed = setup, seed
+        self.data = load_data() if data is None else check_instance("data", data, FiringData)
+        runs = check_int("runs", runs, minimum=1)
+        runs_options = [check_int("runs_options", r, minimum=1) for r in runs_options]
+        check_int("n_curve", n_curve, minimum=2)
+        self.setup = check_instance("setup", setup, NormalisedSetup)
+        self.seed = seed
         lo, hi = float(self.data.x.min()), float(self.data.x.max())
         pad = 0.25 * (hi - lo)
         self.x_curve = np.linspace(lo - pad, hi + pad, n_curve)
@@ -133,6 +138,12 @@ def explore(data: FiringData | None = None, *, center=None, **kwargs) -> Explore
         ex.delta_v.value = 2.5         # redraws; the numbers are in ex.last
     """
     if center is not None:
-        dv, da = (center.delta_v, center.delta_area) if hasattr(center, "delta_v") else center
+        if hasattr(center, "delta_v") and hasattr(center, "delta_area"):
+            dv, da = center.delta_v, center.delta_area
+        elif isinstance(center, (tuple, list, np.ndarray)) and len(center) == 2:
+            dv, da = center
+        else:
+            raise TypeError(f"center must be a FitResult or a pair (delta_v, delta_area), got {center!r}")
+        dv, da = (float(v) for v in check_deltas(dv, da))
         kwargs.update(delta_v=float(np.clip(dv, *BOX)), delta_area=float(np.clip(da, *BOX)))
     return Explorer(data, **kwargs)

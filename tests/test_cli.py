@@ -72,3 +72,57 @@ def test_bad_data_file_exits_2_naming_the_problem(tmp_path):
         assert len(line.splitlines()) == 1 and "row 3" in line and "n_fired" in line and "Traceback" not in line
     r = run("optimise", "--data", str(tmp_path / "missing.csv"))
     assert r.returncode == 2 and "missing.csv" in r.stderr
+
+
+# ------------------------------------------------------------------ edges: one line, exit 2, never a traceback
+def one_line_error(r, *needles):
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    return lines[0]
+
+
+def test_predict_writes_no_file_unless_asked(tmp_path):
+    r = run("predict", "--runs", "20", "--seed", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args,needles", [
+    (("predict", "--plot", ""), ("--plot", "empty")),
+    (("predict", "--plot", "."), ("--plot", "folder")),
+    (("predict", "--plot", "no/such/folder/p.png"), ("--plot", "does not exist")),
+    (("predict", "--runs", "1099511627776"), ("--runs",)),
+    (("optimise", "--runs", "1099511627776"), ("--runs",)),
+    (("optimise", "--runs", "2"), ("--runs", "200")),
+    (("predict", "--delta-v", "1e300", "--json"), ("NaN or infinite", "condition")),
+    (("predict", "--delta-v", "nan"), ("--delta-v",)),
+])
+def test_edge_arguments_exit_2_with_one_line(tmp_path, args, needles):
+    r = run(*args, cwd=tmp_path)
+    one_line_error(r, *needles)
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("content,needles", [
+    ("x,n_fired,n_trials\n0.9," + "1" * 200_000 + ",100\n1.0,50,100\n1.1,90,100\n", ("row 2",)),
+    (b"x,n_fired,n_trials\n0.9,10,100\n1.0,50,100\n\xe9\xff,90,100\n", ("row 4",)),
+    ("x,n_fired,n_trials\n0.9,1e300,100\n1.0,50,100\n1.1,90,100\n", ("row 2", "n_fired")),
+    ("x,n_fired,n_trials\n0.9,10,1e19\n1.0,50,100\n1.1,90,100\n", ("row 2", "n_trials")),
+    ("x,n_fired,n_trials,x\n0.9,10,100,1\n1.0,50,100,2\n1.1,90,100,3\n", ("row 1", "'x'")),
+])
+def test_bad_csv_files_exit_2_naming_file_row_and_column(tmp_path, content, needles):
+    path = tmp_path / "data.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    line = one_line_error(run("predict", "--data", str(path), "--runs", "10"), *needles)
+    assert "data.csv" in line
+
+
+def test_a_csv_with_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffx,n_fired,n_trials\n0.9,10,100\n1.0,50,100\n1.1,90,100\n".encode("utf-8"))
+    r = run("predict", "--data", str(path), "--runs", "10", "--seed", "0", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["x"] == [0.9, 1.0, 1.1]
