@@ -19,6 +19,7 @@ from .data import FiringData, load_data
 from .fit import BOX
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
 from .plots import plot_prediction
+from .thresholds import trial_thresholds
 from .validation import check_instance, check_int
 
 __all__ = ["Explorer", "explore"]
@@ -35,7 +36,8 @@ class Explorer:
         Where the figure and the numbers are drawn.
     last : dict
         Numbers of the last redraw: ``delta_v, delta_area, runs, mse, deviance, p_data`` (model
-        probabilities at the data's x), ``x50`` (interpolated 50 % point of the curve), ``seconds``.
+        probabilities at the data's x), ``x50`` and ``rs`` (the model's 50 % point and relative spread, from
+        per-trial thresholds, wherever they lie), ``seconds``.
     widget : ipywidgets.VBox
     """
 
@@ -59,6 +61,7 @@ class Explorer:
         self.runs = widgets.Dropdown(options=options, value=runs, description="runs")
         self.output = widgets.Output()
         self.last: dict = {}
+        self._thresholds: dict = {}
         for w in (self.delta_v, self.delta_area, self.runs):
             w.observe(lambda change: self.update(), names="value")
         self.widget = widgets.VBox([widgets.HBox([self.delta_v, self.delta_area]), self.runs, self.output])
@@ -76,22 +79,46 @@ class Explorer:
         x_all = np.concatenate([self.data.x, self.x_curve])
         p = predict(dv, da, x_all, runs=runs, seed=self.seed, setup=self.setup)
         p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]
-        above = np.flatnonzero(p_curve >= 0.5)
-        if above.size and 0 < above[0]:
-            i = above[0]
-            x50 = float(np.interp(0.5, p_curve[i - 1:i + 1], self.x_curve[i - 1:i + 1]))
-        else:
-            x50 = float("nan")
-        return dict(delta_v=dv, delta_area=da, runs=runs, p_data=p_data, p_curve=p_curve, x50=x50,
+        x50, rs = self.threshold_summary(dv, da, runs)
+        return dict(delta_v=dv, delta_area=da, runs=runs, p_data=p_data, p_curve=p_curve, x50=x50, rs=rs,
                     mse=mse_loss(p_data, self.data), deviance=deviance_loss(p_data, self.data),
                     seconds=time.perf_counter() - t0)
+
+    def threshold_summary(self, delta_v: float, delta_area: float, runs: int):
+        """The model's x50 and relative spread RS, wherever they are (also off the plotted range).
+
+        From ``runs`` per-trial thresholds at the area (:func:`hhlib.thresholds.trial_thresholds`, computed
+        once per area and cached): x50 is their median over ``I_ref (1 + delta_v)``, RS half the 15.9-84.1 %
+        quantile range over the median. x50 is 0 if most trials fire without a stimulus, inf if most do not
+        fire within the search range.
+        """
+        key = (float(delta_area), int(runs))
+        if key not in self._thresholds:
+            s = self.setup
+            self._thresholds[key] = np.sort(trial_thresholds(
+                s.model, s.area_cm2(delta_area), runs, seed=self.seed, delay_ms=s.delay_ms,
+                duration_ms=s.duration_ms, dt_ms=s.dt_ms, t_end_ms=s.t_end_ms))
+        q16, q50, q84 = np.quantile(self._thresholds[key], [0.15865525, 0.5, 0.84134475])
+        x50 = float(q50 / (self.setup.i_ref_uA * (1.0 + delta_v)))
+        rs = float((q84 - q16) / (2.0 * q50)) if 0 < q50 < np.inf else float("nan")
+        return x50, rs
+
+    def x50_text(self, r: dict) -> str:
+        """Where the model's x50 lies, in words when it is off the plotted range."""
+        x50, lo, hi = r["x50"], self.x_curve[0], self.x_curve[-1]
+        if x50 == 0:
+            return "x50 = 0 (most trials fire without any stimulus)"
+        if not np.isfinite(x50):
+            return "x50 beyond the threshold search (most trials do not fire)"
+        where = "" if lo <= x50 <= hi else f" ({'left' if x50 < lo else 'right'} of the plotted {lo:.2f}-{hi:.2f})"
+        return f"x50 = {x50:.3f}{where}, RS = {r['rs']:.3f}"
 
     def text(self, r: dict | None = None) -> str:
         """The printed summary line: depends on every control."""
         r = self.last if r is None else r
         return (f"delta_v = {r['delta_v']:.2f}, delta_area = {r['delta_area']:.2f}, runs = {r['runs']}: "
                 f"MSE = {r['mse']:.5f}, deviance = {r['deviance']:.1f} ({self.data.x.size} points), "
-                f"x50 = {r['x50']:.3f}")
+                + self.x50_text(r))
 
     def figure(self, r: dict | None = None):
         """The model curve with its binomial band over the data; returns the figure (not shown)."""

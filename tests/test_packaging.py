@@ -184,7 +184,39 @@ def test_makefile_test_target_runs_pytest_with_nbval():
     assert argv[argv.index("--nbval-sanitize-with") + 1] == "nbval_sanitize.cfg"
     assert (ROOT / "nbval_sanitize.cfg").is_file()
     assert {"tests", "notebooks"} <= set(argv)
-    assert _make_recipe("lab") == ["$(VENV)/bin/jupyter lab notebooks/"]
+    assert _make_recipe("lab") == ["$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/"]
+    assert _make_recipe("check") == ['$(VENV)/bin/python -m pytest -m "not slow and not browser" tests -q']
+
+
+@pytest.mark.slow
+def test_make_lab_starts_jupyterlab_also_as_root(tmp_path):
+    # JupyterLab refuses to run as root without --allow-root; `make lab` adds it when uid is 0
+    import os
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"), JUPYTER_DATA_DIR=str(tmp_path / "data"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "run"))
+    args = f"--no-browser --port={port} --ServerApp.ip=127.0.0.1 --ServerApp.token=t0k"
+    p = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        deadline, answered = time.time() + 60, False
+        while time.time() < deadline and p.poll() is None and not answered:
+            try:
+                answered = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token=t0k", timeout=2).status == 200
+            except OSError:
+                time.sleep(0.5)
+        assert answered, p.stdout.read() if p.poll() is not None else "no answer"
+    finally:
+        import signal
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=30)
 
 
 def test_sanitize_file_is_regex_replace_pairs():

@@ -28,6 +28,20 @@ def test_raising_delta_v_at_fixed_area_raises_the_firing_probability(explorer):
     assert explorer.text() != explorer.text(before)
 
 
+def test_x50_and_rs_are_reported_also_off_the_plotted_range(explorer):
+    explorer.delta_v.value, explorer.delta_area.value = 0.0, 0.0       # the seed's start: curve is 1 everywhere
+    at_origin = explorer.last
+    assert np.all(at_origin["p_curve"] > 0.9)                          # the 50 % point is far to the left
+    assert "left of the plotted" in explorer.text() and "nan" not in explorer.text()
+    assert 0.6 < at_origin["x50"] < explorer.x_curve[0] and 0.12 < at_origin["rs"] < 0.22   # RS ~0.17 at 0.1 µm²
+    explorer.delta_v.value = 9.0                                         # 10x the stimulus scale: x50 / 10
+    assert explorer.last["x50"] == pytest.approx(at_origin["x50"] / 10, rel=1e-12)
+    assert explorer.last["rs"] == at_origin["rs"]                        # RS does not depend on delta_v
+    explorer.delta_v.value = -0.9
+    assert "right of the plotted" in explorer.text()
+    assert explorer.last["x50"] == pytest.approx(at_origin["x50"] * 10, rel=1e-12)
+
+
 def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer):
     ratio = (1 + 1.96) / (1 + 3.25)
     curves = []
