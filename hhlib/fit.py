@@ -192,7 +192,7 @@ class _Profile:
     def thresholds(self, ws, runs):
         """Sorted log normalised thresholds ``log(I*/(I_ref e^w))`` for every w, shape (len(ws), runs)."""
         ws = np.atleast_1d(np.asarray(ws, dtype=float))
-        todo = [w for w in ws if self.key + (round(w, 12), runs) not in _THRESHOLD_CACHE]
+        todo = [w for w in ws if self.key + (float(w), runs) not in _THRESHOLD_CACHE]
         if todo:
             if self.progress:
                 self.progress(f"thresholds of {runs} trials at {len(todo)} area(s)")
@@ -203,10 +203,10 @@ class _Profile:
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
             for w, row in zip(todo, lz):
-                _THRESHOLD_CACHE[self.key + (round(w, 12), runs)] = row
+                _THRESHOLD_CACHE[self.key + (float(w), runs)] = row
         out = []
         for w in ws:
-            k = self.key + (round(w, 12), runs)
+            k = self.key + (float(w), runs)
             _THRESHOLD_CACHE.move_to_end(k)
             out.append(_THRESHOLD_CACHE[k])
         while len(_THRESHOLD_CACHE) > _THRESHOLD_CACHE_SIZE:

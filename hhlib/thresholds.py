@@ -89,14 +89,16 @@ def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1
             raise ValueError(f"model {model.name!r} does not fire even at {hi.max():.3g} µA (4096 times the "
                              "current that charges the membrane by 20 mV during the pulse): it cannot fire")
     frac = np.arange(1, n_probe + 1) / (n_probe + 1)
-    while np.any(hi - lo > rtol * hi):
+    active = hi - lo > rtol * hi
+    while np.any(active):                      # converged areas stay put: results do not depend on the batch
         amps = lo[:, None] + (hi - lo)[:, None] * frac
         f = fires(amps, flat[:, None])
         first = np.where(f.any(axis=1), f.argmax(axis=1), n_probe)
         rows = np.arange(flat.size)
         new_lo = np.where(first > 0, amps[rows, np.maximum(first - 1, 0)], lo)
         new_hi = np.where(first < n_probe, amps[rows, np.minimum(first, n_probe - 1)], hi)
-        lo, hi = new_lo, new_hi
+        lo, hi = np.where(active, new_lo, lo), np.where(active, new_hi, hi)
+        active = hi - lo > rtol * hi
     out = 0.5 * (lo + hi)
     return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)
 
@@ -183,11 +185,15 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
         hi = np.where(grow, np.minimum(4.0 * hi, max_factor * scale), hi)
         never = never & ~fires(hi)
     tol = rtol * scale
-    while np.any((hi - lo > tol) & ~never):
+    active = (hi - lo > tol) & ~never
+    while np.any(active):
+        # only unconverged trials move: each trial's result depends on its own noise alone, never on which
+        # other trials or areas share the batch (a cached threshold is the one a fresh call would give)
         mid = 0.5 * (lo + hi)
         f = fires(mid)
-        hi = np.where(f, mid, hi)
-        lo = np.where(f, lo, mid)
+        hi = np.where(active & f, mid, hi)
+        lo = np.where(active & ~f, mid, lo)
+        active = (hi - lo > tol) & ~never
     out = np.where(never, np.inf, 0.5 * (lo + hi))
     return out.reshape(area.shape + (n_trials,))
 

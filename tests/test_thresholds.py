@@ -39,3 +39,16 @@ def test_smooth_cdf_stays_within_one_trial_of_the_step_cdf():
     thr = trial_thresholds(hhlib.SEED_MODEL, 1e-9, 400, seed=1)
     a = 7e-8 * np.linspace(0.5, 1.5, 101)
     assert np.max(np.abs(fraction_fired(thr, a, smooth=True) - fraction_fired(thr, a))) <= 1 / 400 + 1e-12
+
+
+def test_per_trial_thresholds_do_not_depend_on_the_batch():
+    # each trial is bisected on its own: computing an area alone or together with others gives the same numbers
+    # (a fit that reuses cached thresholds then equals a fresh one; `python -m hhlib cache` is reproducible)
+    from hhlib.thresholds import trial_thresholds
+    areas = np.array([1e-10, 1e-9, 9e-9])         # at 0.01 µm² (RS ~0.5) some brackets must grow past 2x
+    together = trial_thresholds(hhlib.SEED_MODEL, areas, 300, seed=4)
+    assert np.any(together[0] > 2 * np.median(together[0]))
+    for i, a in enumerate(areas):
+        np.testing.assert_array_equal(trial_thresholds(hhlib.SEED_MODEL, a, 300, seed=4), together[i])
+    pair = hhlib.threshold_current(hhlib.SEED_MODEL, areas[:2])
+    assert hhlib.threshold_current(hhlib.SEED_MODEL, areas[0]) == pair[0]
