@@ -81,7 +81,8 @@ def test_pyproject_metadata(pyproject):
     assert project["requires-python"] == ">=3.11"
     assert pyproject["build-system"]["build-backend"] == "setuptools.build_meta"
     runtime = _as_dict(project["dependencies"])
-    assert runtime == {"numpy": "1.26", "scipy": "1.11", "matplotlib": "3.8", "ipywidgets": "8.1", "numba": "0.60"}
+    assert runtime == {"numpy": "1.26", "scipy": "1.11", "matplotlib": "3.8", "ipywidgets": "8.1", "numba": "0.60",
+                       "platformdirs": "3"}
     extras = project["optional-dependencies"]
     assert set(extras) == {"dev", "dask"}
     # the test suite (dev extra) installs what the dask extra needs
