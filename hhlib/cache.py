@@ -37,6 +37,7 @@ import re
 import secrets
 import struct
 import sys
+import tempfile
 import time
 import warnings
 import zipfile
@@ -338,8 +339,25 @@ def cached(builder, *, refresh: bool = False, progress: bool = True, **params) -
     return result
 
 
+def ensure_writable(folder: Path | str | None = None) -> Path:
+    """The cache folder (default :func:`cache_dir`), created if needed; OSError naming it if it cannot be written."""
+    folder = Path(cache_dir() if folder is None else folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise OSError(f"cannot write to the cache folder {folder} ({exc.strerror or exc}); "
+                      "set HHLIB_CACHE_DIR to a writable folder") from exc
+    return folder
+
+
 def rebuild_all(progress: bool = True):
-    """Recompute every registered cache with its defaults (``python -m hhlib cache``)."""
+    """Recompute every registered cache with its defaults (``python -m hhlib cache``).
+
+    Checks first that the cache folder can be written (OSError otherwise), so nothing is computed in vain.
+    """
+    ensure_writable()
     for mod in BUILDER_MODULES:
         importlib.import_module(mod)
     done = []
