@@ -75,7 +75,7 @@ def threshold_maps(n_grid, runs, seed, progress=None):
         thr = trial_thresholds(DEFAULT_SETUP.model, a, runs, seed=seed)
         j = thr / a                                                  # threshold current densities, µA/cm²
         q[i] = np.quantile(j, _SIGMA_QUANTILES)
-        spont[i] = np.mean(thr < 1e-3 * np.median(thr))
+        spont[i] = np.mean(thr == 0.0)
         levels = q[i, 1] * np.linspace(0.3, 1.7, 57)
         k = np.searchsorted(np.sort(j), levels, side="right")
         use = (k > 0) & (k < runs)

@@ -131,7 +131,7 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
         spread at the seed's areas: it blurs the firing curve by a negligible 1e-5 of its variance.
     max_factor : float
         Upper end of the search, in units of the deterministic threshold; trials that do not fire
-        there get ``inf``. A trial that fires without any stimulus gets a threshold near 0.
+        there get ``inf``. A trial that fires without any stimulus gets exactly 0.
     engine : {"auto", "numba", "numpy"}
     spike_threshold_mV : float
         Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
@@ -172,20 +172,21 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
         return counts >= 1
 
     scale = i_det[:, None] * np.ones(n_trials)
+    spontaneous = fires(np.zeros_like(scale))           # fire without any stimulus: threshold exactly 0
     # bracket: most trials lie within [0.5, 2] x the deterministic threshold; widen where needed
     lo, hi = 0.5 * scale, 2.0 * scale
     f_lo = fires(lo)
     f_hi = fires(hi)
     hi = np.where(f_lo, lo, hi)
     lo = np.where(f_lo, 0.0, lo)
-    never = ~f_hi & ~f_lo
+    never = ~f_hi & ~f_lo & ~spontaneous
     while np.any(never) and np.max(hi[never] / scale[never]) < max_factor:
         grow = never
         lo = np.where(grow, hi, lo)
         hi = np.where(grow, np.minimum(4.0 * hi, max_factor * scale), hi)
         never = never & ~fires(hi)
     tol = rtol * scale
-    active = (hi - lo > tol) & ~never
+    active = (hi - lo > tol) & ~never & ~spontaneous
     while np.any(active):
         # only unconverged trials move: each trial's result depends on its own noise alone, never on which
         # other trials or areas share the batch (a cached threshold is the one a fresh call would give)
@@ -193,8 +194,8 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
         f = fires(mid)
         hi = np.where(active & f, mid, hi)
         lo = np.where(active & ~f, mid, lo)
-        active = (hi - lo > tol) & ~never
-    out = np.where(never, np.inf, 0.5 * (lo + hi))
+        active &= hi - lo > tol
+    out = np.where(never, np.inf, np.where(spontaneous, 0.0, 0.5 * (lo + hi)))
     return out.reshape(area.shape + (n_trials,))
 
 
