@@ -1,4 +1,11 @@
-"""Binomial statistics of firing: confidence intervals and the integrated-Gaussian (probit) curve."""
+"""Binomial statistics of firing: confidence intervals, the deviance and the integrated-Gaussian
+(probit) curve.
+
+Counts (``n_fired``, ``n_trials``) are whole numbers below 2**53 with ``0 <= n_fired <= n_trials``
+and ``n_trials >= 1``; probabilities lie in [0, 1]; every quantity here is dimensionless except the
+stimulus ``x`` and ``x50``, which share whatever unit ``x`` is given in. Bad arguments raise
+:class:`ValueError` or :class:`TypeError` naming the argument.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,69 +13,165 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special, stats
 
+from .validation import check_real, count_array, probability_array
+
 __all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance"]
 
 
-def _check_counts(n_fired, n_trials):
-    k = np.asarray(n_fired, dtype=float)
-    n = np.asarray(n_trials, dtype=float)
-    if np.any(~np.isfinite(k)) or np.any(~np.isfinite(n)):
-        raise ValueError("n_fired and n_trials must be finite")
-    if np.any(n < 1):
-        raise ValueError("n_trials must be >= 1")
-    if np.any((k < 0) | (k > n)):
-        raise ValueError("n_fired must satisfy 0 <= n_fired <= n_trials")
+def _broadcast(names, *arrays):
+    try:
+        return np.broadcast_arrays(*arrays)
+    except ValueError:
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in zip(names, arrays))
+        raise ValueError(f"{', '.join(names[:-1])} and {names[-1]} must have broadcastable shapes, "
+                         f"got {shapes}") from None
+
+
+def _counts(n_fired, n_trials):
+    """Validated ``(k, n)`` as int64 arrays of the broadcast shape."""
+    k = count_array("n_fired", n_fired)
+    n = count_array("n_trials", n_trials, minimum=1)
+    k, n = _broadcast(("n_fired", "n_trials"), k, n)
+    if np.any(k > n):
+        i = np.unravel_index(np.argmax(k > n), k.shape)
+        raise ValueError(f"n_fired must be <= n_trials, got n_fired = {k[i]} > n_trials = {n[i]}")
     return k, n
 
 
 def binomial_ci(n_fired, n_trials, level: float = 0.95):
     """Wilson score interval for a binomial proportion, vectorised.
 
-    Agrees with ``scipy.stats.binomtest(k, n).proportion_ci(level, method="wilson")``.
+    Agrees with ``scipy.stats.binomtest(k, n).proportion_ci(level, method="wilson")``. The bounds
+    are computed from the product and complement forms of the Wilson roots, so they are accurate
+    near 0 and 1, and always satisfy ``0 <= low <= n_fired / n_trials <= high <= 1``.
 
     Parameters
     ----------
     n_fired : array_like of int
-        Successes (0 <= n_fired <= n_trials).
+        Successes: whole numbers, ``0 <= n_fired <= n_trials``.
     n_trials : array_like of int
-        Trials (>= 1); broadcasts against ``n_fired``.
+        Trials: whole numbers >= 1 (below 2**53); broadcasts against ``n_fired``.
     level : float
-        Confidence level in (0, 1).
+        Confidence level, strictly between 0 and 1.
 
     Returns
     -------
     (low, high) : tuple of ndarray
-        Bounds on the probability, shape ``broadcast(n_fired, n_trials)``.
+        Bounds on the probability (dimensionless), shape ``broadcast(n_fired, n_trials)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming ``n_fired``, ``n_trials`` or ``level``.
 
     Examples
     --------
     >>> low, high = binomial_ci(500, 1000)
     >>> round(float(low), 4), round(float(high), 4)
     (0.4691, 0.5309)
+    >>> binomial_ci(2.5, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_fired must be whole numbers below 2**53, got [2.5]
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    k, n = _check_counts(n_fired, n_trials)
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / n
+    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    k, n = _counts(n_fired, n_trials)
+    k, n = k.astype(float), n.astype(float)
+    z = -special.ndtri((1.0 - level) / 2)            # 1 - level is exact for level >= 0.5
+    p, q = k / n, (n - k) / n
     denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    # exact end points at k = 0 and k = n (the closed form is off there by rounding only)
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    high = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
-    return low, high
+    half = z * np.sqrt(p * q / n + z**2 / (4 * n**2)) / denom
+    upper_root = (p + z**2 / (2 * n)) / denom + half           # no cancellation: a sum of positives
+    upper_root_c = (q + z**2 / (2 * n)) / denom + half         # 1 - (lower root), likewise
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the roots' product is p**2 / denom (and (1-p)**2 / denom for the complements)
+        low = np.where(k == 0, 0.0, p**2 / (denom * upper_root))
+        high = np.where(k == n, 1.0, 1.0 - q**2 / (denom * upper_root_c))
+    # mathematically low <= p <= high; these only absorb a last-bit rounding
+    return np.clip(np.minimum(low, p), 0.0, 1.0), np.clip(np.maximum(high, p), 0.0, 1.0)
 
 
-def binomial_deviance(n_fired, n_trials, p_model, *, eps: float = 1e-12):
-    """Binomial deviance ``2 Σ [k ln(k/np) + (n-k) ln((n-k)/(n(1-p)))]`` (dimensionless).
+_SERIES = np.array([(-1.0) ** j / ((j + 2) * (j + 1)) for j in range(14)])[::-1]
 
-    Zero for a perfect fit; about chi-square with (points - parameters) degrees of freedom
-    at the optimum. ``p_model`` is clipped to ``[eps, 1-eps]`` only to keep the log finite.
+
+def _half_deviance(p, d, q):
+    """``p g(d/p)`` with ``g(t) = (1+t) log1p(t) - t >= 0``, where ``q = p + d`` (one half of KL).
+
+    A power series for small ``|t|`` keeps it accurate (and > 0 for ``d != 0``) next to a perfect
+    fit, where the closed form cancels.
     """
-    k, n = _check_counts(n_fired, n_trials)
-    p = np.clip(np.asarray(p_model, dtype=float), eps, 1 - eps)
-    return float(2.0 * np.sum(special.xlogy(k, k / (n * p)) + special.xlogy(n - k, (n - k) / (n * (1 - p)))))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t = d / p
+        small = np.abs(t) < 0.05
+        ts = np.where(small, t, 0.0)
+        series = p * ts * ts * np.polyval(_SERIES, ts)
+        log_ratio = np.where(t > 1, np.log(q) - np.log(p), np.log1p(t))   # ln(q/p); t may overflow
+        closed = np.where(q > 0, q * log_ratio, 0.0) - d
+    return np.where(small, series, closed)
+
+
+def _deviance_terms(k, n, p):
+    """Per-point deviance ``2 n KL(k/n || p)`` (>= 0; 0 iff p == k/n; +inf where p excludes the data)."""
+    k, n = k.astype(float), n.astype(float)
+    d = k / n - p
+    lower = n * _half_deviance(p, d, k / n)
+    upper = n * _half_deviance(1.0 - p, -d, (n - k) / n)
+    lower = np.where(p > 0, lower, np.where(k > 0, np.inf, 0.0))
+    upper = np.where(p < 1, upper, np.where(k < n, np.inf, 0.0))
+    return 2.0 * (lower + upper)
+
+
+def binomial_deviance(n_fired, n_trials, p_model) -> float:
+    """Binomial deviance ``2 Σ [k ln(k/(n p)) + (n-k) ln((n-k)/(n (1-p)))]`` (dimensionless).
+
+    Twice the log-likelihood ratio of the saturated model (``p = k/n``) to ``p_model``: zero exactly
+    where ``p_model == n_fired / n_trials`` at every point, positive otherwise, and about chi-square
+    with (points - fitted parameters) degrees of freedom at a fit's optimum.
+
+    A model probability of exactly 0 at a level where some trial fired (or exactly 1 where some
+    trial did not) makes the observed data impossible: the deviance is then ``+inf``, which is the
+    exact answer, not an overflow. Where the data agree (``k = 0`` at ``p = 0``, ``k = n`` at
+    ``p = 1``) the point contributes 0. Monte Carlo estimates of ``p`` from ``R`` runs hit 0 or 1
+    when the true value is below about ``1/R``; a caller that wants a finite loss there must
+    regularise ``p`` itself (e.g. ``(k_sim + 0.5) / (R + 1)``), knowingly.
+
+    Parameters
+    ----------
+    n_fired, n_trials : array_like of int
+        Counts, ``0 <= n_fired <= n_trials``, ``n_trials >= 1``.
+    p_model : array_like of float
+        Model firing probabilities in [0, 1] (NaN is rejected).
+
+    All three broadcast against each other.
+
+    Returns
+    -------
+    float
+        The deviance, >= 0, possibly ``inf``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming ``n_fired``, ``n_trials`` or ``p_model``: out of range, not whole numbers, NaN,
+        or shapes that do not broadcast.
+
+    Examples
+    --------
+    >>> binomial_deviance([5, 50], [10, 100], [0.5, 0.5])
+    0.0
+    >>> round(binomial_deviance(5, 10, 0.3), 4)
+    1.7435
+    >>> binomial_deviance(1, 10, 0.0)
+    inf
+    >>> binomial_deviance(5, 10, 2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: p_model must be probabilities in [0, 1], got 2.0
+    """
+    k, n = _counts(n_fired, n_trials)
+    p = probability_array("p_model", p_model)
+    k, n, p = _broadcast(("n_fired", "n_trials", "p_model"), k, n, p)
+    return float(np.sum(_deviance_terms(k, n, p)))
 
 
 def probit_curve(x, x50, rs):
@@ -115,8 +218,7 @@ def probit_fit(x, n_fired, n_trials) -> ProbitFit:
     (1.0, 0.05)
     """
     x = np.asarray(x, dtype=float)
-    k, n = _check_counts(n_fired, n_trials)
-    k, n = np.broadcast_arrays(k, n)
+    k, n = _counts(n_fired, n_trials)
 
     def nll(theta):
         p = np.clip(probit_curve(x, np.exp(theta[0]), np.exp(theta[1])), 1e-300, 1 - 1e-16)

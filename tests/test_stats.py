@@ -59,3 +59,86 @@ def test_probit_fit_recovers_simulated_binomial_data():
     k = rng.binomial(2000, hhlib.probit_curve(x, 1.02, 0.06))
     fit = hhlib.probit_fit(x, k, 2000)
     assert fit.x50 == pytest.approx(1.02, abs=0.005) and fit.rs == pytest.approx(0.06, rel=0.1)
+
+
+# --- binomial_ci: arguments and extremes ------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs,exc,message", [
+    (dict(n_fired=2.5, n_trials=10), ValueError, r"n_fired must be whole numbers below 2\*\*53, got \[2.5\]"),
+    (dict(n_fired=3, n_trials=10.5), ValueError, "n_trials must be whole numbers"),
+    (dict(n_fired=3, n_trials=2**53), ValueError, "n_trials must be whole numbers below 2"),
+    (dict(n_fired=11, n_trials=10), ValueError, "n_fired must be <= n_trials, got n_fired = 11 > n_trials = 10"),
+    (dict(n_fired=[1, 2], n_trials=[3, 3, 3]), ValueError, "n_fired and n_trials must have broadcastable shapes"),
+    (dict(n_fired=3, n_trials=10, level=0.0), ValueError, r"level must be in \(0, 1\), got 0.0"),
+    (dict(n_fired=3, n_trials=10, level=1.0), ValueError, r"level must be in \(0, 1\), got 1.0"),
+    (dict(n_fired=3, n_trials=10, level=95), ValueError, "level must be in"),
+    (dict(n_fired=3, n_trials=10, level=True), TypeError, "level must be a real number"),
+    (dict(n_fired=3, n_trials=10, level="0.95"), TypeError, "level must be a real number"),
+    (dict(n_fired=True, n_trials=10), TypeError, "n_fired must be real numbers"),
+    (dict(n_fired="3", n_trials=10), TypeError, "n_fired must be real numbers"),
+])
+def test_wilson_interval_names_the_bad_argument(kwargs, exc, message):
+    with pytest.raises(exc, match=message):
+        hhlib.binomial_ci(**kwargs)
+
+
+def test_wilson_interval_is_accurate_near_0_and_1_for_huge_n():
+    n = 10**9
+    k = np.array([0, 1, 2, n // 2, n - 2, n - 1, n])
+    low, high = hhlib.binomial_ci(k, n)
+    for ki, lo, hi in zip(k, low, high):
+        ref = stats.binomtest(int(ki), n).proportion_ci(0.95, method="wilson")
+        assert lo == pytest.approx(ref.low, rel=1e-9, abs=1e-300) and hi == pytest.approx(ref.high, abs=1e-12)
+        assert 0 <= lo <= ki / n <= hi <= 1
+    # the small lower bounds to 9 digits, where centre - half cancels: exact roots of the Wilson quadratic
+    z2 = stats.norm.ppf(0.975) ** 2
+    exact = (2 * 1 + z2 - np.sqrt(z2 * (z2 + 4 * 1 * (n - 1) / n))) / (2 * (n + z2))
+    assert low[1] == pytest.approx(exact, rel=1e-9)
+
+
+def test_wilson_interval_at_extreme_levels_stays_finite():
+    lo, hi = hhlib.binomial_ci([0, 3, 10], 10, level=1 - 2**-53)      # z = 8.3 (scipy gives nan here)
+    np.testing.assert_allclose(hi[0], 8.3**2 / (10 + 8.3**2), rtol=0.01)
+    assert np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and lo[2] > 0 and hi[2] == 1.0
+    lo, hi = hhlib.binomial_ci([0, 3, 10], 10, level=1e-300)          # an interval of width ~0
+    np.testing.assert_allclose(lo, [0, 0.3, 1.0]) and np.testing.assert_allclose(hi, [0, 0.3, 1.0])
+
+
+# --- binomial_deviance --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p,message", [
+    (2.0, r"p_model must be probabilities in \[0, 1\], got 2.0"),
+    (-0.1, r"p_model must be probabilities in \[0, 1\], got -0.1"),
+    (np.nan, r"p_model must be finite \(no NaN or inf\)"),
+    ([0.5, np.inf], r"p_model must be finite"),
+    ([0.5, 0.5, 0.5], "n_fired, n_trials and p_model must have broadcastable shapes"),
+])
+def test_deviance_rejects_bad_probabilities(p, message):
+    with pytest.raises(ValueError, match=message):
+        hhlib.binomial_deviance([5, 5], 10, p)
+
+
+def test_deviance_is_infinite_only_where_the_model_excludes_the_data():
+    assert hhlib.binomial_deviance(1, 10, 0.0) == np.inf          # fired, but the model says never
+    assert hhlib.binomial_deviance(9, 10, 1.0) == np.inf          # failed, but the model says always
+    assert hhlib.binomial_deviance([0, 10], 10, [0.0, 1.0]) == 0.0
+    # k = 0 at p: exactly -2 n ln(1 - p), down to the smallest p
+    assert hhlib.binomial_deviance(0, 10, 0.25) == pytest.approx(-20 * np.log(0.75), rel=1e-14)
+    assert hhlib.binomial_deviance(0, 10, 1e-300) == pytest.approx(2e-299, rel=1e-12)
+    assert hhlib.binomial_deviance(5, 10, 1e-300) == pytest.approx(
+        2 * (stats.binom.logpmf(5, 10, 0.5) - stats.binom.logpmf(5, 10, 1e-300)), rel=1e-12)
+
+
+def test_deviance_is_exact_next_to_a_perfect_fit():
+    # D = n d**2 / (p (1 - p)) to leading order: 4e-15 here, where the closed form gives rounding noise
+    assert hhlib.binomial_deviance(500, 1000, 0.5 + 1e-9) == pytest.approx(4e-15, rel=1e-6)
+    assert hhlib.binomial_deviance(1, 3, 1 / 3) == 0.0
+    assert hhlib.binomial_deviance(1, 3, np.nextafter(1 / 3, 1)) > 0
+
+
+def test_deviance_loss_rejects_nan_predictions():
+    data = hhlib.load_data()
+    p = np.full(len(data), 0.5)
+    p[3] = np.nan
+    with pytest.raises(ValueError, match="p_model must be finite"):
+        hhlib.deviance_loss(p, data)
