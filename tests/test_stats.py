@@ -142,3 +142,131 @@ def test_deviance_loss_rejects_nan_predictions():
     p[3] = np.nan
     with pytest.raises(ValueError, match="p_model must be finite"):
         hhlib.deviance_loss(p, data)
+
+
+# --- probit_curve and probit_fit ----------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(x50=0.0), "x50 must be > 0"), (dict(rs=-0.1), "rs must be > 0"), (dict(rs=np.nan), "rs must be finite"),
+    (dict(p0=1.0), r"p0 must be in \[0, 1\)"), (dict(p0=-0.1), r"p0 must be in \[0, 1\)"),
+    (dict(x=[1.0, np.nan]), "x must be finite"),
+])
+def test_probit_curve_checks_its_parameters(kwargs, message):
+    args = dict(x=[0.9, 1.0], x50=1.0, rs=0.1) | kwargs
+    with pytest.raises(ValueError, match=message):
+        hhlib.probit_curve(**args)
+
+
+def test_probit_curve_with_a_floor():
+    x = np.array([0.5, 1.0, 1.5])
+    np.testing.assert_allclose(hhlib.probit_curve(x, 1.0, 0.2, p0=0.3),
+                               0.3 + 0.7 * stats.norm.cdf((x - 1.0) / 0.2), rtol=1e-15)
+    assert hhlib.probit_curve(1.0, 1.0, 0.2, p0=0.3) == pytest.approx(0.65)
+
+
+@pytest.mark.parametrize("x,k,n,message", [
+    ([0.9, np.nan, 1.1], [1, 5, 9], 10, r"x must be finite \(no NaN or inf\)"),
+    ([0.9, np.inf, 1.1], [1, 5, 9], 10, "x must be finite"),
+    ([0.9, -1.0, 1.1], [1, 5, 9], 10, "x must be > 0"),
+    ([0.0, 1.0, 1.1], [1, 5, 9], 10, "x must be > 0"),
+    ([0.9, 1.0, 1.0], [1, 5, 9], 10, r"x values must be distinct, got x = 1.0 more than once"),
+    ([0.9, 1.0, 1.1], [1, 5], 10, r"n_fired and n_trials must have one value per x \(length 3\)"),
+    ([0.9, 1.0, 1.1], [1, 5, 9], [10, 10], "n_fired and n_trials must have broadcastable shapes"),
+    ([[0.9, 1.0, 1.1]], [1, 5, 9], 10, r"x must be 1-D, got shape \(1, 3\)"),
+    ([0.9, 1.0, 1.1], [1, 5.5, 9], 10, "n_fired must be whole numbers"),
+    ([0.9, 1.0, 1.1], [1, 5, 11], 10, "n_fired must be <= n_trials, got n_fired = 11 > n_trials = 10"),
+    ([0.9, 1.0, 1.1], [1, 5, 9], 0, "n_trials must be >= 1"),
+    ([1.0], [5], 10, r"need at least 2 stimulus levels \(x\) for 2 parameters, got 1"),
+])
+def test_probit_fit_names_the_bad_argument(x, k, n, message):
+    with pytest.raises(ValueError, match=message):
+        hhlib.probit_fit(x, k, n)
+
+
+@pytest.mark.parametrize("k,message", [
+    ([0, 0, 0, 0], r"no trial fired at any level \(all n_fired = 0\)"),
+    ([10, 10, 10, 10], r"every trial fired at every level \(n_fired = n_trials everywhere\)"),
+    ([0, 0, 10, 10], "no level between 0 % and 100 %: firing jumps from 0 % at x = 2 to 100 % at x = 3, so x50 "
+                     "lies between them and RS is not identifiable"),
+    ([0, 4, 10, 10], "only x = 2 lies between 0 % and 100 %"),
+    ([10, 10, 3, 0], r"firing does not rise with x: every level that fired \(x <= 3\) lies at or below every "
+                     r"level that failed \(x >= 3\)"),
+    ([5, 5, 5, 5], "the firing fraction does not rise with x"),
+    ([8, 6, 4, 2], "the firing fraction does not rise with x"),
+    ([7, 8, 9, 9], "the data extrapolate to >= 50 % stimulus-driven firing at x = 0"),
+])
+def test_probit_fit_says_why_data_cannot_be_fitted(k, message):
+    x = [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match="cannot fit: " + message):
+        hhlib.probit_fit(x, k, 10)
+
+
+def test_probit_fit_with_a_floor_rejects_a_step_above_the_floor():
+    with pytest.raises(ValueError, match="cannot fit: a step from the floor to 100 % between two levels"):
+        hhlib.probit_fit([1, 2, 3, 4, 5], [3, 2, 4, 10, 10], 10, floor=True)
+    fit = hhlib.probit_fit([1, 2, 3, 4, 5], [3, 2, 4, 10, 10], 10)       # without a floor the curve is finite
+    assert np.isfinite(fit.rs) and fit.rs > 0.1
+
+
+def test_probit_fit_result_is_the_optimum_and_its_deviance():
+    x = np.array([0.92, 0.925, 0.9535, 0.975, 0.9789, 1, 1.02, 1.043, 1.06, 1.078, 1.09])
+    k = np.array([150, 170, 269, 360, 377, 500, 583, 690, 761, 827, 840])
+    fit = hhlib.probit_fit(x[::-1], k[::-1], 1000)                    # order of the levels does not matter
+    assert fit.converged and fit.message == "" and fit.p0 == 0.0
+    assert fit.deviance == pytest.approx(hhlib.binomial_deviance(k, 1000, hhlib.probit_curve(x, fit.x50, fit.rs)),
+                                         rel=1e-9)
+    for dx50, drs in [(1e-4, 0), (-1e-4, 0), (0, 1e-4), (0, -1e-4)]:
+        moved = hhlib.binomial_deviance(k, 1000, hhlib.probit_curve(x, fit.x50 * (1 + dx50), fit.rs * (1 + drs)))
+        assert moved > fit.deviance
+    with pytest.raises(TypeError, match="floor must be True or False"):
+        hhlib.probit_fit(x, k, 1000, floor=1)
+
+
+def _floor_data(seed):
+    x = np.linspace(0.85, 1.2, 10)
+    k = np.random.default_rng(seed).binomial(1000, hhlib.probit_curve(x, 1.0, 0.06, p0=0.3))
+    return x, k
+
+
+def _floor_standard_errors(x, n, x50=1.0, rs=0.06, p0=0.3):
+    """Standard errors of (x50, RS, p0) from the expected Fisher information at the truth."""
+    z = (x / x50 - 1) / rs
+    p = p0 + (1 - p0) * stats.norm.cdf(z)
+    dz = (1 - p0) * stats.norm.pdf(z)
+    jac = np.array([dz * -x / (x50**2 * rs), dz * -z / rs, 1 - stats.norm.cdf(z)])
+    info = (jac * n / (p * (1 - p))) @ jac.T
+    return np.sqrt(np.diag(np.linalg.inv(info)))
+
+
+def test_probit_fit_recovers_a_firing_floor():
+    x, k = _floor_data(seed=3)
+    se = _floor_standard_errors(x, 1000)                   # about (0.0026, 0.0035, 0.0075)
+    fit = hhlib.probit_fit(x, k, 1000, floor=True)
+    assert fit.converged and fit.dof == 7
+    for est, truth, s in zip((fit.x50, fit.rs, fit.p0), (1.0, 0.06, 0.3), se):
+        assert abs(est - truth) < 3 * s, (est, truth, s)
+    assert fit.deviance == pytest.approx(
+        hhlib.binomial_deviance(k, 1000, hhlib.probit_curve(x, fit.x50, fit.rs, fit.p0)), rel=1e-9)
+    assert fit.p_value > 0.01
+    # without a floor the same data fit visibly worse: the deviance is far beyond chi-square(8)
+    plain = hhlib.probit_fit(x, k, 1000)
+    assert plain.deviance > fit.deviance + 100 and plain.p_value < 1e-12
+
+
+def test_probit_fit_floor_estimates_are_unbiased_over_seeds():
+    x = np.linspace(0.85, 1.2, 10)
+    se = _floor_standard_errors(x, 1000)
+    est = np.array([[f.x50, f.rs, f.p0] for f in (hhlib.probit_fit(*_floor_data(s), 1000, floor=True)
+                                                  for s in range(40))])
+    zscores = (est - [1.0, 0.06, 0.3]) / se
+    assert np.all(np.abs(zscores) < 4.5)
+    assert np.all(np.abs(zscores.mean(axis=0)) < 0.5)                   # 40 draws: mean z has sd 0.16
+    np.testing.assert_allclose(zscores.std(axis=0), 1.0, atol=0.35)      # the standard errors are right
+
+
+def test_probit_fit_with_a_floor_finds_no_floor_in_data_without_one():
+    x = np.array([0.92, 0.925, 0.9535, 0.975, 0.9789, 1, 1.02, 1.043, 1.06, 1.078, 1.09])
+    k = np.array([150, 170, 269, 360, 377, 500, 583, 690, 761, 827, 840])
+    plain, floored = hhlib.probit_fit(x, k, 1000), hhlib.probit_fit(x, k, 1000, floor=True)
+    assert floored.p0 == 0.0 and floored.dof == 8
+    assert floored.x50 == pytest.approx(plain.x50, rel=1e-6) and floored.rs == pytest.approx(plain.rs, rel=1e-5)
