@@ -125,16 +125,18 @@ def fractions(delta_v, delta_area, x=None, *, runs: int = 1000, seed=0, fresh: b
     return out.reshape(shape + (x.size,))
 
 
-def losses(p, data=None):
-    """MSE and binomial deviance of the data for every row of predictions ``p`` (shape ``S + (n_x,)``).
+def losses(p, runs, data=None):
+    """MSE and binomial deviance of the data for every row of ``runs``-trial predictions ``p`` (shape ``S + (n_x,)``).
 
-    Uses :func:`hhlib.mse_loss` and :func:`hhlib.deviance_loss`. Returns ``(mse, deviance)``, each shape ``S``.
+    Uses :func:`hhlib.mse_loss` and :func:`hhlib.deviance_loss`; the deviance scores the smoothed Monte Carlo
+    estimate ``(k + 1/2)/(runs + 1)``, so a level where no simulated trial (or every one) fired gives a large
+    but finite deviance. Returns ``(mse, deviance)``, each shape ``S``.
     """
     data = load_data() if data is None else data
     p = np.asarray(p, dtype=float)
     flat = p.reshape(-1, p.shape[-1])
     mse = np.array([mse_loss(row, data) for row in flat]).reshape(p.shape[:-1])
-    dev = np.array([deviance_loss(row, data) for row in flat]).reshape(p.shape[:-1])
+    dev = np.array([deviance_loss(row, data, n_model_trials=runs) for row in flat]).reshape(p.shape[:-1])
     return mse, dev
 
 
@@ -143,7 +145,7 @@ def _surface(n, runs, seed, fresh, progress):
     g = grid_axis(n)
     p = fractions(g[None, :], g[:, None], runs=runs, seed=seed, fresh=fresh, role=_ROLE["surface"],
                   progress=progress)
-    mse, dev = losses(p)
+    mse, dev = losses(p, runs)
     return dict(delta_v=g, delta_area=g, p=p, mse=mse, deviance=dev, runs=np.array(runs), fresh=np.array(fresh))
 
 
@@ -207,7 +209,7 @@ def slices(n=81, runs=1000, fresh_runs=10, seed=0, centre=OPTIMUM, across_halfwi
         out.update({f"{name}_t": t, f"{name}_delta_v": dv, f"{name}_delta_area": da,
                     f"{name}_p_crn": p_crn, f"{name}_p_fresh": p_fresh})
         for tag, p in (("crn", p_crn), ("fresh", p_fresh)):
-            out[f"{name}_mse_{tag}"], out[f"{name}_deviance_{tag}"] = losses(p)
+            out[f"{name}_mse_{tag}"], out[f"{name}_deviance_{tag}"] = losses(p, runs if tag == "crn" else fresh_runs)
         if progress:
             progress(k + 1, len(SLICE_NAMES))
     return out
@@ -237,7 +239,7 @@ def valley(n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, runs=1000, seed=0,
     w = wc + a[:, None] + 0 * b
     dv, da = np.expm1(w + (uc - wc) + b[None, :]), np.expm1(w)
     p = fractions(dv, da, runs=runs, seed=seed, progress=progress)
-    mse, dev = losses(p)
+    mse, dev = losses(p, runs)
     return dict(w_offset=a, s_offset=b, delta_v=dv, delta_area=da, p=p, mse=mse, deviance=dev,
                 centre=np.asarray(centre, dtype=float), runs=np.array(runs))
 
@@ -261,11 +263,11 @@ def repeats(points=((0.0, 0.0), OPTIMUM), runs=(10, 1000), n_repeats=(400, 40), 
     for j, (r, m) in enumerate(zip(runs, n_repeats)):
         p = fractions(np.repeat(pts[:, :1], m, 1), np.repeat(pts[:, 1:], m, 1), runs=r, seed=seed, fresh=True,
                       role=_ROLE["repeats"] * 1000 + j)
-        out[f"mse_{r}"], out[f"deviance_{r}"] = losses(p)
+        out[f"mse_{r}"], out[f"deviance_{r}"] = losses(p, r)
         if progress:
             progress(j + 1, len(runs) + 1)
     fd = pts[:, None, :] + np.array([[0, 0], [fd_step, 0], [0, fd_step]])[None]
-    out["fd_mse"], out["fd_deviance"] = losses(fractions(fd[..., 0], fd[..., 1], runs=runs[-1], seed=seed))
+    out["fd_mse"], out["fd_deviance"] = losses(fractions(fd[..., 0], fd[..., 1], runs=runs[-1], seed=seed), runs[-1])
     if progress:
         progress(len(runs) + 1, len(runs) + 1)
     return out

@@ -141,6 +141,22 @@ def mse_loss(p_model, data: FiringData) -> float:
     return float(np.mean((_check_p(p_model, data) - data.fraction) ** 2))
 
 
-def deviance_loss(p_model, data: FiringData) -> float:
-    """Binomial deviance of the data under the model's firing probabilities (what the fit minimises)."""
-    return binomial_deviance(data.n_fired, data.n_trials, _check_p(p_model, data))
+def deviance_loss(p_model, data: FiringData, *, n_model_trials: int | None = None) -> float:
+    """Binomial deviance of the data under the model's firing probabilities (what the fit minimises).
+
+    Exact: ``+inf`` where the model's probability is 0 or 1 and the data disagree. When ``p_model`` is a
+    Monte Carlo fraction of ``n_model_trials`` simulated trials, a fraction of 0 or 1 only says that the
+    probability is small; pass ``n_model_trials`` to score the smoothed estimate
+    ``(k_sim + 1/2) / (n_model_trials + 1)`` instead (finite, and within ``1/(2 n_model_trials)`` of ``p_model``).
+
+    Examples
+    --------
+    >>> d = load_data()
+    >>> deviance_loss(d.fraction, d)
+    0.0
+    """
+    p = _check_p(p_model, data)
+    if n_model_trials is not None:
+        n = check_int("n_model_trials", n_model_trials, minimum=1)
+        p = (np.round(p * n) + 0.5) / (n + 1)
+    return binomial_deviance(data.n_fired, data.n_trials, p)

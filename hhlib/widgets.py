@@ -81,7 +81,7 @@ class Explorer:
         p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]
         x50, rs = self.threshold_summary(dv, da, runs)
         return dict(delta_v=dv, delta_area=da, runs=runs, p_data=p_data, p_curve=p_curve, x50=x50, rs=rs,
-                    mse=mse_loss(p_data, self.data), deviance=deviance_loss(p_data, self.data),
+                    mse=mse_loss(p_data, self.data), deviance=deviance_loss(p_data, self.data, n_model_trials=runs),
                     seconds=time.perf_counter() - t0)
 
     def threshold_summary(self, delta_v: float, delta_area: float, runs: int):

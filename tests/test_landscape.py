@@ -101,7 +101,7 @@ def valley():
     t_across = np.linspace(-0.02, 0.02, 9)
     dv = np.expm1(np.r_[u0 + t_along, u0 + t_across])
     da = np.expm1(np.r_[w0 + t_along, w0 - t_across])
-    mse, dev = L.losses(L.fractions(dv, da, runs=1000, seed=0))
+    mse, dev = L.losses(L.fractions(dv, da, runs=1000, seed=0), 1000)
     return dict(t_along=t_along, t_across=t_across, mse_along=mse[:9], mse_across=mse[9:], dev_along=dev[:9],
                 dev_across=dev[9:])
 
