@@ -36,8 +36,9 @@ def test_predict_json(tmp_path):
     assert not list(tmp_path.iterdir())                      # --no-plot wrote nothing
 
 
+@pytest.mark.slow
 def test_optimise_json_on_given_data(tmp_path):
-    r = run("optimise", "--runs", "4000", "--json")
+    r = run("optimise", "--runs", "1000", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert set(out) >= {"delta_v", "delta_area", "delta_v_ci", "delta_area_ci", "deviance", "p_value",

@@ -14,6 +14,9 @@ import pytest
 import hhlib
 from hhlib import Pulse, simulate
 
+# each Ctrl-C test starts a fresh Python process (seconds): part of the full suite, not of `make check`
+slow = pytest.mark.slow
+
 AMPS = 7e-8 * np.linspace(0.9, 1.1, 4)
 
 
@@ -53,6 +56,7 @@ def _interrupt_after_start(code, *, group, wait_s=2.0, args=()):
             os.killpg(p.pid, signal.SIGKILL)
 
 
+@slow
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_ctrl_c_stops_a_compiled_run_within_a_second(n_threads):
     code = """
@@ -68,6 +72,7 @@ def test_ctrl_c_stops_a_compiled_run_within_a_second(n_threads):
     assert seconds < 1.5, seconds
 
 
+@slow
 @pytest.mark.parametrize("group", [True, False], ids=["terminal", "kernel-interrupt"])
 def test_ctrl_c_stops_a_process_pool_sweep(group):
     code = """
@@ -85,6 +90,7 @@ def test_ctrl_c_stops_a_process_pool_sweep(group):
     assert seconds < 2.0, seconds
 
 
+@slow
 def test_cli_exits_130_with_one_line_on_ctrl_c(tmp_path):
     code = """
         import sys, hhlib.cli

@@ -93,6 +93,7 @@ def test_sodium_blocked_membrane_never_fires(model, area, t_end):
         hhlib.threshold_current(ttx, area, t_end_ms=t_end)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("noise_factor", [20, 40])
 def test_noise_cannot_count_one_action_potential_twice(noise_factor):
     # the seed's action potential lasts 0.16 ms from detection to re-arming (noise-free, 1.5 x threshold);
