@@ -2,7 +2,8 @@
 
 Main entry points
 -----------------
-- :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters` - membrane parameters (model.py)
+- :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters`, :class:`Membrane` (:class:`Gate`,
+  :class:`Current`) - membrane models, described once (model.py); :class:`CurrentNoise` (noise.py)
 - :class:`Pulse`, :class:`BiphasicPulse` - stimuli (stimulus.py)
 - :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
 - :func:`count_spikes`, :func:`spike_times` - the spike rule (spikes.py); :func:`threshold_current` (thresholds.py)
@@ -11,8 +12,10 @@ Main entry points
 - :func:`load_data`, :func:`predict`, :func:`fit` - data, the normalised model, the fit (data.py, normalised.py, fit.py)
 - :func:`explore` - the slider explorer (widgets.py)
 """
-from . import model, spikes, stats
-from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
+from . import model, seeds, spikes, stats
+from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
+from .noise import CurrentNoise
+from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, spike_times
 from .thresholds import threshold_current
@@ -28,7 +31,8 @@ from .widgets import Explorer, explore
 __version__ = "0.1.0"
 
 __all__ = [
-    "HH1952", "SEED_MODEL", "HHParameters", "temperature_factor",
+    "HH1952", "SEED_MODEL", "HHParameters", "Membrane", "Gate", "Current", "CurrentNoise", "SeedRecord",
+    "temperature_factor",
     "Pulse", "BiphasicPulse",
     "simulate", "SimulationResult", "NonFiniteError", "firing_probability",
     "threshold_current", "count_spikes", "crossing_times", "spike_times",
@@ -37,5 +41,5 @@ __all__ = [
     "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
-    "model", "spikes", "stats", "plots", "thresholds",
+    "model", "seeds", "spikes", "stats", "plots", "thresholds",
 ]

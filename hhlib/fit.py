@@ -45,7 +45,7 @@ from scipy import optimize, stats
 
 from .data import FiringData, load_data
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
-from .simulate import make_seed_sequence
+from .seeds import as_seed_sequence, child
 from .validation import check_bool, check_choice, check_instance, check_int
 from .thresholds import trial_thresholds
 
@@ -297,7 +297,7 @@ def _final_runs(runs, data):
 
 
 def _fit_profile(data, setup, runs, root, start, global_search, progress):
-    prof = _Profile(data, setup, np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (0,)), progress)
+    prof = _Profile(data, setup, child(root, 0), progress)
     r_final = _final_runs(runs, data)
     r_coarse = min(2000, r_final)
     notes = []
@@ -408,7 +408,7 @@ def _fit_seed(data, setup, root, start, runs=10, max_evaluations=61):
     def loss(theta):
         i = next(counter)
         p = predict(theta[0], theta[1], data.x, runs=runs, setup=setup,
-                    seed=np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (2, i)))
+                    seed=child(root, 2, i))
         m = mse_loss(p, data)
         history.append(dict(stage="seed", delta_v=float(theta[0]), delta_area=float(theta[1]), loss=m, runs=runs))
         return m
@@ -478,7 +478,7 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
             raise ValueError(f"start must be a pair (delta_v, delta_area), got {start!r}")
         check_deltas(*start)
     validation_runs = check_int("validation_runs", validation_runs, minimum=MIN_RUNS, maximum=MAX_RUNS)
-    root = make_seed_sequence(seed)
+    root = as_seed_sequence(seed)
     if method == "profile":
         out = _fit_profile(data, setup, runs, root, start, global_search, progress)
     else:
@@ -486,7 +486,7 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
     if progress:
         progress(f"validating with a fresh {validation_runs}-trial prediction")
     p_val = predict(out["delta_v"], out["delta_area"], data.x, runs=validation_runs, setup=setup,
-                    seed=np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (1,)))
+                    seed=child(root, 1))
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
     p_value = float(stats.chi2.sf(dev, dof))

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import FiringData, load_data
-from .model import SEED_MODEL, HHParameters
-from .simulate import _check_timing, simulate
+from .model import SEED_MODEL, MembraneModel
+from .runspec import check_timing
+from .simulate import simulate
 from .stats import binomial_deviance
 from .stimulus import Pulse
 from .validation import check_instance, check_int, check_real, probability_array, real_array
@@ -28,7 +29,7 @@ class NormalisedSetup:
 
     Attributes
     ----------
-    model : HHParameters
+    model : MembraneModel
         Membrane (default: the seed's, :data:`hhlib.SEED_MODEL`).
     i_ref_uA : float
         Reference amplitude, µA (the seed's 1e-7).
@@ -40,7 +41,7 @@ class NormalisedSetup:
         Time step and simulated time, ms.
     """
 
-    model: HHParameters = SEED_MODEL
+    model: MembraneModel = SEED_MODEL
     i_ref_uA: float = 1e-7           # µA
     a_ref_cm2: float = 1e-9          # cm²
     delay_ms: float = 0.1            # ms
@@ -49,13 +50,13 @@ class NormalisedSetup:
     t_end_ms: float = 2.0            # ms
 
     def __post_init__(self):
-        check_instance("model", self.model, HHParameters)
+        check_instance("model", self.model, MembraneModel, "membrane model")
         for name, unit in (("i_ref_uA", "µA"), ("a_ref_cm2", "cm²"), ("duration_ms", "ms"), ("dt_ms", "ms"),
                            ("t_end_ms", "ms")):
             object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0, low_open=True, unit=unit))
         object.__setattr__(self, "delay_ms", check_real("delay_ms", self.delay_ms, low=0.0, unit="ms"))
         stim = Pulse(self.i_ref_uA, self.delay_ms, self.duration_ms)
-        _check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes
+        check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes
         stim.unit_waveform(self.dt_ms, 1)
 
     def amplitude_uA(self, delta_v, x):

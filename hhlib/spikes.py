@@ -172,11 +172,9 @@ def count_spikes_in_result(result, model, level_mV: float = DEFAULT_LEVEL_MV):
     Applies the same rule as the engines' online counters to the recorded ``V`` and ``E_ion``; agrees
     with ``result.spike_counts`` exactly.
     """
-    from .model import ionic_equilibrium
-
     if result.v_mV is None:
         raise ValueError("result has no traces: simulate with record=True")
-    e = ionic_equilibrium(result.m, result.h, result.n, model)
+    e = model.ionic_equilibrium([result.gate_traces[name] for name in model.gate_names])
     return count_spikes(result.v_mV, level_mV, equilibrium_mV=e)
 
 

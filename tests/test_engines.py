@@ -9,9 +9,9 @@ import hhlib
 from hhlib import Pulse, simulate
 import importlib
 
-sim_mod = importlib.import_module("hhlib.simulate")
+engines = importlib.import_module("hhlib.engines")
 # numba is a runtime dependency: its absence is a failure here, not a skip
-assert sim_mod.compiled_engine_available(), "the numba engine does not import"
+assert engines.compiled_engine_available(), "the numba engine does not import"
 AREA = 1e-9
 
 
@@ -100,9 +100,9 @@ def test_auto_engine_uses_numpy_for_traces_and_numba_refuses_them():
 
 
 def test_missing_numba_falls_back_with_one_warning(monkeypatch):
-    monkeypatch.setattr(sim_mod, "_numba_engine", None)
-    monkeypatch.setattr(sim_mod, "_numba_error", ImportError("No module named 'numba'"))
-    monkeypatch.setattr(sim_mod, "_warned", False)
+    monkeypatch.setattr(engines, "_loaded", {k: v for k, v in engines._loaded.items() if k != "numba"})
+    monkeypatch.setattr(engines, "_failed", {"numba": ImportError("No module named 'numba'")})
+    monkeypatch.setattr(engines, "_warned", False)
     stim = Pulse(7e-8 * np.array([0.9, 1.1]))
     with pytest.warns(RuntimeWarning, match="numba"):
         a = simulate(hhlib.SEED_MODEL, stim, AREA, 300, seed=3)
