@@ -65,8 +65,9 @@ def _parser():
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     op.add_argument("--start", type=_delta, nargs=2, metavar=("DV", "DA"), default=None,
                     help="starting point (delta_v, delta_area)")
-    op.add_argument("--method", choices=("profile", "seed"), default="profile",
-                    help="'profile' (default, converges) or 'seed' (the seed's L-BFGS-B, for comparison)")
+    op.add_argument("--method", choices=("profile", "predecessor", "seed"), default="profile",
+                    help="'profile' (default, converges) or 'predecessor' (the predecessor project's L-BFGS-B, for "
+                         "comparison; 'seed' is its old name)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     sub.add_parser("cache", help="rebuild every cached sweep the notebooks use (data/cache/*.npz)")
     return p
@@ -104,7 +105,7 @@ def _predict(args):
     from .stats import binomial_ci
     data = _load(args.data)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-    p = predict(args.delta_v, args.delta_area, data.x, runs=args.runs, seed=seed)
+    p = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed)
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
     out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed, x=data.x.tolist(),
@@ -136,7 +137,8 @@ def _optimise(args):
     def progress(msg):                         # progress goes to stderr, results to stdout
         sys.stderr.write(f"[hhlib optimise] {msg}\n")
         sys.stderr.flush()
-    r = fit(data, runs=args.runs, seed=args.seed, start=args.start, method=args.method, progress=progress)
+    method = "predecessor" if args.method == "seed" else args.method
+    r = fit(data, n_trials=args.runs, seed=args.seed, start=args.start, method=method, progress=progress)
     if args.json:
         print(json.dumps(r.to_dict()))
     else:

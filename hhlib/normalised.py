@@ -18,7 +18,7 @@ from .runspec import check_timing
 from .simulate import simulate
 from .stats import binomial_deviance
 from .stimulus import Pulse
-from .validation import check_instance, check_int, check_real, probability_array, real_array
+from .validation import check_instance, check_int, check_real, probability_array, real_array, renamed
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
 
@@ -86,9 +86,9 @@ def check_deltas(delta_v, delta_area):
     return out
 
 
-def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: NormalisedSetup = DEFAULT_SETUP,
-            engine: str = "auto"):
-    """Fraction of ``runs`` simulated trials that fired at each normalised stimulus ``x``.
+def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
+            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None):
+    """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x``.
 
     Every ``x`` level draws its own independent trials (random stream = index of ``x``); for a
     fixed ``seed`` the same noise is used at every ``(delta_v, delta_area)``: common random numbers.
@@ -99,10 +99,13 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
         Relative change of stimulus scale and of area (> -1); arrays broadcast together.
     x : array_like, optional
         Normalised stimulus levels (default: those of the shipped data).
-    runs : int
-        Trials per level.
-    seed : None, int, SeedSequence or Generator
+    n_trials : int
+        Trials per level (default 1000).
+    seed : None, int, SeedSequence, Generator or SeedRecord
     setup : NormalisedSetup
+    engine : {"auto", "numba", "numpy"}
+    runs : int, optional
+        Old name of ``n_trials`` (deprecated).
 
     Returns
     -------
@@ -110,12 +113,13 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
 
     Examples
     --------
-    >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], runs=500, seed=0)
+    >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], n_trials=500, seed=0)
     >>> p.shape, bool(p[0] < p[1] < p[2])
     ((3,), True)
     """
     check_instance("setup", setup, NormalisedSetup)
-    runs = check_int("runs", runs, minimum=1)
+    n_trials, name = renamed("runs", runs, "n_trials", n_trials, 1000)
+    n_trials = check_int(name, n_trials, minimum=1)
     dv, da = check_deltas(delta_v, delta_area)
     x = load_data().x if x is None else real_array("x", x, "normalised stimulus", positive=True)
     if x.ndim != 1:
@@ -124,7 +128,7 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
     amp = setup.amplitude_uA(np.broadcast_to(dv, pshape)[..., None], x)
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
-    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, runs, seed=seed,
+    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
                    stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
     return res.firing_probability
 

@@ -23,7 +23,7 @@ def test_predict_prints_a_table_and_writes_a_png(tmp_path):
     assert all(len(row) == 7 for row in rows)                 # x, measured, CI, predicted, CI
     assert [float(row[0]) for row in rows] == pytest.approx(list(hhlib.load_data().x))
     predicted = [float(row[4]) for row in rows]
-    expected = hhlib.predict(1.95, 3.24, runs=300, seed=4)
+    expected = hhlib.predict(1.95, 3.24, n_trials=300, seed=4)
     assert predicted == pytest.approx(list(expected), abs=6e-4)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

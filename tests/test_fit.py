@@ -28,7 +28,7 @@ def test_fit_of_the_shipped_data_converges_inside_the_box(default_fit):
     print(r.summary())
     assert r.converged and r.interior
     assert r.deviance <= CHI2_95_9DOF and r.p_value > 0.05
-    assert r.validation_runs >= 20000 and r.runs >= 10 * 1000
+    assert r.validation_n_trials >= 20000 and r.n_trials >= 10 * 1000
     assert within(r, r.delta_v, r.delta_area)
     # the probit floor of any two-parameter sigmoid is 3.9; with the 20000-trial Monte Carlo
     # inflation (~0.55) a converged fit lands close to it
@@ -54,7 +54,7 @@ STARTS = [(-0.9, -0.9), (9.0, 9.0), (-0.9, 9.0), (9.0, -0.9), (0.0, 0.0), (4.0, 
 @pytest.mark.slow
 def test_converges_from_eight_starts_to_one_optimum(default_fit):
     # 4000 trials in the final stage (not 20000) keep this at ~2 s per start; convergence does not depend on it
-    fits = [hhlib.fit(start=s, runs=4000, validation_runs=5000) for s in STARTS]
+    fits = [hhlib.fit(start=s, n_trials=4000, validation_n_trials=5000) for s in STARTS]
     for s, r in zip(STARTS, fits):
         assert r.converged
         assert r.history[0]["stage"] == "start"
@@ -67,7 +67,7 @@ def test_converges_from_eight_starts_to_one_optimum(default_fit):
 @pytest.mark.slow
 @pytest.mark.parametrize("start", [(-0.9, -0.9), (9.0, 9.0), (0.0, 0.0), (5.0, 1.0)])
 def test_local_search_alone_also_converges_from_far_starts(default_fit, start):
-    r = hhlib.fit(start=start, global_search=False, runs=4000, validation_runs=5000)
+    r = hhlib.fit(start=start, global_search=False, n_trials=4000, validation_n_trials=5000)
     assert r.converged
     assert within(default_fit, r.delta_v, r.delta_area)
     assert "global" not in {h["stage"] for h in r.history}
@@ -75,7 +75,7 @@ def test_local_search_alone_also_converges_from_far_starts(default_fit, start):
 
 def synthetic(dv, da, seed):
     x = hhlib.load_data().x
-    p = hhlib.predict(dv, da, x, runs=1000, seed=seed)
+    p = hhlib.predict(dv, da, x, n_trials=1000, seed=seed)
     return FiringData(x, np.round(p * 1000).astype(int), np.full(x.size, 1000), source=f"synthetic {dv}, {da}")
 
 
@@ -83,7 +83,7 @@ def synthetic(dv, da, seed):
 @pytest.mark.parametrize("truth", [(0.76, 1.5), (3.9, 6.0)])
 def test_parameter_recovery(truth):
     data = synthetic(*truth, seed=987)                      # the fit uses seed 0: other noise
-    r = hhlib.fit(data, runs=10000)
+    r = hhlib.fit(data, n_trials=10000)
     print(truth, r.summary())
     assert r.converged
     assert within(r, *truth)
@@ -91,8 +91,8 @@ def test_parameter_recovery(truth):
 
 
 @pytest.mark.slow
-def test_the_seed_method_does_not_converge():
-    r = hhlib.fit(method="seed")
+def test_the_predecessor_method_does_not_converge():
+    r = hhlib.fit(method="predecessor")
     h = r.history
     assert not r.converged
     assert len(h) >= 50                                       # used up its evaluation budget
@@ -107,7 +107,7 @@ def test_the_seed_method_does_not_converge():
 
 
 def test_fit_result_json_keys():
-    r = hhlib.fit(method="seed", validation_runs=200)
+    r = hhlib.fit(method="predecessor", validation_n_trials=200)
     d = r.to_dict()
     for key in ("delta_v", "delta_area", "delta_v_ci", "delta_area_ci", "deviance", "p_value", "n_evaluations",
                 "seconds", "converged"):
@@ -121,8 +121,19 @@ def test_fit_result_json_keys():
     (dict(start=(1.0,)), ValueError, "start"),
     (dict(method="bfgs"), ValueError, "method"),
     (dict(data=[1, 2, 3]), TypeError, "data"),
-    (dict(runs=0), ValueError, "runs|n_trials"),
+    (dict(n_trials=0), ValueError, "n_trials"),
+    (dict(runs=0), ValueError, "runs"),
+    (dict(method="seed", n_trials=5), ValueError, "n_trials"),
 ])
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         hhlib.fit(**kwargs)
+
+
+def test_old_keyword_names_still_work_with_a_deprecation_warning():
+    x = hhlib.load_data().x[:3]
+    with pytest.warns(DeprecationWarning, match="n_trials"):
+        old = hhlib.predict(1.96, 3.25, x, runs=300, seed=2)
+    np.testing.assert_array_equal(old, hhlib.predict(1.96, 3.25, x, n_trials=300, seed=2))
+    with pytest.raises(TypeError, match="not both"):
+        hhlib.predict(1.96, 3.25, x, runs=300, n_trials=300)

@@ -48,8 +48,8 @@ def test_hh1952_tonic_train():
 
 
 def test_predictions_and_thresholds():
-    np.testing.assert_array_equal(hhlib.predict(1.963, 3.255, runs=1000, seed=0), PINS["predict_opt"])
-    np.testing.assert_array_equal(hhlib.predict(0.0, 0.0, runs=300, seed=1), PINS["predict_origin"])
+    np.testing.assert_array_equal(hhlib.predict(1.963, 3.255, n_trials=1000, seed=0), PINS["predict_opt"])
+    np.testing.assert_array_equal(hhlib.predict(0.0, 0.0, n_trials=300, seed=1), PINS["predict_origin"])
     np.testing.assert_array_equal(hhlib.threshold_current(hhlib.SEED_MODEL, np.array([1e-9, 3e-9])),
                                   PINS["threshold_seed"])
     assert hhlib.threshold_current(hhlib.HH1952, 1e-4, t_end_ms=10.0) == PINS["threshold_hh"]
