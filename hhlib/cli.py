@@ -109,7 +109,7 @@ def _predict(args):
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
     out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed, x=data.x.tolist(),
-               measured=data.fraction.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
+               measured=data.firing_probability.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
                mse=mse_loss(p, data), deviance=deviance_loss(p, data))
     if args.plot is not None and not args.no_plot:
         from matplotlib.figure import Figure
@@ -124,7 +124,7 @@ def _predict(args):
     print(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}, {args.runs} trials per level, seed {seed}")
     print(f"{'x':>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17}")
     for i in range(len(data)):
-        print(f"{data.x[i]:8.4f} {data.fraction[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] {p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
+        print(f"{data.x[i]:8.4f} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] {p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
     print(f"MSE {out['mse']:.5f}   binomial deviance {out['deviance']:.2f}")
     if "plot" in out:
         print(f"plot written to {args.plot}")

@@ -104,9 +104,16 @@ class FiringData:
         object.__setattr__(self, "n_trials", n)
 
     @property
-    def fraction(self) -> np.ndarray:
-        """Measured firing fractions ``n_fired / n_trials`` (dimensionless)."""
+    def firing_probability(self) -> np.ndarray:
+        """Measured firing probability of every level, ``n_fired / n_trials`` (dimensionless)."""
         return self.n_fired / self.n_trials
+
+    @property
+    def fraction(self) -> np.ndarray:
+        """Old name of :attr:`firing_probability`."""
+        import warnings
+        warnings.warn("FiringData.fraction is now FiringData.firing_probability", DeprecationWarning, stacklevel=2)
+        return self.firing_probability
 
     def __len__(self):
         return self.x.size

@@ -143,7 +143,7 @@ def _check_p(p_model, data):
 
 def mse_loss(p_model, data: FiringData) -> float:
     """The seed's loss: mean squared difference of firing fractions (dimensionless)."""
-    return float(np.mean((_check_p(p_model, data) - data.fraction) ** 2))
+    return float(np.mean((_check_p(p_model, data) - data.firing_probability) ** 2))
 
 
 def deviance_loss(p_model, data: FiringData, *, n_model_trials: int | None = None) -> float:
@@ -157,7 +157,7 @@ def deviance_loss(p_model, data: FiringData, *, n_model_trials: int | None = Non
     Examples
     --------
     >>> d = load_data()
-    >>> deviance_loss(d.fraction, d)
+    >>> deviance_loss(d.firing_probability, d)
     0.0
     """
     p = _check_p(p_model, data)

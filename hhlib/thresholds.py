@@ -5,7 +5,7 @@
 - :func:`trial_thresholds`: every noisy trial's own threshold under common random numbers. With its noise
   realisation held fixed, a trial fires exactly when the amplitude reaches its threshold, so the fraction
   of trials that fire at *any* amplitude is the empirical CDF of those thresholds
-  (:func:`fraction_fired`): a cheap, monotone, continuous-in-amplitude firing probability. This is what
+  (:func:`firing_probability_from_thresholds`): a cheap, monotone, continuous-in-amplitude firing probability. This is what
   lets :func:`hhlib.fit` search the parameters without re-simulating at every step.
 - :func:`expand_bracket` and :func:`bisect`: the one vectorised bracket-and-bisection search that both use
   (and the ``solve_ivp`` reference). Converged entries stop moving, so each result depends on its own
@@ -22,7 +22,7 @@ from .spikes import DEFAULT_LEVEL_MV
 from .stimulus import Pulse
 from .validation import check_instance, check_int, check_real, real_array
 
-__all__ = ["threshold_current", "trial_thresholds", "fraction_fired", "expand_bracket", "bisect",
+__all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thresholds", "fraction_fired", "expand_bracket", "bisect",
            "MAX_BRACKET_FACTOR"]
 
 #: The searches give up above this many times the amplitude that charges the membrane by 20 mV in the pulse.
@@ -200,7 +200,7 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     >>> thr = trial_thresholds(hhlib.SEED_MODEL, 1e-9, 500, seed=0)
     >>> bool(np.all(np.diff(np.sort(thr)) >= 0)) and thr.shape == (500,)
     True
-    >>> p = fraction_fired(thr, 7e-8)       # fraction of these trials that fire at 7e-8 µA
+    >>> p = firing_probability_from_thresholds(thr, 7e-8)   # fraction of these trials that fire at 7e-8 µA
     >>> 0.3 < float(p) < 0.7
     True
     """
@@ -233,7 +233,7 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     return out.reshape(area.shape + (spec.n_trials,))
 
 
-def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):
+def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: bool = False):
     """Fraction of trials whose threshold is at most ``amplitude_uA`` (the empirical CDF).
 
     Parameters
@@ -263,4 +263,11 @@ def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):
     shape = np.broadcast_shapes(thr.shape[:-1], amp.shape)
     thr_b = np.broadcast_to(thr, shape + (n,)).reshape(-1, n)
     amp_b = np.broadcast_to(amp, shape).ravel()
-    return np.array([fraction_fired(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b)]).reshape(shape)
+    return np.array([firing_probability_from_thresholds(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b)]).reshape(shape)
+
+
+def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):
+    """Old name of :func:`firing_probability_from_thresholds` (deprecated)."""
+    import warnings
+    warnings.warn("fraction_fired is now firing_probability_from_thresholds", DeprecationWarning, stacklevel=2)
+    return firing_probability_from_thresholds(thresholds_uA, amplitude_uA, smooth=smooth)

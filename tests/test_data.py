@@ -63,7 +63,7 @@ def test_firing_data_validates_arrays():
     with pytest.raises(ValueError, match="at least 3"):
         FiringData([1, 2], [1, 1], [2, 2])
     d = FiringData([1, 2, 3], [1, 1, 2], [2, 2, 2])
-    np.testing.assert_allclose(d.fraction, [0.5, 0.5, 1.0])
+    np.testing.assert_allclose(d.firing_probability, [0.5, 0.5, 1.0])
 
 
 def write_bytes(tmp_path, data: bytes):

@@ -52,7 +52,7 @@ def test_bad_deltas_raise(dv, da, match):
 
 def test_losses():
     d = hhlib.load_data()
-    assert mse_loss(d.fraction, d) == 0.0
-    assert deviance_loss(d.fraction, d) == pytest.approx(0.0, abs=1e-9)
-    assert mse_loss(np.full(11, 0.5), d) == pytest.approx(np.mean((d.fraction - 0.5) ** 2))
+    assert mse_loss(d.firing_probability, d) == 0.0
+    assert deviance_loss(d.firing_probability, d) == pytest.approx(0.0, abs=1e-9)
+    assert mse_loss(np.full(11, 0.5), d) == pytest.approx(np.mean((d.firing_probability - 0.5) ** 2))
     assert deviance_loss(np.full(11, 0.5), d) > 100

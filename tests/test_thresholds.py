@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 
 import hhlib
-from hhlib.thresholds import fraction_fired, trial_thresholds
+from hhlib.thresholds import firing_probability_from_thresholds, trial_thresholds
 
 
 def test_threshold_cdf_equals_direct_simulation_with_the_same_noise():
@@ -13,7 +13,7 @@ def test_threshold_cdf_equals_direct_simulation_with_the_same_noise():
     amps = 2.8e-7 * np.linspace(0.85, 1.15, 7)
     direct = np.array([hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(a), area, 1500, seed=7, stream_ids=0).n_fired
                        for a in amps])
-    from_thr = np.round(fraction_fired(thr, amps) * 1500)
+    from_thr = np.round(firing_probability_from_thresholds(thr, amps) * 1500)
     # only trials whose threshold lies within the bisection tolerance of the amplitude may differ
     ambiguous = np.array([np.sum(np.abs(thr / a - 1) < 1e-3) for a in amps])
     assert np.all(np.abs(from_thr - direct) <= ambiguous)
@@ -38,7 +38,7 @@ def test_areas_share_the_noise_so_thresholds_vary_smoothly():
 def test_smooth_cdf_stays_within_one_trial_of_the_step_cdf():
     thr = trial_thresholds(hhlib.SEED_MODEL, 1e-9, 400, seed=1)
     a = 7e-8 * np.linspace(0.5, 1.5, 101)
-    assert np.max(np.abs(fraction_fired(thr, a, smooth=True) - fraction_fired(thr, a))) <= 1 / 400 + 1e-12
+    assert np.max(np.abs(firing_probability_from_thresholds(thr, a, smooth=True) - firing_probability_from_thresholds(thr, a))) <= 1 / 400 + 1e-12
 
 
 def test_per_trial_thresholds_do_not_depend_on_the_batch():
