@@ -1,4 +1,4 @@
-"""Command line: ``python -m hhlib {predict, optimise, cache}`` (the seed project's two scripts, and caches).
+"""Command line: ``python -m hhlib {predict, optimise, cache}`` (the predecessor project's two scripts, and caches).
 
 Exit status: 0 success; 2 bad arguments, data files or inputs the model cannot integrate (one line on
 stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an unexpected internal error

@@ -7,7 +7,7 @@ below 2**53, ``0 <= n_fired <= n_trials``, ``n_trials >= 1``), one row per stimu
 name may appear twice. Blank lines are skipped. Lines starting with ``#`` are rejected: they are
 reserved for ``# key: value`` protocol lines, which this version cannot interpret yet, and ignoring
 them could silently change the meaning of the data. The shipped ``data/experimental.csv`` holds the
-seed project's measurements (1000 trials per level).
+predecessor project's measurements (1000 trials per level).
 
 The columns are parsed by a table (``COLUMN_SPECS``): each entry names a column, says whether it is
 required and gives the function that turns one cell's text into a value; cross-column checks

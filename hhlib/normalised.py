@@ -1,4 +1,4 @@
-"""The seed's normalised parametrisation: stimulus scale delta_v and area change delta_area.
+"""The predecessor's normalised parametrisation: stimulus scale delta_v and area change delta_area.
 
 Amplitude ``I = I_ref (1 + delta_v) x`` (µA) and area ``A = A_ref (1 + delta_area)`` (cm²), with
 ``delta_v, delta_area > -1``. Without noise the response depends only on the current density
@@ -30,11 +30,11 @@ class NormalisedSetup:
     Attributes
     ----------
     model : MembraneModel
-        Membrane (default: the seed's, :data:`hhlib.SEED_MODEL`).
+        Membrane (default: the predecessor's, :data:`hhlib.SEED_MODEL`).
     i_ref_uA : float
-        Reference amplitude, µA (the seed's 1e-7).
+        Reference amplitude, µA (the predecessor's 1e-7).
     a_ref_cm2 : float
-        Reference area, cm² (the seed's 1e-9 = 0.1 µm²).
+        Reference area, cm² (the predecessor's 1e-9 = 0.1 µm²).
     delay_ms, duration_ms : float
         The pulse, ms (0.1 ms at 0.1 ms).
     dt_ms, t_end_ms : float
@@ -142,7 +142,7 @@ def _check_p(p_model, data):
 
 
 def mse_loss(p_model, data: FiringData) -> float:
-    """The seed's loss: mean squared difference of firing fractions (dimensionless)."""
+    """The predecessor's loss: mean squared difference of firing fractions (dimensionless)."""
     return float(np.mean((_check_p(p_model, data) - data.firing_probability) ** 2))
 
 
