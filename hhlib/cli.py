@@ -112,7 +112,7 @@ def _predict(args):
                mse=mse_loss(p, data), deviance=deviance_loss(p, data))
     if args.plot is not None and not args.no_plot:
         from matplotlib.figure import Figure
-        from .plots import plot_prediction
+        from .viz.plots import plot_prediction
         ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data)
         ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
         _save_figure_atomically(ax.figure, args.plot)

@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import hhlib  # noqa: E402
-from hhlib import plots  # noqa: E402
+from hhlib.viz import plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """The slider explorer: delta-v, delta-area and the number of runs, model curve over the data.
 
-``hhlib.explore()`` in a notebook shows two sliders over the seed's box (-0.9 to 9), a runs
+``hhlib.explore()`` in a notebook shows two sliders over the predecessor's box (-0.9 to 9), a runs
 selector, the model's firing-probability curve with its binomial band over the data (with
 binomial error bars) and the MSE and deviance of the model at the data's stimulus levels. All
 predictions of one explorer share one noise realisation (common random numbers), so moving a
@@ -15,12 +15,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 
-from .data import FiringData, load_data
-from .fit import BOX
-from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
+from hhlib.data import FiringData, load_data
+from hhlib.fit import BOX
+from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
+from hhlib.thresholds import trial_thresholds
+from hhlib.validation import check_instance, check_int
+
 from .plots import plot_prediction
-from .thresholds import trial_thresholds
-from .validation import check_instance, check_int
 
 __all__ = ["Explorer", "explore"]
 
@@ -158,7 +159,7 @@ def explore(data: FiringData | None = None, *, center=None, **kwargs) -> Explore
 
     Examples
     --------
-    In a notebook cell (``tests/test_widgets.py`` drives it without a kernel)::
+    In a notebook cell (``tests/viz/test_explorer.py`` drives it without a kernel)::
 
         ex = hhlib.explore(center=hhlib.fit(), runs=1000)
         ex                             # shows the sliders, the figure and the numbers

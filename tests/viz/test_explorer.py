@@ -1,4 +1,4 @@
-"""The slider explorer, driven without a kernel: numbers change as physics says."""
+"""The slider explorer (hhlib.viz.explorer), driven without a kernel: numbers change as physics says."""
 import numpy as np
 import pytest
 
@@ -6,19 +6,33 @@ import hhlib
 
 
 @pytest.fixture(scope="module")
-def explorer():
-    return hhlib.explore(delta_v=1.96, delta_area=3.25, runs=1000)
+def floor(shipped_fit):
+    """A point on the valley floor: the fit's optimum on the shipped data, at the sliders' 0.01 resolution."""
+    return round(shipped_fit.delta_v, 2), round(shipped_fit.delta_area, 2)
 
 
-def test_sliders_span_the_seed_box_and_runs_are_selectable(explorer):
+@pytest.fixture(scope="module")
+def explorer(floor):
+    return hhlib.explore(center=floor, runs=1000)
+
+
+def test_explore_and_explorer_are_the_viz_explorers():
+    from hhlib.viz import explorer as module
+    assert hhlib.explore is module.explore and hhlib.Explorer is module.Explorer
+    assert {"explore", "Explorer"} <= set(dir(hhlib))
+    with pytest.raises(AttributeError, match="no attribute 'plots'"):
+        hhlib.plots
+
+
+def test_sliders_span_the_predecessors_box_and_runs_are_selectable(explorer):
     for s in (explorer.delta_v, explorer.delta_area):
         assert (s.min, s.max) == (-0.9, 9.0)
     assert set(explorer.runs.options) >= {10, 100, 1000}
     assert explorer.last["p_data"].shape == (11,) and explorer.last["p_curve"].shape == explorer.x_curve.shape
 
 
-def test_raising_delta_v_at_fixed_area_raises_the_firing_probability(explorer):
-    explorer.delta_v.value, explorer.delta_area.value = 1.96, 3.25
+def test_raising_delta_v_at_fixed_area_raises_the_firing_probability(explorer, floor):
+    explorer.delta_v.value, explorer.delta_area.value = floor
     before = explorer.last
     explorer.delta_v.value = 2.3
     after = explorer.last
@@ -29,7 +43,7 @@ def test_raising_delta_v_at_fixed_area_raises_the_firing_probability(explorer):
 
 
 def test_x50_and_rs_are_reported_also_off_the_plotted_range(explorer):
-    explorer.delta_v.value, explorer.delta_area.value = 0.0, 0.0       # the seed's start: curve is 1 everywhere
+    explorer.delta_v.value, explorer.delta_area.value = 0.0, 0.0       # the predecessor's start: curve is 1 everywhere
     at_origin = explorer.last
     assert np.all(at_origin["p_curve"] > 0.9)                          # the 50 % point is far to the left
     assert "left of the plotted" in explorer.text() and "nan" not in explorer.text()
@@ -42,8 +56,8 @@ def test_x50_and_rs_are_reported_also_off_the_plotted_range(explorer):
     assert explorer.last["x50"] == pytest.approx(at_origin["x50"] * 10, rel=1e-12)
 
 
-def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer):
-    ratio = (1 + 1.96) / (1 + 3.25)
+def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer, floor):
+    ratio = (1 + floor[0]) / (1 + floor[1])
     curves = []
     for da in (1.0, 8.0):
         explorer.delta_area.value = da
@@ -57,23 +71,23 @@ def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer)
     assert large.rs < 0.6 * small.rs                       # RS ∝ A^-1/2: 9/2 = 4.5x the area
 
 
-def test_the_printed_line_depends_on_every_control(explorer):
-    explorer.delta_v.value, explorer.delta_area.value, explorer.runs.value = 1.96, 3.25, 1000
+def test_the_printed_line_depends_on_every_control(explorer, floor):
+    (explorer.delta_v.value, explorer.delta_area.value), explorer.runs.value = floor, 1000
     base = explorer.text()
     explorer.runs.value = 100
     assert explorer.text() != base and "runs = 100" in explorer.text()
     explorer.runs.value = 1000
-    explorer.delta_area.value = 3.5
-    assert explorer.text() != base and "delta_area = 3.50" in explorer.text()
-    explorer.delta_area.value = 3.25
+    explorer.delta_area.value = floor[1] + 0.25
+    assert explorer.text() != base and f"delta_area = {floor[1] + 0.25:.2f}" in explorer.text()
+    explorer.delta_area.value = floor[1]
     assert explorer.text() == base                          # common random numbers: same noise again
 
 
-def test_loss_numbers_match_the_library(explorer):
-    r = explorer.compute(1.96, 3.25, 1000)
+def test_loss_numbers_match_the_library(explorer, floor):
+    r = explorer.compute(*floor, 1000)
     data = hhlib.load_data()
     x_all = np.concatenate([data.x, explorer.x_curve])
-    p = hhlib.predict(1.96, 3.25, x_all, runs=1000, seed=0)[: data.x.size]
+    p = hhlib.predict(*floor, x_all, runs=1000, seed=0)[: data.x.size]
     assert r["mse"] == pytest.approx(hhlib.mse_loss(p, data))
     assert r["deviance"] == pytest.approx(hhlib.deviance_loss(p, data, n_model_trials=1000))
     assert r["deviance"] < 40 and r["mse"] < 1e-3
