@@ -1,4 +1,4 @@
-"""Command line: ``python -m hhlib {predict, optimise, cache}`` (the seed project's two scripts, and caches).
+"""Command line: ``python -m hhlib {predict, optimise}`` (the seed project's two scripts).
 
 Exit status: 0 success; 2 bad arguments, data files or inputs the model cannot integrate (one line on
 stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an unexpected internal error
@@ -68,7 +68,6 @@ def _parser():
     op.add_argument("--method", choices=("profile", "seed"), default="profile",
                     help="'profile' (default, converges) or 'seed' (the seed's L-BFGS-B, for comparison)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    sub.add_parser("cache", help="rebuild every cached sweep the notebooks use (data/cache/*.npz)")
     return p
 
 
@@ -154,9 +153,6 @@ def main(argv=None) -> int:
     try:
         if args.command == "predict":
             _predict(args)
-        elif args.command == "cache":
-            from .cache import rebuild_all
-            rebuild_all()
         else:
             _optimise(args)
     except KeyboardInterrupt:

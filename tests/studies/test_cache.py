@@ -1,4 +1,4 @@
-"""hhlib.cache: exact keys, atomic and byte-deterministic files, damaged files, unwritable folders, races."""
+"""hhlib.studies.cache: exact keys, atomic and byte-deterministic files, damaged files, unwritable folders, races."""
 import errno
 import hashlib
 import json
@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hhlib import cache
+from hhlib.studies import cache
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ----------------------------------------------------------------------------- builders used here

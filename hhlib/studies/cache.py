@@ -2,7 +2,7 @@
 
 Notebooks call :func:`cached` with a registered builder and its parameters: the result is loaded
 if a file for exactly those parameters exists, otherwise it is computed (with a progress bar) and
-saved. ``python -m hhlib cache`` rebuilds every registered cache with its default parameters.
+saved. ``python -m hhlib.studies`` rebuilds every registered cache with its default parameters.
 
 A builder is a function ``builder(progress=None, **params) -> dict of arrays``, registered with
 :func:`register`; it must be deterministic (seeded), so a rebuilt cache equals the stored one.
@@ -49,7 +49,8 @@ import numpy as np
 __all__ = ["CACHE_DIR", "CACHE_VERSION", "register", "cached", "cache_dir", "cache_path", "canonical_params",
            "rebuild_all", "rekey", "Progress", "BUILDER_MODULES"]
 
-_ROOT = Path(__file__).resolve().parents[1]
+#: The source checkout's root when hhlib runs from one (``hhlib/studies/cache.py`` is two folders down).
+_ROOT = Path(__file__).resolve().parents[2]
 #: Deprecated: the source checkout's ``data/cache``. Use :func:`cache_dir`. Assigning another path
 #: here (as older tests do with ``monkeypatch``) still redirects every cache to it.
 CACHE_DIR = _ROOT / "data" / "cache"
@@ -59,7 +60,7 @@ CACHE_VERSION = 1
 #: Hex digits of the sha256 key in a file name.
 KEY_CHARS = 16
 #: Modules whose import registers builders (imported by :func:`rebuild_all`).
-BUILDER_MODULES = ("hhlib.landscape", "hhlib.sensitivity", "hhlib.optimisation")
+BUILDER_MODULES = ("hhlib.studies.landscape", "hhlib.studies.sensitivity", "hhlib.studies.optimisation")
 _REGISTRY: dict = {}
 #: Results that could not be saved, by file path: served for the rest of the process.
 _MEMO: dict = {}
@@ -353,7 +354,7 @@ def ensure_writable(folder: Path | str | None = None) -> Path:
 
 
 def rebuild_all(progress: bool = True):
-    """Recompute every registered cache with its defaults (``python -m hhlib cache``).
+    """Recompute every registered cache with its defaults (``python -m hhlib.studies``).
 
     Checks first that the cache folder can be written (OSError otherwise), so nothing is computed in vain.
     """
@@ -427,8 +428,8 @@ def rekey(folder: Path | str | None = None) -> list[tuple[Path, Path]]:
     return moved
 
 
-if __name__ == "__main__":   # python -m hhlib.cache rekey [folder]
+if __name__ == "__main__":   # python -m hhlib.studies.cache rekey [folder]
     if sys.argv[1:2] != ["rekey"] or len(sys.argv) > 3:
-        sys.exit("usage: python -m hhlib.cache rekey [folder]")
+        sys.exit("usage: python -m hhlib.studies.cache rekey [folder]")
     for old, new in rekey(sys.argv[2] if len(sys.argv) > 2 else None):
         print(f"{old.name} -> {new.name}")
