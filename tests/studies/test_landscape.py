@@ -1,29 +1,33 @@
-"""Loss landscapes (hhlib.landscape, notebook 03): numbers behind the answers to the seed's questions.
+"""Loss landscapes (hhlib.studies.landscape, notebook 03): numbers behind the answers to the predecessor's questions.
 
-Small grids and few runs here; the notebook's full-size surfaces come from data/cache.
+Small grids and few runs here; the notebook's full-size surfaces come from data/cache. The fit's
+optimum and intervals come from the ``shipped_fit`` fixture (``hhlib.fit()`` on the shipped data),
+geometry checks use a synthetic centre.
 """
 import math
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import hhlib
+from hhlib.studies import cache
+from hhlib.studies import landscape as L
 
-import hhlib  # noqa: E402
-from hhlib import cache  # noqa: E402
-from hhlib import landscape as L  # noqa: E402
+#: A centre for geometry checks (any point inside the box will do).
+CENTRE = (1.5, 2.5)
 
-# the fit's optimum and 95 % intervals on the shipped data (README, seed 0)
-FIT_DV, FIT_DA = 1.963, 3.255
-FIT_DV_CI, FIT_DA_CI = (1.690, 2.265), (2.864, 3.686)
+
+@pytest.fixture(scope="module")
+def opt(shipped_fit):
+    """The fit's optimum (delta_v, delta_area) and its 95 % intervals."""
+    r = shipped_fit
+    return dict(dv=r.delta_v, da=r.delta_area, dv_ci=r.delta_v_ci, da_ci=r.delta_area_ci)
 
 
 def _shipped(name):
     builder, defaults = cache._REGISTRY[name]
     if not cache.cache_path(name, defaults).is_file():
-        pytest.skip("cache not built (python -m hhlib cache)")
+        pytest.skip("cache not built (python -m hhlib.studies)")
     return cache.cached(builder, progress=False)
 
 
@@ -39,11 +43,24 @@ def test_grid_is_uniform_in_log_and_includes_the_box_edges_and_zero():
     assert g[20] == pytest.approx(0.0, abs=1e-15)
 
 
-def test_builders_are_registered_for_python_m_hhlib_cache():
-    for name in ("landscape_surface_fresh", "landscape_surface_crn", "landscape_slices", "landscape_repeats"):
+def test_builders_are_registered_for_python_m_hhlib_studies():
+    for name in ("landscape_surface_fresh", "landscape_surface_crn", "landscape_slices", "landscape_repeats",
+                 "landscape_valley"):
         builder, defaults = cache._REGISTRY[name]
-        assert builder.__module__ == "hhlib.landscape" and defaults
-    assert "hhlib.landscape" in cache.BUILDER_MODULES
+        assert builder.__module__ == "hhlib.studies.landscape" and defaults
+    assert "hhlib.studies.landscape" in cache.BUILDER_MODULES
+
+
+def test_centred_builders_default_to_the_fit_optimum_computed_by_the_builder(monkeypatch):
+    # the cache key holds None, not numbers: no optimum is written into the code
+    for name, key in (("landscape_slices", "centre"), ("landscape_valley", "centre"), ("landscape_repeats", "points")):
+        assert cache._REGISTRY[name][1][key] is None
+    calls = []
+    monkeypatch.setattr(L, "fit_optimum", lambda: calls.append(1) or CENTRE)
+    vz = L.valley(n_w=3, n_s=3, runs=20, seed=0)
+    assert vz["centre"].tolist() == list(CENTRE) and calls
+    rep = L.repeats(runs=(10,), n_repeats=(2,), seed=0)
+    assert rep["points"].tolist() == [[0.0, 0.0], list(CENTRE)]
 
 
 def test_crn_surface_is_hhlib_predict_with_one_seed_and_repeats_exactly(small_crn):
@@ -58,15 +75,15 @@ def test_crn_surface_is_hhlib_predict_with_one_seed_and_repeats_exactly(small_cr
     assert small_crn["deviance"][2, 3] == hhlib.deviance_loss(p[2, 3], data, n_model_trials=60)
 
 
-def test_fresh_noise_is_reproducible_independent_of_chunking_and_differs_between_points(monkeypatch):
+def test_fresh_noise_is_reproducible_independent_of_chunking_and_differs_between_points(monkeypatch, opt):
     a = L.surface_fresh(n=5, runs=10, seed=1)
     monkeypatch.setattr(L, "_MAX_TRIALS_PER_CALL", 300)           # many more, smaller chunks
     b = L.surface_fresh(n=5, runs=10, seed=1)
     assert np.array_equal(a["p"], b["p"])
     # the same parameters at 200 points: every point its own noise, so the fractions differ
-    p = L.fractions(np.full(200, FIT_DV), FIT_DA, runs=10, seed=1, fresh=True)
+    p = L.fractions(np.full(200, opt["dv"]), opt["da"], runs=10, seed=1, fresh=True)
     assert len({row.tobytes() for row in p}) > 150
-    q = L.fractions(np.full(200, FIT_DV), FIT_DA, runs=10, seed=1)  # CRN: all identical
+    q = L.fractions(np.full(200, opt["dv"]), opt["da"], runs=10, seed=1)  # CRN: all identical
     assert len({row.tobytes() for row in q}) == 1
 
 
@@ -79,39 +96,39 @@ def test_plateaus_are_exactly_flat_under_crn(small_crn):
     assert not np.isin(small_crn["mse"][~flat], [all0, all1]).all()
 
 
-def test_the_seeds_finite_difference_step_gives_exactly_zero_under_crn_and_noise_without():
+def test_the_predecessors_finite_difference_step_gives_exactly_zero_under_crn_and_noise_without():
     rep = L.repeats(points=((0.0, 0.0),), runs=(10, 200), n_repeats=(60, 2), seed=2)
     assert np.ptp(rep["fd_mse"]) == 0.0                           # (0,0), +1e-8 in dv, +1e-8 in da: same loss
     noise_gradient = rep["mse_10"].std(ddof=1) / rep["fd_step"]
     assert noise_gradient > 1e5                                    # what a fresh-noise difference / 1e-8 gives
 
 
-def test_seed_method_first_gradient_is_sampling_noise_over_1e_minus_8():
+def test_predecessor_method_first_gradient_is_sampling_noise_over_1e_minus_8():
     res = hhlib.fit(method="seed")
-    g = L.seed_first_gradients(res.history)
+    g = L.predecessor_first_gradients(res.history)
     assert np.all(np.abs(g) > 1e5)
     assert not res.converged
 
 
 @pytest.fixture(scope="module")
-def valley():
+def valley(opt):
     """CRN losses (1000 runs) along and across the valley through the fit's optimum."""
-    u0, w0 = math.log1p(FIT_DV), math.log1p(FIT_DA)
+    u0, w0 = math.log1p(opt["dv"]), math.log1p(opt["da"])
     t_along = np.linspace(-0.2, 0.2, 9)
     t_across = np.linspace(-0.02, 0.02, 9)
     dv = np.expm1(np.r_[u0 + t_along, u0 + t_across])
     da = np.expm1(np.r_[w0 + t_along, w0 - t_across])
     mse, dev = L.losses(L.fractions(dv, da, runs=1000, seed=0), 1000)
     return dict(t_along=t_along, t_across=t_across, mse_along=mse[:9], mse_across=mse[9:], dev_along=dev[:9],
-                dev_across=dev[9:])
+                dev_across=dev[9:], centre=(opt["dv"], opt["da"]))
 
 
-def test_crn_minimum_is_at_the_fit_optimum(valley):
+def test_crn_minimum_is_at_the_fit_optimum(valley, opt):
     # across: at the valley floor to within one step (0.005 log units, ~ the fit's s error)
     assert abs(valley["t_across"][np.argmin(valley["dev_across"])]) <= 0.005
     # along: within the fit's 95 % interval of log area
-    w_best = math.log1p(FIT_DA) + valley["t_along"][np.argmin(valley["dev_along"])]
-    assert math.log1p(FIT_DA_CI[0]) <= w_best <= math.log1p(FIT_DA_CI[1])
+    w_best = math.log1p(opt["da"]) + valley["t_along"][np.argmin(valley["dev_along"])]
+    assert math.log1p(opt["da_ci"][0]) <= w_best <= math.log1p(opt["da_ci"][1])
     assert valley["dev_along"].min() < 3 * 9                       # a good fit: ~ chi-square(9)
 
 
@@ -122,7 +139,7 @@ def test_deviance_varies_far_less_along_the_valley_than_across_it(valley):
 
 
 def test_ten_run_noise_is_as_large_as_the_losss_differences_across_the_grid(valley):
-    rep = L.repeats(points=((FIT_DV, FIT_DA),), runs=(10,), n_repeats=(80,), seed=4)
+    rep = L.repeats(points=(valley["centre"],), runs=(10,), n_repeats=(80,), seed=4)
     std = rep["mse_10"].std(ddof=1)
     spacing = math.log(100) / 40                                   # one step of the notebook's 41-point grid
     near = np.abs(valley["t_along"]) <= spacing
@@ -141,7 +158,7 @@ def test_shipped_ten_run_spread_exceeds_typical_neighbour_differences_of_the_gri
 
 
 def test_slices_share_points_with_the_surface_and_with_each_other():
-    sl = L.slices(n=5, runs=30, fresh_runs=10, seed=0, across_halfwidth=0.2, zoom_halfwidth=0.01)
+    sl = L.slices(n=5, runs=30, fresh_runs=10, seed=0, centre=CENTRE, across_halfwidth=0.2, zoom_halfwidth=0.01)
     surf = L.surface_crn(n=5, runs=30, seed=0)
     a0 = L.slice_of(sl, "dv_at_a0")
     assert np.array_equal(a0["p_crn"], surf["p"][2])               # delta_area = 0 is the middle row
@@ -149,55 +166,31 @@ def test_slices_share_points_with_the_surface_and_with_each_other():
     across, zoom = L.slice_of(sl, "across"), L.slice_of(sl, "across_zoom")
     assert np.array_equal(across["p_crn"][2], zoom["p_crn"][2])    # both contain the centre
     ratio = (1 + L.slice_of(sl, "along")["delta_v"]) / (1 + L.slice_of(sl, "along")["delta_area"])
-    assert np.allclose(ratio, (1 + L.OPTIMUM[0]) / (1 + L.OPTIMUM[1]))
+    assert np.allclose(ratio, (1 + CENTRE[0]) / (1 + CENTRE[1]))
     along, across_range = L.valley_variation(sl)
     assert along >= 0 and across_range >= 0
+    s = L.slice_of(sl, "dv_at_opt")
+    assert s["name"] == "dv_at_opt" and (s["runs"], s["fresh_runs"]) == (30, 10)
+    assert np.all(s["delta_area"] == CENTRE[1]) and np.array_equal(s["plateau"], L.plateau_mask(s["p_crn"]))
+    with pytest.raises(ValueError, match="dv_at_a0"):
+        L.slice_of(sl, "diagonal")
 
 
-def test_shipped_crn_surface_minimum_lies_in_the_valley_next_to_the_fit_optimum():
+def test_shipped_crn_surface_minimum_lies_in_the_valley_next_to_the_fit_optimum(opt):
     surf = _shipped("landscape_surface_crn")
     h = math.log(100) / (surf["delta_v"].size - 1)
     u, w = (math.log1p(v) for v in L.grid_minimum(surf, "deviance")[:2])
-    s_star = math.log1p(FIT_DV) - math.log1p(FIT_DA)
+    s_star = math.log1p(opt["dv"]) - math.log1p(opt["da"])
     assert abs((u - w) - s_star) <= h / 2                          # the grid diagonal nearest the valley floor
-    assert abs(w - math.log1p(FIT_DA)) <= 2 * h                    # and near the optimum along it
+    assert abs(w - math.log1p(opt["da"])) <= 2 * h                 # and near the optimum along it
 
 
-def test_shipped_valley_zoom_minimum_is_inside_the_fit_intervals():
+def test_shipped_valley_zoom_minimum_is_inside_the_fit_intervals(opt):
     vz = _shipped("landscape_valley")
     i, j = np.unravel_index(np.argmin(vz["deviance"]), vz["deviance"].shape)
-    assert FIT_DV_CI[0] <= vz["delta_v"][i, j] <= FIT_DV_CI[1]
-    assert FIT_DA_CI[0] <= vz["delta_area"][i, j] <= FIT_DA_CI[1]
+    assert opt["dv_ci"][0] <= vz["delta_v"][i, j] <= opt["dv_ci"][1]
+    assert opt["da_ci"][0] <= vz["delta_area"][i, j] <= opt["da_ci"][1]
     assert vz["deviance"][i, j] < 3 * 9
-
-
-def _labelled(ax):
-    return bool(ax.get_xlabel()) and bool(ax.get_ylabel())
-
-
-def test_plot_helpers_label_axes_add_colour_bars_and_legends_and_never_show(monkeypatch, small_crn):
-    monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show called"))
-    history = [dict(delta_v=0.0, delta_area=0.0), dict(delta_v=1.0, delta_area=2.0), dict(delta_v=2.0, delta_area=3.0)]
-    for coords in ("delta", "uw"):
-        ax = L.plot_surface(small_crn, "mse", coords=coords, optimum=(FIT_DV, FIT_DA))
-        assert _labelled(ax) and len(ax.figure.axes) == 2           # the colour bar
-        assert "MSE" in ax.figure.axes[1].get_ylabel()
-        L.plot_path(history, ax, label="test path")
-        line = [l for l in ax.get_lines() if l.get_label().startswith("test path (")][0]
-        x = np.asarray(line.get_xdata())
-        assert np.allclose(x, [0, 1, 2] if coords == "delta" else np.log1p([0, 1, 2]))
-        assert ax.get_legend() is not None and _labelled(ax)
-        plt.close(ax.figure)
-    ax = L.plot_path(history)                                      # on its own axes
-    assert _labelled(ax)
-    sl = L.slices(n=5, runs=20, fresh_runs=5, seed=0)
-    for name in L.SLICE_NAMES:
-        ax = L.plot_slice(sl, name, "deviance")
-        assert _labelled(ax) and ax.get_legend() is not None
-    rep = L.repeats(points=((0.0, 0.0),), runs=(10,), n_repeats=(20,), seed=0)
-    ax = L.plot_repeats(rep)
-    assert _labelled(ax) and ax.get_legend() is not None
-    plt.close("all")
 
 
 def test_notebook_03_is_executed_without_errors_and_small():
@@ -210,3 +203,10 @@ def test_notebook_03_is_executed_without_errors_and_small():
     assert path.stat().st_size < 2e6
     for f in cache.CACHE_DIR.glob("landscape_*.npz"):
         assert f.stat().st_size < 2e6
+
+
+def test_shipped_centred_caches_are_centred_on_the_fit_optimum(opt):
+    # the builders' centre (fit_optimum(): the fit rounded to 3 decimals) is the fit's optimum
+    for name in ("landscape_slices", "landscape_valley"):
+        assert np.allclose(_shipped(name)["centre"], (opt["dv"], opt["da"]), atol=5e-4), name
+    assert np.allclose(_shipped("landscape_repeats")["points"][1], (opt["dv"], opt["da"]), atol=5e-4)
