@@ -7,34 +7,58 @@ threshold currents, so changing ``delta_v`` only rescales the stimulus axis: the
 area) and narrows the curve, ``RS ∝ A^-1/2``, because the noise current grows only like
 ``sqrt(A)``. The maps below are computed from per-trial thresholds at each area
 (:func:`hhlib.thresholds.trial_thresholds`), so every ``delta_v`` comes for free.
+
+Computations and cached builders only; the figures are drawn by :mod:`hhlib.viz.sensitivity`.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LogNorm
+
+from hhlib import DEFAULT_SETUP, predict, probit_fit
+from hhlib.thresholds import trial_thresholds
 
 from .cache import register
-from .normalised import DEFAULT_SETUP, predict
-from .stats import probit_fit
-from .thresholds import trial_thresholds
+from .optimisation import fit_optimum
 
-__all__ = ["firing_families", "threshold_maps", "plot_family", "plot_map"]
+__all__ = ["firing_families", "threshold_maps"]
 
 _SIGMA_QUANTILES = (0.15865525393145707, 0.5, 0.8413447460685429)   # Phi(-1), Phi(0), Phi(1)
 
 
 @register("sensitivity_families", delta_v=(1.5, 1.75, 1.96, 2.25, 2.5), delta_area=(0.5, 1.5, 3.25, 6.0, 9.0),
-          fixed_delta_v=1.96, fixed_delta_area=3.25, x=(0.6, 1.4, 41), runs=2000, seed=0)
-def firing_families(delta_v, delta_area, fixed_delta_v, fixed_delta_area, x, runs, seed, progress=None):
+          fixed_delta_v=None, fixed_delta_area=None, x=(0.6, 1.4, 41), runs=2000, seed=0)
+def firing_families(delta_v, delta_area, fixed_delta_v=None, fixed_delta_area=None, x=(0.6, 1.4, 41), runs=2000,
+                    seed=0, progress=None):
     """Firing probability vs x for a family of delta_v (area fixed) and a family of delta_area
     along the valley (the ratio (1 + delta_v)/(1 + delta_area) of the fixed point kept).
 
+    Parameters
+    ----------
+    delta_v, delta_area : sequence of float
+        The two families (dimensionless).
+    fixed_delta_v, fixed_delta_area : float, optional
+        The fixed point (dimensionless): its delta_area holds for the delta_v family, its drive ratio
+        for the delta_area family. ``None``: that coordinate of the fit's optimum rounded to 2 decimals
+        (:func:`hhlib.studies.optimisation.fit_optimum`, computed by the builder).
+    x : (float, float, int)
+        Stimulus levels ``numpy.linspace(*x)`` (normalised, dimensionless).
+    runs : int
+        Trials per level (common random numbers: one noise realisation for every curve).
+    seed : int
+        Random seed.
+    progress : callable, optional
+
     Returns
     -------
-    dict with ``x`` (n_x,), ``p_dv`` (n_dv, n_x), ``p_da`` (n_da, n_x), ``delta_v``, ``delta_area``,
-    ``valley_delta_v`` (the delta_v that keeps the ratio at each delta_area).
+    dict
+        ``x`` (n_x,), ``p_dv`` (n_dv, n_x), ``p_da`` (n_da, n_x) firing probabilities, ``delta_v``,
+        ``delta_area``, ``valley_delta_v`` (the delta_v that keeps the ratio at each delta_area),
+        ``fixed_delta_v``, ``fixed_delta_area``; all dimensionless.
     """
+    if fixed_delta_v is None or fixed_delta_area is None:
+        opt = fit_optimum(decimals=2)
+        fixed_delta_v = opt[0] if fixed_delta_v is None else fixed_delta_v
+        fixed_delta_area = opt[1] if fixed_delta_area is None else fixed_delta_area
     xs = np.linspace(*x[:2], int(x[2]))
     dv = np.asarray(delta_v, dtype=float)
     da = np.asarray(delta_area, dtype=float)
@@ -52,12 +76,22 @@ def firing_families(delta_v, delta_area, fixed_delta_v, fixed_delta_area, x, run
 
 @register("sensitivity_maps", n_grid=25, runs=2000, seed=0)
 def threshold_maps(n_grid, runs, seed, progress=None):
-    """x50 and relative spread RS over the seed's box, from per-trial thresholds.
+    """x50 and relative spread RS over the predecessor's box, from per-trial thresholds.
 
     The grid is uniform in ``log(1 + delta)`` over ``[log 0.1, log 10]`` for both parameters. At each
     area the firing curve (empirical CDF of the thresholds) is fitted with an integrated Gaussian
     (:func:`hhlib.probit_fit`, the same estimator as for the data); x50 then scales as
     ``1/(1 + delta_v)`` and RS does not depend on delta_v.
+
+    Parameters
+    ----------
+    n_grid : int
+        Grid points per parameter.
+    runs : int
+        Trials (per-trial thresholds) per area.
+    seed : int
+        Random seed.
+    progress : callable, optional
 
     Returns
     -------
@@ -88,37 +122,3 @@ def threshold_maps(n_grid, runs, seed, progress=None):
     x50 = (j50 * (1 + g) / j_ref)[:, None] / (1 + g)[None, :]
     rs = np.repeat(rs_area[:, None], g.size, axis=1)
     return dict(delta_v=g, delta_area=g, x50=x50, rs=rs, q=q, fires_unstimulated=spont)
-
-
-def plot_family(x, p, values, name, ax=None, *, data=None, runs=None):
-    """Curves ``p[i]`` vs ``x`` labelled ``name = values[i]``, optionally over the data."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
-    colors = plt.cm.viridis(np.linspace(0.1, 0.9, len(values)))
-    for pi, v, c in zip(p, values, colors):
-        ax.plot(x, pi, color=c, label=f"{name} = {v:.2f}")
-    if data is not None:
-        from .plots import plot_data
-        plot_data(data, ax)
-    ax.set_xlabel("normalised stimulus x")
-    ax.set_ylabel("firing probability" + (f" ({runs} trials per level)" if runs else ""))
-    ax.legend(fontsize="small", loc="lower right")
-    return ax
-
-
-def plot_map(maps, key, ax=None, *, log=False, label=None, data_value=None):
-    """Colour map of ``maps[key]`` over (delta_v, delta_area) with log-spaced axes; an optional
-    contour at ``data_value`` (e.g. the data's x50 or RS)."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.5, 4.5))
-    dv, da, z = 1 + maps["delta_v"], 1 + maps["delta_area"], maps[key]
-    mesh = ax.pcolormesh(dv, da, z, shading="nearest", norm=LogNorm() if log else None, cmap="viridis")
-    ax.figure.colorbar(mesh, ax=ax, label=label or key)
-    if data_value is not None:
-        cs = ax.contour(dv, da, z, levels=[data_value], colors="w", linewidths=1.5)
-        ax.clabel(cs, fmt=lambda v: f"data {v:.3g}", fontsize="small")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("1 + delta_v (stimulus scale)")
-    ax.set_ylabel("1 + delta_area (area scale)")
-    return ax

@@ -1,8 +1,8 @@
-"""Sensitivity maps and families: the scaling laws they must obey, and cache round trips."""
+"""hhlib.studies.sensitivity: the scaling laws the maps and families must obey, and cache round trips."""
 import numpy as np
 import pytest
 
-from hhlib import cache, sensitivity
+from hhlib.studies import cache, sensitivity
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def test_relative_spread_falls_as_inverse_sqrt_area(small_maps):
 
 
 def test_families_shift_with_delta_v_and_sharpen_along_the_valley():
-    fam = sensitivity.firing_families(delta_v=(1.5, 2.5), delta_area=(1.0, 8.0), fixed_delta_v=1.96,
-                                      fixed_delta_area=3.25, x=(0.6, 1.4, 21), runs=600, seed=0)
+    fam = sensitivity.firing_families(delta_v=(1.5, 2.5), delta_area=(1.0, 8.0), fixed_delta_v=1.9,
+                                      fixed_delta_area=3.2, x=(0.6, 1.4, 21), runs=600, seed=0)
     assert np.all(fam["p_dv"][1] >= fam["p_dv"][0])               # CRN: more stimulus, more firing
     assert np.all(np.diff(fam["p_dv"], axis=1) >= -0.02)
     small, large = fam["p_da"]
@@ -38,6 +38,18 @@ def test_families_shift_with_delta_v_and_sharpen_along_the_valley():
     high_side = (small > 0.6) & (small < 0.95)
     assert low_side.any() and high_side.any()
     assert np.all(large[low_side] < small[low_side]) and np.all(large[high_side] > small[high_side])  # steeper
+
+
+def test_families_fixed_point_defaults_to_the_fit_optimum(monkeypatch):
+    assert sensitivity.firing_families.cache_defaults["fixed_delta_v"] is None
+    asked = []
+    monkeypatch.setattr(sensitivity, "fit_optimum", lambda decimals: asked.append(decimals) or (1.9, 3.2))
+    fam = sensitivity.firing_families(delta_v=(1.9,), delta_area=(3.2,), x=(0.9, 1.1, 3), runs=50, seed=0)
+    assert asked == [2] and (float(fam["fixed_delta_v"]), float(fam["fixed_delta_area"])) == (1.9, 3.2)
+    assert float(fam["valley_delta_v"][0]) == pytest.approx(1.9)     # the fixed point lies on its own valley
+    fam = sensitivity.firing_families(delta_v=(1.9,), delta_area=(3.2,), fixed_delta_area=2.0, x=(0.9, 1.1, 3),
+                                      runs=50, seed=0)
+    assert (float(fam["fixed_delta_v"]), float(fam["fixed_delta_area"])) == (1.9, 2.0)
 
 
 def test_cached_round_trip_and_parameter_keys(tmp_path, monkeypatch):
@@ -63,7 +75,7 @@ def test_shipped_sensitivity_caches_are_current():
     # the committed npz files must be what the builders compute now
     for builder in (sensitivity.threshold_maps, sensitivity.firing_families):
         path = cache.cache_path(builder.cache_name, builder.cache_defaults)
-        assert path.is_file(), f"missing cache {path.name}: run python -m hhlib cache"
+        assert path.is_file(), f"missing cache {path.name}: run python -m hhlib.studies"
         stored = cache.cached(builder, progress=False)
         fresh = builder(**builder.cache_defaults)
         for k, v in fresh.items():
@@ -96,4 +108,4 @@ def test_every_builder_module_imports_and_registers():
     for name, (builder, defaults) in cache._REGISTRY.items():
         if name.startswith("test_"):
             continue
-        assert cache.cache_path(name, defaults).is_file(), f"{name}: cache not committed (python -m hhlib cache)"
+        assert cache.cache_path(name, defaults).is_file(), f"{name}: cache not committed (python -m hhlib.studies)"
