@@ -1,27 +1,16 @@
-"""hhlib.modelcheck: the numbers and figures of notebook 01, and the seed-bug re-implementation."""
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
+"""hhlib.studies.model_check: the numbers of notebook 01, and the re-implementation of the predecessor's bugs."""
 import numpy as np
 import pytest
 
 import hhlib
-from hhlib import modelcheck as mc
+from hhlib.studies import model_check as mc
 
-SEED_AREA_CM2 = 1e-9
+SEED_AREA_CM2 = 1e-9          # cm², SEED_MODEL's reference area
 DT0 = hhlib.SEED_MODEL.noise_dt_ref_ms
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture(scope="module")
-def seed_check():
+def ap():
     return mc.ap_check(hhlib.SEED_MODEL, SEED_AREA_CM2, 1.5)
 
 
@@ -30,31 +19,17 @@ def resting_noise():
     return mc.resting_noise_vs_dt(hhlib.SEED_MODEL, SEED_AREA_CM2, dts_us=(2.5, 1.25, 0.625), n_trials=1000, seed=3)
 
 
-def _assert_labelled(ax, xlabel=True):
-    """Axis labels with units in parentheses, and a legend; ``xlabel=False`` for the upper axes of a stack."""
-    assert "(" in ax.get_ylabel()
-    if xlabel:
-        assert "(" in ax.get_xlabel()
-    assert ax.get_legend() is not None
-
-
-def _assert_stack_labelled(axes):
-    assert len(axes) == 2 and axes[0].get_shared_x_axes().joined(axes[0], axes[1])
-    _assert_labelled(axes[0], xlabel=False)
-    _assert_labelled(axes[1])
-
-
-# ----------------------------------------------------------------------------- the seed's integrator
-def test_seed_pulse_is_41_steps_at_2_5_us_and_one_extra_step_at_any_dt():
-    assert int(mc.seed_pulse_mask(800, 0.0025).sum()) == 41
-    on = np.flatnonzero(mc.seed_pulse_mask(800, 0.0025))
+# ----------------------------------------------------------------------------- the predecessor's integrator
+def test_predecessor_pulse_is_41_steps_at_2_5_us_and_one_extra_step_at_any_dt():
+    assert int(mc.predecessor_pulse_mask(800, 0.0025).sum()) == 41
+    on = np.flatnonzero(mc.predecessor_pulse_mask(800, 0.0025))
     assert (on[0], on[-1]) == (40, 80)                                   # both ends inclusive
-    assert int(mc.seed_pulse_mask(1600, 0.00125).sum()) == 81
+    assert int(mc.predecessor_pulse_mask(1600, 0.00125).sum()) == 81
     assert int(hhlib.Pulse(1.0).unit_waveform(0.0025, 800).sum()) == 40  # hhlib: exactly 0.1 ms
 
 
-def test_seed_gates_sit_exactly_at_rest_during_the_pulse_and_move_after():
-    tr = mc.seed_buggy_simulation(hhlib.SEED_MODEL, 1e-7, SEED_AREA_CM2, 3, rng=np.random.default_rng(0))
+def test_predecessor_gates_sit_exactly_at_rest_during_the_pulse_and_move_after():
+    tr = mc.predecessor_simulation(hhlib.SEED_MODEL, 1e-7, SEED_AREA_CM2, 3, rng=np.random.default_rng(0))
     _, m0, h0, n0 = hhlib.model.initial_state(hhlib.SEED_MODEL)
     written = np.flatnonzero(tr.stimulus_on) + 1                         # samples produced by pulse steps
     assert written.size == 41
@@ -71,8 +46,8 @@ def test_hhlib_m_rises_during_the_same_pulse():
     assert res.m[0, in_pulse][-1] > 1.5 * res.m[0, in_pulse][0]
 
 
-def test_seed_noise_is_drawn_from_the_generator_argument():
-    run = lambda rng: mc.seed_buggy_simulation(hhlib.SEED_MODEL, 0.0, SEED_AREA_CM2, 4, rng=rng, t_end_ms=0.2)
+def test_predecessor_noise_is_drawn_from_the_generator_argument():
+    run = lambda rng: mc.predecessor_simulation(hhlib.SEED_MODEL, 0.0, SEED_AREA_CM2, 4, rng=rng, t_end_ms=0.2)
     a, b = run(np.random.default_rng(7)), run(np.random.default_rng(7))
     np.testing.assert_array_equal(a.v_mV, b.v_mV)
     assert not np.array_equal(a.v_mV, run(np.random.default_rng(8)).v_mV)
@@ -81,37 +56,37 @@ def test_seed_noise_is_drawn_from_the_generator_argument():
         run(None)
 
 
-def test_seed_one_step_noise_is_the_dt_independent_current():
+def test_predecessor_one_step_noise_is_the_dt_independent_current():
     # one step from rest: V = dt * N(0,1) knoise sqrt(gNa A) / (A c), whatever dt (bug 2)
     p = hhlib.SEED_MODEL
     for dt in (DT0, DT0 / 4):
-        tr = mc.seed_buggy_simulation(p, 0.0, SEED_AREA_CM2, 20000, rng=np.random.default_rng(1), dt_ms=dt,
+        tr = mc.predecessor_simulation(p, 0.0, SEED_AREA_CM2, 20000, rng=np.random.default_rng(1), dt_ms=dt,
                                       t_end_ms=dt)
         expected = dt * p.knoise * np.sqrt(p.g_na * SEED_AREA_CM2) / (SEED_AREA_CM2 * p.c_m)
         assert tr.v_mV[:, 1].std() == pytest.approx(expected, rel=0.03)
 
 
-def test_seed_resting_std_falls_like_sqrt_dt_while_hhlib_stays(resting_noise):
-    s_seed, s_hh = resting_noise["seed_std_mV"], resting_noise["hhlib_std_mV"]
-    ratios = s_seed[:-1] / s_seed[1:]
+def test_predecessor_resting_std_falls_like_sqrt_dt_while_hhlib_stays(resting_noise):
+    s_pred, s_hh = resting_noise["predecessor_std_mV"], resting_noise["hhlib_std_mV"]
+    ratios = s_pred[:-1] / s_pred[1:]
     assert np.all((ratios > 1.3) & (ratios < 1.55)), ratios              # sqrt(2) = 1.414 per halving
     assert s_hh.max() / s_hh.min() < 1.05                                 # hhlib: converged
-    assert s_seed[0] == pytest.approx(s_hh[0], rel=0.1)                   # equal noise intensity at dt0
+    assert s_pred[0] == pytest.approx(s_hh[0], rel=0.1)                   # equal noise intensity at dt0
     assert 0.8 < s_hh[0] < 1.1                                            # about 1 mV at 0.1 µm²
 
 
-def test_seed_threshold_is_too_high_because_the_gates_are_frozen():
-    seed_thr = mc.seed_threshold_current(hhlib.SEED_MODEL, SEED_AREA_CM2)
+def test_predecessor_threshold_is_too_high_because_the_gates_are_frozen():
+    pred_thr = mc.predecessor_threshold_current(hhlib.SEED_MODEL, SEED_AREA_CM2)
     hh_thr = hhlib.threshold_current(hhlib.SEED_MODEL, SEED_AREA_CM2)
-    assert 1.2 < seed_thr / hh_thr < 1.4
-    below = mc.seed_buggy_simulation(hhlib.SEED_MODEL, [0.999 * seed_thr, 1.001 * seed_thr], SEED_AREA_CM2, 2,
+    assert 1.2 < pred_thr / hh_thr < 1.4
+    below = mc.predecessor_simulation(hhlib.SEED_MODEL, [0.999 * pred_thr, 1.001 * pred_thr], SEED_AREA_CM2, 2,
                                      noise=False)
     assert below.fired.tolist() == [False, True]
 
 
 # ----------------------------------------------------------------------------- hhlib's checks
-def test_ap_check_matches_the_reference(seed_check):
-    c = seed_check
+def test_ap_check_matches_the_reference(ap):
+    c = ap
     assert c.result.v_mV.shape == (1, 801) and int(c.result.spike_counts[0]) == 1
     assert c.amplitude_uA == pytest.approx(1.5 * c.threshold_uA)
     assert abs(c.peak_error_mV) < 0.1                                     # measured 0.028 mV
@@ -151,28 +126,8 @@ def test_resting_std_skips_the_transient():
     assert mc.resting_std(t, v) == 1.0
 
 
-# ----------------------------------------------------------------------------- figures
-def test_plot_helpers_return_labelled_axes(seed_check, resting_noise):
-    axes = mc.plot_ap_and_gates(seed_check)
-    _assert_stack_labelled(axes)
-    assert [ln.get_label() for ln in axes[1].get_lines()] == ["m", "h", "n"]
-    _assert_stack_labelled(mc.plot_reference_overlay(seed_check))
-    _assert_labelled(mc.plot_threshold_convergence([2.5, 1.25], [2.4e-4, 6e-5]))
-    _assert_labelled(mc.plot_resting_noise_vs_dt(resting_noise["dt_us"], resting_noise["seed_std_mV"],
-                                                 resting_noise["hhlib_std_mV"]))
-    res = mc.noisy_run(hhlib.SEED_MODEL, SEED_AREA_CM2, 1.0, 4, seed=1)
-    ax = mc.plot_noisy_traces(res, title="t")
-    _assert_labelled(ax)
-    assert len(ax.get_lines()) == 4 + 2                                   # 4 trials + 2 legend proxies
-    tr = mc.seed_buggy_simulation(hhlib.SEED_MODEL, 1e-7, SEED_AREA_CM2, noise=False)
-    axes = mc.plot_frozen_gates(tr, seed_check.result)
-    assert axes[0].get_legend() is not None and "(" in axes[0].get_ylabel()
-    assert axes[1].get_ylabel() == "Na activation m" and "(" in axes[1].get_xlabel()
-    _assert_labelled(mc.plot_pulse_steps())
-
-
-def test_plot_helpers_draw_on_given_axes(seed_check):
-    fig, axes = plt.subplots(2, 2)
-    assert mc.plot_ap_and_gates(seed_check, axes[:, 0]) is not None
-    assert mc.plot_pulse_steps(ax=axes[0, 1]) is axes[0, 1]
-    assert len(fig.axes) == 4
+def test_pulse_steps_compare_the_inclusive_condition_with_hhlib():
+    steps = mc.pulse_steps(0.0025)
+    assert steps["t_ms"].shape == (109,) and steps["predecessor_on"].shape == steps["hhlib_on"].shape == (108,)
+    assert (steps["predecessor_on"].sum(), steps["hhlib_on"].sum()) == (41, 40)
+    assert set(np.unique(steps["predecessor_on"])) == {0.0, 1.0}
