@@ -1,4 +1,4 @@
-"""Documentation stays true: units in docstrings, the seed-bug table points at real tests."""
+"""Documentation stays true: units in docstrings, the predecessor-bug table points at real tests."""
 import inspect
 import re
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 
 import hhlib
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name,units", [
@@ -34,11 +34,11 @@ def test_parameter_fields_carry_units():
         assert re.search(r"mS/cm²|mV|µF/cm²|µA/mS\^0.5|ms", line), line
 
 
-def test_seed_bug_table_points_at_existing_tests():
-    text = (ROOT / "docs" / "seed_bugs.md").read_text()
-    refs = re.findall(r"`(tests/test_\w+\.py)::(\w+)`", text)
-    refs += [(f, t) for f, t in re.findall(r"`(tests/test_\w+\.py)::\w+`, `::(\w+)`", text)]
+def test_predecessor_bug_table_points_at_existing_tests():
+    text = (ROOT / "docs" / "predecessor_bugs.md").read_text()
+    refs = re.findall(r"`(tests/(?:\w+/)?test_\w+\.py)::(\w+)`", text)
+    refs += [(f, t) for f, t in re.findall(r"`(tests/(?:\w+/)?test_\w+\.py)::\w+`, `::(\w+)`", text)]
     assert len(refs) >= 7
     for path, test in refs:
         source = (ROOT / path).read_text()
-        assert f"def {test}(" in source, f"{path}::{test} named in docs/seed_bugs.md does not exist"
+        assert f"def {test}(" in source, f"{path}::{test} named in docs/predecessor_bugs.md does not exist"

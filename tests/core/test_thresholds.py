@@ -43,7 +43,7 @@ def test_smooth_cdf_stays_within_one_trial_of_the_step_cdf():
 
 def test_per_trial_thresholds_do_not_depend_on_the_batch():
     # each trial is bisected on its own: computing an area alone or together with others gives the same numbers
-    # (a fit that reuses cached thresholds then equals a fresh one; `python -m hhlib cache` is reproducible)
+    # (a fit that reuses cached thresholds then equals a fresh one; `python -m hhlib.studies` is reproducible)
     from hhlib.thresholds import trial_thresholds
     areas = np.array([1e-10, 1e-9, 9e-9])         # at 0.01 µm² (RS ~0.5) some brackets must grow past 2x
     together = trial_thresholds(hhlib.SEED_MODEL, areas, 300, seed=4)

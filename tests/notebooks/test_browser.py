@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOK = "02_sensitivity.ipynb"
 CHROMIUM = "/usr/bin/chromium"

@@ -12,7 +12,7 @@ import pytest
 import hhlib
 from hhlib import BiphasicPulse, Pulse, simulate
 
-PINS = np.load(Path(__file__).parent / "data" / "regression_pins.npz")
+PINS = np.load(Path(__file__).resolve().parents[1] / "data" / "regression_pins.npz")
 AMPS = 7e-8 * np.linspace(0.8, 1.2, 5)
 
 
