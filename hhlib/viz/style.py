@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-__all__ = ["new_axes", "FIGSIZE", "FIG_DPI", "LEGEND_SIZE"]
+__all__ = ["new_axes", "FIGSIZE", "FIG_DPI"]
 
 #: Default figure size of a single plot, inches (width, height).
 FIGSIZE = (6.0, 4.0)
 #: Resolution of notebook 01's figures, dots per inch (keeps that notebook small).
 FIG_DPI = 90
-#: Legend font size used by the plot helpers.
-LEGEND_SIZE = "small"
 
 
 def new_axes(ax=None, figsize=FIGSIZE, *, nrows: int = 1, ncols: int = 1, dpi: float | None = None,
