@@ -1,4 +1,6 @@
-"""Command line: ``python -m hhlib {predict, optimise, cache}`` (the predecessor project's two scripts, and caches).
+"""Command line: ``python -m hhlib {predict, optimise}`` (the predecessor project's two scripts).
+
+The notebooks' caches are rebuilt by ``python -m hhlib.studies``.
 
 Exit status: 0 success; 2 bad arguments, data files or inputs the model cannot integrate (one line on
 stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an unexpected internal error
@@ -69,7 +71,6 @@ def _parser():
                     help="'profile' (default, converges) or 'predecessor' (the predecessor project's L-BFGS-B, for "
                          "comparison; 'seed' is its old name)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    sub.add_parser("cache", help="rebuild every cached sweep the notebooks use (data/cache/*.npz)")
     return p
 
 
@@ -113,7 +114,7 @@ def _predict(args):
                mse=mse_loss(p, data), deviance=deviance_loss(p, data))
     if args.plot is not None and not args.no_plot:
         from matplotlib.figure import Figure
-        from .plots import plot_prediction
+        from .viz.plots import plot_prediction
         ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data)
         ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
         _save_figure_atomically(ax.figure, args.plot)
@@ -156,9 +157,6 @@ def main(argv=None) -> int:
     try:
         if args.command == "predict":
             _predict(args)
-        elif args.command == "cache":
-            from .cache import rebuild_all
-            rebuild_all()
         else:
             _optimise(args)
     except KeyboardInterrupt:
