@@ -12,12 +12,12 @@ Two Monte Carlo settings are compared:
 - ``fresh``: every parameter point gets its own, independent noise (the predecessor's setting: a new
   random draw at every evaluation), here with unique random streams per point and level;
 - ``crn``: common random numbers, one seed for every parameter point, exactly
-  ``hhlib.predict(delta_v, delta_area, x, runs=runs, seed=seed)``.
+  ``hhlib.predict(delta_v, delta_area, x, n_trials=n_trials, seed=seed)``.
 
 Registered caches (``hhlib.studies.cache.cached(builder, **params)``; ``python -m hhlib.studies``):
 
-- ``landscape_surface_fresh`` - :func:`surface_fresh`, 41 x 41 grid, 10 runs, fresh noise;
-- ``landscape_surface_crn`` - :func:`surface_crn`, 41 x 41 grid, 1000 runs, CRN;
+- ``landscape_surface_fresh`` - :func:`surface_fresh`, 41 x 41 grid, 10 trials per level, fresh noise;
+- ``landscape_surface_crn`` - :func:`surface_crn`, 41 x 41 grid, 1000 trials per level, CRN;
 - ``landscape_slices`` - :func:`slices`, five 1-D slices, both settings;
 - ``landscape_valley`` - :func:`valley`, a 17 x 21 CRN grid aligned with the valley (a zoom);
 - ``landscape_repeats`` - :func:`repeats`, repeated evaluations at fixed points.
@@ -91,17 +91,17 @@ def _fresh_root(seed, role: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed), spawn_key=(int(role),))
 
 
-def _simulate_fresh(dv, da, x, runs, root, first_index, setup):
+def _simulate_fresh(dv, da, x, n_trials, root, first_index, setup):
     """Fractions for flat points ``dv, da`` (P,) with streams ``(first_index + point) * n_x + level``."""
     amp = setup.amplitude_uA(dv[:, None], x)
     area = setup.area_cm2(da)[:, None]
     ids = (first_index + np.arange(dv.size))[:, None] * x.size + np.arange(x.size)
-    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, runs, seed=root,
+    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=root,
                    stream_ids=ids, **setup.sim_options)
     return res.firing_probability
 
 
-def fractions(delta_v, delta_area, x=None, *, runs: int = 1000, seed=0, fresh: bool = False, role: int = 0,
+def fractions(delta_v, delta_area, x=None, *, n_trials: int = 1000, seed=0, fresh: bool = False, role: int = 0,
               setup=DEFAULT_SETUP, progress=None) -> np.ndarray:
     """Firing fractions at every parameter point, simulated in chunks of points.
 
@@ -112,12 +112,12 @@ def fractions(delta_v, delta_area, x=None, *, runs: int = 1000, seed=0, fresh: b
         shape ``S``.
     x : array_like, optional
         Normalised stimulus levels (dimensionless; default: the shipped data's).
-    runs : int
+    n_trials : int
         Trials per point and level.
     seed : int
         Random seed.
     fresh : bool
-        False: common random numbers, identical to ``hhlib.predict(delta_v, delta_area, x, runs=runs,
+        False: common random numbers, identical to ``hhlib.predict(delta_v, delta_area, x, n_trials=n_trials,
         seed=seed)``. True: every point gets its own independent noise (random streams
         ``point * n_x + level`` of ``SeedSequence(seed, spawn_key=(role,))``), like a new seed per point.
     role : int
@@ -137,31 +137,31 @@ def fractions(delta_v, delta_area, x=None, *, runs: int = 1000, seed=0, fresh: b
     shape = np.broadcast_shapes(dv.shape, da.shape)
     dv, da = (np.broadcast_to(a, shape).ravel() for a in (dv, da))
     out = np.empty((dv.size, x.size))
-    step = max(1, min(_MAX_TRIALS_PER_CALL // (runs * x.size), -(-dv.size // 10)))
+    step = max(1, min(_MAX_TRIALS_PER_CALL // (n_trials * x.size), -(-dv.size // 10)))
     root = _fresh_root(seed, role) if fresh else None
     for start in range(0, dv.size, step):
         sl = slice(start, min(start + step, dv.size))
         if fresh:
-            out[sl] = _simulate_fresh(dv[sl], da[sl], x, runs, root, start, setup)
+            out[sl] = _simulate_fresh(dv[sl], da[sl], x, n_trials, root, start, setup)
         else:
-            out[sl] = predict(dv[sl], da[sl], x, runs=runs, seed=seed, setup=setup)
+            out[sl] = predict(dv[sl], da[sl], x, n_trials=n_trials, seed=seed, setup=setup)
         if progress:
             progress(sl.stop, dv.size)
     return out.reshape(shape + (x.size,))
 
 
-def losses(p, runs, data=None):
-    """MSE and binomial deviance of the data for every row of ``runs``-trial predictions ``p``.
+def losses(p, n_trials, data=None):
+    """MSE and binomial deviance of the data for every row of ``n_trials``-trial predictions ``p``.
 
     Uses :func:`hhlib.mse_loss` and :func:`hhlib.deviance_loss`; the deviance scores the smoothed Monte Carlo
-    estimate ``(k + 1/2)/(runs + 1)``, so a level where no simulated trial (or every one) fired gives a large
+    estimate ``(k + 1/2)/(n_trials + 1)``, so a level where no simulated trial (or every one) fired gives a large
     but finite deviance.
 
     Parameters
     ----------
     p : array_like, shape ``S + (n_x,)``
         Firing fractions at the data's stimulus levels (dimensionless).
-    runs : int
+    n_trials : int
         Trials per level behind ``p``.
     data : FiringData, optional
         Default: the shipped data.
@@ -175,28 +175,28 @@ def losses(p, runs, data=None):
     p = np.asarray(p, dtype=float)
     flat = p.reshape(-1, p.shape[-1])
     mse = np.array([mse_loss(row, data) for row in flat]).reshape(p.shape[:-1])
-    dev = np.array([deviance_loss(row, data, n_model_trials=runs) for row in flat]).reshape(p.shape[:-1])
+    dev = np.array([deviance_loss(row, data, n_model_trials=n_trials) for row in flat]).reshape(p.shape[:-1])
     return mse, dev
 
 
 # ----------------------------------------------------------------------------- builders
-def _surface(n, runs, seed, fresh, progress):
+def _surface(n, n_trials, seed, fresh, progress):
     g = grid_axis(n)
-    p = fractions(g[None, :], g[:, None], runs=runs, seed=seed, fresh=fresh, role=_ROLE["surface"],
+    p = fractions(g[None, :], g[:, None], n_trials=n_trials, seed=seed, fresh=fresh, role=_ROLE["surface"],
                   progress=progress)
-    mse, dev = losses(p, runs)
-    return dict(delta_v=g, delta_area=g, p=p, mse=mse, deviance=dev, runs=np.array(runs), fresh=np.array(fresh))
+    mse, dev = losses(p, n_trials)
+    return dict(delta_v=g, delta_area=g, p=p, mse=mse, deviance=dev, n_trials=np.array(n_trials), fresh=np.array(fresh))
 
 
-@register("landscape_surface_fresh", n=41, runs=10, seed=0)
-def surface_fresh(n=41, runs=10, seed=0, progress=None):
-    """MSE and deviance on an ``n x n`` grid, ``runs`` trials per level, fresh noise at every point.
+@register("landscape_surface_fresh", n=41, n_trials=10, seed=0)
+def surface_fresh(n=41, n_trials=10, seed=0, progress=None):
+    """MSE and deviance on an ``n x n`` grid, ``n_trials`` trials per level, fresh noise at every point.
 
     Parameters
     ----------
     n : int
         Grid points per axis (:func:`grid_axis`).
-    runs : int
+    n_trials : int
         Trials per point and stimulus level.
     seed : int
         Random seed.
@@ -206,20 +206,20 @@ def surface_fresh(n=41, runs=10, seed=0, progress=None):
     -------
     dict
         ``delta_v`` (n,), ``delta_area`` (n,), ``p`` (n, n, n_x) firing fractions, ``mse``, ``deviance``
-        (n, n) with rows = delta_area, columns = delta_v (all dimensionless); ``runs``, ``fresh``.
+        (n, n) with rows = delta_area, columns = delta_v (all dimensionless); ``n_trials``, ``fresh``.
     """
-    return _surface(n, runs, seed, True, progress)
+    return _surface(n, n_trials, seed, True, progress)
 
 
-@register("landscape_surface_crn", n=41, runs=1000, seed=0)
-def surface_crn(n=41, runs=1000, seed=0, progress=None):
+@register("landscape_surface_crn", n=41, n_trials=1000, seed=0)
+def surface_crn(n=41, n_trials=1000, seed=0, progress=None):
     """As :func:`surface_fresh`, but under common random numbers (``hhlib.predict(..., seed=seed)``).
 
     Parameters
     ----------
     n : int
         Grid points per axis (:func:`grid_axis`).
-    runs : int
+    n_trials : int
         Trials per point and stimulus level.
     seed : int
         Random seed (one noise realisation for every point).
@@ -230,7 +230,7 @@ def surface_crn(n=41, runs=1000, seed=0, progress=None):
     dict
         As :func:`surface_fresh`.
     """
-    return _surface(n, runs, seed, False, progress)
+    return _surface(n, n_trials, seed, False, progress)
 
 
 def _centre(centre) -> tuple[float, float]:
@@ -256,11 +256,11 @@ def _slice_points(name, n, centre, across_halfwidth, zoom_halfwidth):
     return t, np.expm1(uc + t), np.expm1(wc - t)
 
 
-@register("landscape_slices", n=81, runs=1000, fresh_runs=10, seed=0, centre=None, across_halfwidth=0.4,
+@register("landscape_slices", n=81, n_trials=1000, fresh_n_trials=10, seed=0, centre=None, across_halfwidth=0.4,
           zoom_halfwidth=0.02)
-def slices(n=81, runs=1000, fresh_runs=10, seed=0, centre=None, across_halfwidth=0.4, zoom_halfwidth=0.02,
+def slices(n=81, n_trials=1000, fresh_n_trials=10, seed=0, centre=None, across_halfwidth=0.4, zoom_halfwidth=0.02,
            progress=None):
-    """1-D slices of the losses, ``runs`` trials under CRN and ``fresh_runs`` trials with fresh noise.
+    """1-D slices of the losses, ``n_trials`` trials under CRN and ``fresh_n_trials`` trials with fresh noise.
 
     Slices (see :data:`SLICE_NAMES`): ``dv_at_a0`` (delta_v over the box at delta_area = 0, the
     predecessor's start), ``dv_at_opt`` (delta_v over the box at the centre's delta_area), ``along`` the
@@ -272,7 +272,7 @@ def slices(n=81, runs=1000, fresh_runs=10, seed=0, centre=None, across_halfwidth
     ----------
     n : int
         Points per slice.
-    runs, fresh_runs : int
+    n_trials, fresh_n_trials : int
         Trials per point and stimulus level, under CRN and with fresh noise.
     seed : int
         Random seed.
@@ -286,20 +286,20 @@ def slices(n=81, runs=1000, fresh_runs=10, seed=0, centre=None, across_halfwidth
     Returns
     -------
     dict
-        Flat: ``runs``, ``fresh_runs``, ``centre`` and, for every slice ``name``, ``{name}_t``,
+        Flat: ``n_trials``, ``fresh_n_trials``, ``centre`` and, for every slice ``name``, ``{name}_t``,
         ``{name}_delta_v``, ``{name}_delta_area`` (n,), ``{name}_p_crn``, ``{name}_p_fresh`` (n, n_x),
         ``{name}_{mse,deviance}_{crn,fresh}`` (n,); read one slice with :func:`slice_of`.
     """
     centre = _centre(centre)
-    out = dict(runs=np.array(runs), fresh_runs=np.array(fresh_runs), centre=np.asarray(centre, dtype=float))
+    out = dict(n_trials=np.array(n_trials), fresh_n_trials=np.array(fresh_n_trials), centre=np.asarray(centre, dtype=float))
     for k, name in enumerate(SLICE_NAMES):
         t, dv, da = _slice_points(name, n, centre, across_halfwidth, zoom_halfwidth)
-        p_crn = fractions(dv, da, runs=runs, seed=seed)
-        p_fresh = fractions(dv, da, runs=fresh_runs, seed=seed, fresh=True, role=_ROLE[name])
+        p_crn = fractions(dv, da, n_trials=n_trials, seed=seed)
+        p_fresh = fractions(dv, da, n_trials=fresh_n_trials, seed=seed, fresh=True, role=_ROLE[name])
         out.update({f"{name}_t": t, f"{name}_delta_v": dv, f"{name}_delta_area": da,
                     f"{name}_p_crn": p_crn, f"{name}_p_fresh": p_fresh})
         for tag, p in (("crn", p_crn), ("fresh", p_fresh)):
-            out[f"{name}_mse_{tag}"], out[f"{name}_deviance_{tag}"] = losses(p, runs if tag == "crn" else fresh_runs)
+            out[f"{name}_mse_{tag}"], out[f"{name}_deviance_{tag}"] = losses(p, n_trials if tag == "crn" else fresh_n_trials)
         if progress:
             progress(k + 1, len(SLICE_NAMES))
     return out
@@ -319,19 +319,19 @@ def slice_of(sl: dict, name: str) -> dict:
     -------
     dict
         The slice's arrays without the ``{name}_`` prefix (``t``, ``delta_v``, ``delta_area``,
-        ``p_crn``, ``p_fresh``, ``mse_crn``, ...), plus ``name``, ``runs`` and ``fresh_runs`` (trials per
+        ``p_crn``, ``p_fresh``, ``mse_crn``, ...), plus ``name``, ``n_trials`` and ``fresh_n_trials`` (trials per
         level) and ``plateau`` (bool, (n,): :func:`plateau_mask` of ``p_crn``).
     """
     if name not in SLICE_NAMES:
         raise ValueError(f"name must be one of {', '.join(SLICE_NAMES)}; got {name!r}")
     pre = f"{name}_"
     out = {k[len(pre):]: v for k, v in sl.items() if k.startswith(pre)}
-    out.update(name=name, runs=int(sl["runs"]), fresh_runs=int(sl["fresh_runs"]), plateau=plateau_mask(out["p_crn"]))
+    out.update(name=name, n_trials=int(sl["n_trials"]), fresh_n_trials=int(sl["fresh_n_trials"]), plateau=plateau_mask(out["p_crn"]))
     return out
 
 
-@register("landscape_valley", n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, runs=1000, seed=0, centre=None)
-def valley(n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, runs=1000, seed=0, centre=None, progress=None):
+@register("landscape_valley", n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, n_trials=1000, seed=0, centre=None)
+def valley(n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, n_trials=1000, seed=0, centre=None, progress=None):
     """CRN losses on a grid aligned with the valley, around ``centre``: a zoom the box grid cannot resolve.
 
     Rows: log area ``w = w* + a`` (``|a| <= w_halfwidth``, along the valley); columns: log current
@@ -343,7 +343,7 @@ def valley(n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, runs=1000, seed=0,
         Grid points along and across the valley.
     w_halfwidth, s_halfwidth : float
         Half-widths of the grid in log units (dimensionless).
-    runs : int
+    n_trials : int
         Trials per point and stimulus level.
     seed : int
         Random seed (common random numbers).
@@ -355,7 +355,7 @@ def valley(n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, runs=1000, seed=0,
     -------
     dict
         ``w_offset`` (n_w,), ``s_offset`` (n_s,), ``delta_v``, ``delta_area``, ``mse``, ``deviance``
-        (n_w, n_s), ``p`` (n_w, n_s, n_x), ``centre`` (2,), ``runs``.
+        (n_w, n_s), ``p`` (n_w, n_s, n_x), ``centre`` (2,), ``n_trials``.
     """
     centre = _centre(centre)
     uc, wc = math.log1p(centre[0]), math.log1p(centre[1])
@@ -363,18 +363,18 @@ def valley(n_w=17, n_s=21, w_halfwidth=0.4, s_halfwidth=0.01, runs=1000, seed=0,
     b = np.linspace(-s_halfwidth, s_halfwidth, int(n_s))
     w = wc + a[:, None] + 0 * b
     dv, da = np.expm1(w + (uc - wc) + b[None, :]), np.expm1(w)
-    p = fractions(dv, da, runs=runs, seed=seed, progress=progress)
-    mse, dev = losses(p, runs)
+    p = fractions(dv, da, n_trials=n_trials, seed=seed, progress=progress)
+    mse, dev = losses(p, n_trials)
     return dict(w_offset=a, s_offset=b, delta_v=dv, delta_area=da, p=p, mse=mse, deviance=dev,
-                centre=np.asarray(centre, dtype=float), runs=np.array(runs))
+                centre=np.asarray(centre, dtype=float), n_trials=np.array(n_trials))
 
 
-@register("landscape_repeats", points=None, runs=(10, 1000), n_repeats=(400, 40), seed=0, fd_step=1e-8)
-def repeats(points=None, runs=(10, 1000), n_repeats=(400, 40), seed=0, fd_step=1e-8, progress=None):
+@register("landscape_repeats", points=None, n_trials=(10, 1000), n_repeats=(400, 40), seed=0, fd_step=1e-8)
+def repeats(points=None, n_trials=(10, 1000), n_repeats=(400, 40), seed=0, fd_step=1e-8, progress=None):
     """Repeated fresh-noise evaluations of the losses at fixed points, and the predecessor's first gradient step.
 
-    For every point and every ``runs[j]``, ``n_repeats[j]`` independent evaluations. Also, under CRN
-    with ``runs[-1]`` trials (seed ``seed``), the losses at ``point``, ``point + (fd_step, 0)`` and
+    For every point and every ``n_trials[j]``, ``n_repeats[j]`` independent evaluations. Also, under CRN
+    with ``n_trials[-1]`` trials (seed ``seed``), the losses at ``point``, ``point + (fd_step, 0)`` and
     ``point + (0, fd_step)``: the finite-difference step of L-BFGS-B's default gradient.
 
     Parameters
@@ -382,7 +382,7 @@ def repeats(points=None, runs=(10, 1000), n_repeats=(400, 40), seed=0, fd_step=1
     points : sequence of (float, float), optional
         ``(delta_v, delta_area)`` points (dimensionless); default ``((0, 0), fit_optimum())``: the
         predecessor's start and the fit's optimum.
-    runs, n_repeats : sequence of int
+    n_trials, n_repeats : sequence of int
         Trials per level of each setting, and how many evaluations of it at each point.
     seed : int
         Random seed.
@@ -393,21 +393,21 @@ def repeats(points=None, runs=(10, 1000), n_repeats=(400, 40), seed=0, fd_step=1
     Returns
     -------
     dict
-        ``points`` (n_pt, 2), ``runs`` (n_r,), ``n_repeats`` (n_r,), ``mse_{R}``, ``deviance_{R}``
-        (n_pt, n_repeats) for every R in runs, ``fd_mse``, ``fd_deviance`` (n_pt, 3) and ``fd_step``.
+        ``points`` (n_pt, 2), ``n_trials`` (n_r,), ``n_repeats`` (n_r,), ``mse_{R}``, ``deviance_{R}``
+        (n_pt, n_repeats) for every R in n_trials, ``fd_mse``, ``fd_deviance`` (n_pt, 3) and ``fd_step``.
     """
     pts = np.asarray(((0.0, 0.0), fit_optimum()) if points is None else points, dtype=float)
-    out = dict(points=pts, runs=np.asarray(runs), n_repeats=np.asarray(n_repeats), fd_step=np.array(fd_step))
-    for j, (r, m) in enumerate(zip(runs, n_repeats)):
-        p = fractions(np.repeat(pts[:, :1], m, 1), np.repeat(pts[:, 1:], m, 1), runs=r, seed=seed, fresh=True,
+    out = dict(points=pts, n_trials=np.asarray(n_trials), n_repeats=np.asarray(n_repeats), fd_step=np.array(fd_step))
+    for j, (r, m) in enumerate(zip(n_trials, n_repeats)):
+        p = fractions(np.repeat(pts[:, :1], m, 1), np.repeat(pts[:, 1:], m, 1), n_trials=r, seed=seed, fresh=True,
                       role=_ROLE["repeats"] * 1000 + j)
         out[f"mse_{r}"], out[f"deviance_{r}"] = losses(p, r)
         if progress:
-            progress(j + 1, len(runs) + 1)
+            progress(j + 1, len(n_trials) + 1)
     fd = pts[:, None, :] + np.array([[0, 0], [fd_step, 0], [0, fd_step]])[None]
-    out["fd_mse"], out["fd_deviance"] = losses(fractions(fd[..., 0], fd[..., 1], runs=runs[-1], seed=seed), runs[-1])
+    out["fd_mse"], out["fd_deviance"] = losses(fractions(fd[..., 0], fd[..., 1], n_trials=n_trials[-1], seed=seed), n_trials[-1])
     if progress:
-        progress(len(runs) + 1, len(runs) + 1)
+        progress(len(n_trials) + 1, len(n_trials) + 1)
     return out
 
 
@@ -474,18 +474,18 @@ def valley_variation(sl: dict, loss: str = "deviance", along_halfwidth: float = 
     return float(np.ptp(z[keep])), float(np.ptp(slice_of(sl, "across_zoom")[f"{loss}_{tag}"]))
 
 
-def noise_and_signal(rep: dict, surface: dict, loss: str = "mse", runs: int = 10):
-    """Monte Carlo spread of a ``runs``-trial loss vs its systematic differences between grid neighbours.
+def noise_and_signal(rep: dict, surface: dict, loss: str = "mse", n_trials: int = 10):
+    """Monte Carlo spread of a ``n_trials``-trial loss vs its systematic differences between grid neighbours.
 
     Parameters
     ----------
     rep : dict
-        A result of :func:`repeats` holding ``{loss}_{runs}``.
+        A result of :func:`repeats` holding ``{loss}_{n_trials}``.
     surface : dict
         A result of :func:`surface_crn` (or :func:`surface_fresh`).
     loss : str
         ``"mse"`` or ``"deviance"``.
-    runs : int
+    n_trials : int
         Trials per level of the repeated evaluations to use.
 
     Returns
@@ -495,7 +495,7 @@ def noise_and_signal(rep: dict, surface: dict, loss: str = "mse", runs: int = 10
         ``neighbour_diff``: the median absolute difference of ``surface[loss]`` between neighbouring
         grid points (both directions) where that surface is not on a plateau. All dimensionless.
     """
-    z = np.asarray(rep[f"{loss}_{runs}"])
+    z = np.asarray(rep[f"{loss}_{n_trials}"])
     s = np.asarray(surface[loss])
     flat = ~plateau_mask(surface["p"])
     dx = np.abs(np.diff(s, axis=1))[flat[:, 1:] | flat[:, :-1]]
@@ -558,7 +558,7 @@ def predecessor_first_gradients(history, step: float = 1e-8) -> np.ndarray:
     Parameters
     ----------
     history : list of dict
-        ``FitResult.history`` of ``hhlib.fit(method="seed")``; its first three rows hold ``loss``.
+        ``FitResult.history`` of ``hhlib.fit(method="predecessor")``; its first three rows hold ``loss``.
     step : float
         The finite-difference step in delta (dimensionless; scipy's default 1e-8).
 

@@ -19,10 +19,9 @@ from .cache import register
 __all__ = ["local_fits", "recovery_fits", "synthetic_data", "fit_arrays", "paths_of", "fit_optimum", "fit_curve",
            "profile_parabola"]
 
-# evaluation stages of FitResult.history, stored as their index ("seed" is fit(method="seed")'s stage, which
-# the core may rename "predecessor": both get the same index, so the cached arrays do not change)
-_STAGES = ("start", "global", "local", "refine", "final", "seed")
-_STAGE_INDEX = dict({s: i for i, s in enumerate(_STAGES)}, predecessor=_STAGES.index("seed"))
+# evaluation stages of FitResult.history, stored as their index
+_STAGES = ("start", "global", "local", "refine", "final", "predecessor")
+_STAGE_INDEX = {s: i for i, s in enumerate(_STAGES)}
 
 
 def fit_optimum(seed: int = 0, decimals: int = 3) -> tuple[float, float]:
@@ -103,15 +102,15 @@ def _stack(results: list) -> dict:
     return out
 
 
-@register("optimisation_local_fits", starts=((-0.9, -0.9), (9.0, 9.0), (0.0, 0.0), (9.0, -0.9)), runs=10000, seed=0)
-def local_fits(starts, runs, seed, progress=None):
+@register("optimisation_local_fits", starts=((-0.9, -0.9), (9.0, 9.0), (0.0, 0.0), (9.0, -0.9)), n_trials=10000, seed=0)
+def local_fits(starts, n_trials, seed, progress=None):
     """Fits without the global stage (Brent's method from each start's area), one per start.
 
     Parameters
     ----------
     starts : sequence of (float, float)
         Starting points (delta_v, delta_area), dimensionless.
-    runs : int
+    n_trials : int
         Trials per level in the fits' final stage.
     seed : int
         Random seed of every fit.
@@ -125,7 +124,7 @@ def local_fits(starts, runs, seed, progress=None):
     """
     results = []
     for i, s in enumerate(starts):
-        results.append(fit_arrays(fit(start=s, global_search=False, runs=runs, seed=seed)))
+        results.append(fit_arrays(fit(start=s, global_search=False, n_trials=n_trials, seed=seed)))
         if progress:
             progress(i + 1, len(starts))
     return dict(_stack(results), starts=np.array(starts))
@@ -150,7 +149,7 @@ def synthetic_data(delta_v, delta_area, *, seed, x=None, n_trials=1000) -> Firin
     FiringData
     """
     x = load_data().x if x is None else np.asarray(x, dtype=float)
-    p = predict(delta_v, delta_area, x, runs=n_trials, seed=seed)
+    p = predict(delta_v, delta_area, x, n_trials=n_trials, seed=seed)
     return FiringData(x, np.round(p * n_trials).astype(int), np.full(x.size, n_trials),
                       source=f"synthetic: delta_v={delta_v}, delta_area={delta_area}, seed={seed}")
 
@@ -205,7 +204,7 @@ def fit_curve(result, *, n_trials: int = 5000, n_points: int = 31, seed: int = 1
     """
     lo, hi = float(result.data.x.min()), float(result.data.x.max())
     x = np.linspace(lo - 0.25 * (hi - lo), hi + 0.25 * (hi - lo), int(n_points))
-    p = predict(result.delta_v, result.delta_area, x, runs=n_trials, seed=seed, setup=result.setup)
+    p = predict(result.delta_v, result.delta_area, x, n_trials=n_trials, seed=seed, setup=result.setup)
     return dict(x=x, p=p, n_trials=int(n_trials))
 
 

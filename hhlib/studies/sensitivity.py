@@ -26,8 +26,8 @@ _SIGMA_QUANTILES = (0.15865525393145707, 0.5, 0.8413447460685429)   # Phi(-1), P
 
 
 @register("sensitivity_families", delta_v=(1.5, 1.75, 1.96, 2.25, 2.5), delta_area=(0.5, 1.5, 3.25, 6.0, 9.0),
-          fixed_delta_v=None, fixed_delta_area=None, x=(0.6, 1.4, 41), runs=2000, seed=0)
-def firing_families(delta_v, delta_area, fixed_delta_v=None, fixed_delta_area=None, x=(0.6, 1.4, 41), runs=2000,
+          fixed_delta_v=None, fixed_delta_area=None, x=(0.6, 1.4, 41), n_trials=2000, seed=0)
+def firing_families(delta_v, delta_area, fixed_delta_v=None, fixed_delta_area=None, x=(0.6, 1.4, 41), n_trials=2000,
                     seed=0, progress=None):
     """Firing probability vs x for a family of delta_v (area fixed) and a family of delta_area
     along the valley (the ratio (1 + delta_v)/(1 + delta_area) of the fixed point kept).
@@ -42,7 +42,7 @@ def firing_families(delta_v, delta_area, fixed_delta_v=None, fixed_delta_area=No
         (:func:`hhlib.studies.optimisation.fit_optimum`, computed by the builder).
     x : (float, float, int)
         Stimulus levels ``numpy.linspace(*x)`` (normalised, dimensionless).
-    runs : int
+    n_trials : int
         Trials per level (common random numbers: one noise realisation for every curve).
     seed : int
         Random seed.
@@ -64,18 +64,18 @@ def firing_families(delta_v, delta_area, fixed_delta_v=None, fixed_delta_area=No
     da = np.asarray(delta_area, dtype=float)
     ratio = (1 + fixed_delta_v) / (1 + fixed_delta_area)
     valley_dv = ratio * (1 + da) - 1
-    p_dv = predict(dv, fixed_delta_area, xs, runs=runs, seed=seed)
+    p_dv = predict(dv, fixed_delta_area, xs, n_trials=n_trials, seed=seed)
     if progress:
         progress(1, 2)
-    p_da = predict(valley_dv, da, xs, runs=runs, seed=seed)
+    p_da = predict(valley_dv, da, xs, n_trials=n_trials, seed=seed)
     if progress:
         progress(2, 2)
     return dict(x=xs, p_dv=p_dv, p_da=p_da, delta_v=dv, delta_area=da, valley_delta_v=valley_dv,
                 fixed_delta_v=np.array(fixed_delta_v), fixed_delta_area=np.array(fixed_delta_area))
 
 
-@register("sensitivity_maps", n_grid=25, runs=2000, seed=0)
-def threshold_maps(n_grid, runs, seed, progress=None):
+@register("sensitivity_maps", n_grid=25, n_trials=2000, seed=0)
+def threshold_maps(n_grid, n_trials, seed, progress=None):
     """x50 and relative spread RS over the predecessor's box, from per-trial thresholds.
 
     The grid is uniform in ``log(1 + delta)`` over ``[log 0.1, log 10]`` for both parameters. At each
@@ -87,7 +87,7 @@ def threshold_maps(n_grid, runs, seed, progress=None):
     ----------
     n_grid : int
         Grid points per parameter.
-    runs : int
+    n_trials : int
         Trials (per-trial thresholds) per area.
     seed : int
         Random seed.
@@ -106,14 +106,14 @@ def threshold_maps(n_grid, runs, seed, progress=None):
     spont = np.empty(g.size)
     j50, rs_area = np.empty(g.size), np.empty(g.size)
     for i, a in enumerate(area):
-        thr = trial_thresholds(DEFAULT_SETUP.model, a, runs, seed=seed)
+        thr = trial_thresholds(DEFAULT_SETUP.model, a, n_trials, seed=seed)
         j = thr / a                                                  # threshold current densities, µA/cm²
         q[i] = np.quantile(j, _SIGMA_QUANTILES)
         spont[i] = np.mean(thr == 0.0)
         levels = q[i, 1] * np.linspace(0.3, 1.7, 57)
         k = np.searchsorted(np.sort(j), levels, side="right")
-        use = (k > 0) & (k < runs)
-        fit = probit_fit(levels[use], k[use], runs)
+        use = (k > 0) & (k < n_trials)
+        fit = probit_fit(levels[use], k[use], n_trials)
         j50[i], rs_area[i] = fit.x50, fit.rs
         if progress:
             progress(i + 1, g.size)

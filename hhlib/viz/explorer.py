@@ -1,6 +1,6 @@
-"""The slider explorer: delta-v, delta-area and the number of runs, model curve over the data.
+"""The slider explorer: delta-v, delta-area and the number of trials, model curve over the data.
 
-``hhlib.explore()`` in a notebook shows two sliders over the predecessor's box (-0.9 to 9), a runs
+``hhlib.explore()`` in a notebook shows two sliders over the predecessor's box (-0.9 to 9), a trials
 selector, the model's firing-probability curve with its binomial band over the data (with
 binomial error bars) and the MSE and deviance of the model at the data's stimulus levels. All
 predictions of one explorer share one noise realisation (common random numbers), so moving a
@@ -32,22 +32,22 @@ class Explorer:
     Attributes
     ----------
     delta_v, delta_area : ipywidgets.FloatSlider
-    runs : ipywidgets.Dropdown
+    n_trials : ipywidgets.Dropdown
     output : ipywidgets.Output
         Where the figure and the numbers are drawn.
     last : dict
-        Numbers of the last redraw: ``delta_v, delta_area, runs, mse, deviance, p_data`` (model
+        Numbers of the last redraw: ``delta_v, delta_area, n_trials, mse, deviance, p_data`` (model
         probabilities at the data's x), ``x50`` and ``rs`` (the model's 50 % point and relative spread, from
         per-trial thresholds, wherever they lie), ``seconds``.
     widget : ipywidgets.VBox
     """
 
     def __init__(self, data: FiringData | None = None, *, delta_v: float = 0.0, delta_area: float = 0.0,
-                 runs: int = 1000, runs_options=(10, 100, 1000, 10000), seed: int = 0,
+                 n_trials: int = 1000, n_trials_options=(10, 100, 1000, 10000), seed: int = 0,
                  setup: NormalisedSetup = DEFAULT_SETUP, n_curve: int = 31):
         self.data = load_data() if data is None else check_instance("data", data, FiringData)
-        runs = check_int("runs", runs, minimum=1)
-        runs_options = [check_int("runs_options", r, minimum=1) for r in runs_options]
+        n_trials = check_int("n_trials", n_trials, minimum=1)
+        n_trials_options = [check_int("n_trials_options", r, minimum=1) for r in n_trials_options]
         check_int("n_curve", n_curve, minimum=2)
         self.setup = check_instance("setup", setup, NormalisedSetup)
         self.seed = seed
@@ -58,17 +58,17 @@ class Explorer:
                     style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
         self.delta_v = widgets.FloatSlider(value=delta_v, description="delta-v", **opts)
         self.delta_area = widgets.FloatSlider(value=delta_area, description="delta-area", **opts)
-        options = sorted(set(runs_options) | {runs})
-        self.runs = widgets.Dropdown(options=options, value=runs, description="runs")
+        options = sorted(set(n_trials_options) | {n_trials})
+        self.n_trials = widgets.Dropdown(options=options, value=n_trials, description="trials")
         self.output = widgets.Output()
         self.last: dict = {}
         self._thresholds: dict = {}
-        for w in (self.delta_v, self.delta_area, self.runs):
+        for w in (self.delta_v, self.delta_area, self.n_trials):
             w.observe(lambda change: self.update(), names="value")
-        self.widget = widgets.VBox([widgets.HBox([self.delta_v, self.delta_area]), self.runs, self.output])
+        self.widget = widgets.VBox([widgets.HBox([self.delta_v, self.delta_area]), self.n_trials, self.output])
         self.update()
 
-    def compute(self, delta_v=None, delta_area=None, runs=None) -> dict:
+    def compute(self, delta_v=None, delta_area=None, n_trials=None) -> dict:
         """Predict at the curve's and the data's stimulus levels (one batch) and score the data.
 
         Arguments default to the controls' values; passing them leaves the controls untouched.
@@ -76,28 +76,28 @@ class Explorer:
         t0 = time.perf_counter()
         dv = float(self.delta_v.value if delta_v is None else delta_v)
         da = float(self.delta_area.value if delta_area is None else delta_area)
-        runs = int(self.runs.value if runs is None else runs)
+        n_trials = int(self.n_trials.value if n_trials is None else n_trials)
         x_all = np.concatenate([self.data.x, self.x_curve])
-        p = predict(dv, da, x_all, runs=runs, seed=self.seed, setup=self.setup)
+        p = predict(dv, da, x_all, n_trials=n_trials, seed=self.seed, setup=self.setup)
         p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]
-        x50, rs = self.threshold_summary(dv, da, runs)
-        return dict(delta_v=dv, delta_area=da, runs=runs, p_data=p_data, p_curve=p_curve, x50=x50, rs=rs,
-                    mse=mse_loss(p_data, self.data), deviance=deviance_loss(p_data, self.data, n_model_trials=runs),
+        x50, rs = self.threshold_summary(dv, da, n_trials)
+        return dict(delta_v=dv, delta_area=da, n_trials=n_trials, p_data=p_data, p_curve=p_curve, x50=x50, rs=rs,
+                    mse=mse_loss(p_data, self.data), deviance=deviance_loss(p_data, self.data, n_model_trials=n_trials),
                     seconds=time.perf_counter() - t0)
 
-    def threshold_summary(self, delta_v: float, delta_area: float, runs: int):
+    def threshold_summary(self, delta_v: float, delta_area: float, n_trials: int):
         """The model's x50 and relative spread RS, wherever they are (also off the plotted range).
 
-        From ``runs`` per-trial thresholds at the area (:func:`hhlib.thresholds.trial_thresholds`, computed
+        From ``n_trials`` per-trial thresholds at the area (:func:`hhlib.thresholds.trial_thresholds`, computed
         once per area and cached): x50 is their median over ``I_ref (1 + delta_v)``, RS half the 15.9-84.1 %
         quantile range over the median. x50 is 0 if most trials fire without a stimulus, inf if most do not
         fire within the search range.
         """
-        key = (float(delta_area), int(runs))
+        key = (float(delta_area), int(n_trials))
         if key not in self._thresholds:
             s = self.setup
             self._thresholds[key] = np.sort(trial_thresholds(
-                s.model, s.area_cm2(delta_area), runs, seed=self.seed, delay_ms=s.delay_ms,
+                s.model, s.area_cm2(delta_area), n_trials, seed=self.seed, delay_ms=s.delay_ms,
                 duration_ms=s.duration_ms, dt_ms=s.dt_ms, t_end_ms=s.t_end_ms))
         q16, q50, q84 = np.quantile(self._thresholds[key], [0.15865525, 0.5, 0.84134475])
         x50 = float(q50 / (self.setup.i_ref_uA * (1.0 + delta_v)))
@@ -117,7 +117,7 @@ class Explorer:
     def text(self, r: dict | None = None) -> str:
         """The printed summary line: depends on every control."""
         r = self.last if r is None else r
-        return (f"delta_v = {r['delta_v']:.2f}, delta_area = {r['delta_area']:.2f}, runs = {r['runs']}: "
+        return (f"delta_v = {r['delta_v']:.2f}, delta_area = {r['delta_area']:.2f}, trials = {r['n_trials']}: "
                 f"MSE = {r['mse']:.5f}, deviance = {r['deviance']:.1f} ({self.data.x.size} points), "
                 + self.x50_text(r))
 
@@ -125,7 +125,7 @@ class Explorer:
         """The model curve with its binomial band over the data; returns the figure (not shown)."""
         r = self.last if r is None else r
         fig, ax = plt.subplots(figsize=(6.4, 4))
-        plot_prediction(self.x_curve, r["p_curve"], r["runs"], ax, data=self.data)
+        plot_prediction(self.x_curve, r["p_curve"], r["n_trials"], ax, data=self.data)
         ax.plot(self.data.x, r["p_data"], "s", color="C0", ms=4, label="model at the data's x")
         ax.set_title(f"delta_v = {r['delta_v']:.2f}, delta_area = {r['delta_area']:.2f}")
         ax.legend(loc="upper left", fontsize="small")
@@ -155,13 +155,13 @@ def explore(data: FiringData | None = None, *, center=None, **kwargs) -> Explore
     center : FitResult or (delta_v, delta_area), optional
         Initial slider values (e.g. a fit's optimum).
     **kwargs
-        ``delta_v``, ``delta_area``, ``runs``, ``runs_options``, ``seed``, ``setup``, ``n_curve``.
+        ``delta_v``, ``delta_area``, ``n_trials``, ``n_trials_options``, ``seed``, ``setup``, ``n_curve``.
 
     Examples
     --------
     In a notebook cell (``tests/viz/test_explorer.py`` drives it without a kernel)::
 
-        ex = hhlib.explore(center=hhlib.fit(), runs=1000)
+        ex = hhlib.explore(center=hhlib.fit(), n_trials=1000)
         ex                             # shows the sliders, the figure and the numbers
         ex.delta_v.value = 2.5         # redraws; the numbers are in ex.last
     """

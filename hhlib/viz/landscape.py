@@ -207,8 +207,8 @@ def plot_slice(s: dict, loss: str = "mse", ax=None):
     ----------
     s : dict
         One slice, as :func:`hhlib.studies.landscape.slice_of` returns it: ``name``, ``t``,
-        ``delta_area``, ``{loss}_crn``, ``{loss}_fresh`` (n,), ``plateau`` (bool, (n,)), ``runs`` and
-        ``fresh_runs`` (trials per level).
+        ``delta_area``, ``{loss}_crn``, ``{loss}_fresh`` (n,), ``plateau`` (bool, (n,)), ``n_trials`` and
+        ``fresh_n_trials`` (trials per level).
     loss : str
         ``"mse"`` or ``"deviance"``.
     ax : matplotlib Axes, optional
@@ -219,9 +219,9 @@ def plot_slice(s: dict, loss: str = "mse", ax=None):
     """
     ax = _new(ax, SLICE_SIZE)
     t, name, flat = s["t"], str(s["name"]), np.asarray(s["plateau"], dtype=bool)
-    ax.plot(t, s[f"{loss}_crn"], "-", color="C0", label=f"{int(s['runs'])} runs, common random numbers")
+    ax.plot(t, s[f"{loss}_crn"], "-", color="C0", label=f"{int(s['n_trials'])} trials per level, common random numbers")
     ax.plot(t, s[f"{loss}_fresh"], ".", color="C3", ms=4,
-            label=f"{int(s['fresh_runs'])} runs, fresh noise at every point")
+            label=f"{int(s['fresh_n_trials'])} trials per level, fresh noise at every point")
     ax.plot(t[flat], s[f"{loss}_crn"][flat], "|", color="k", ms=8, label="plateau (all 0 or all 1)")
     ax.set_yscale("log")
     ax.set_ylabel(LOSS_LABELS[loss])
@@ -236,17 +236,17 @@ def plot_slice(s: dict, loss: str = "mse", ax=None):
     return ax
 
 
-def plot_repeats(rep: dict, loss: str = "mse", runs: int = 10, ax=None, *, labels=None):
-    """Histograms of the repeated ``runs``-trial losses at each point.
+def plot_repeats(rep: dict, loss: str = "mse", n_trials: int = 10, ax=None, *, labels=None):
+    """Histograms of the repeated ``n_trials``-trial losses at each point.
 
     Parameters
     ----------
     rep : dict
-        A result of :func:`hhlib.studies.landscape.repeats`: ``points`` (n_pt, 2) and ``{loss}_{runs}``
+        A result of :func:`hhlib.studies.landscape.repeats`: ``points`` (n_pt, 2) and ``{loss}_{n_trials}``
         (n_pt, n_repeats).
     loss : str
         ``"mse"`` or ``"deviance"``.
-    runs : int
+    n_trials : int
         Trials per level of the evaluations to show.
     ax : matplotlib Axes, optional
     labels : list of str, optional
@@ -257,12 +257,12 @@ def plot_repeats(rep: dict, loss: str = "mse", runs: int = 10, ax=None, *, label
     matplotlib Axes
     """
     ax = _new(ax, SLICE_SIZE)
-    z = np.asarray(rep[f"{loss}_{runs}"])
+    z = np.asarray(rep[f"{loss}_{n_trials}"])
     bins = np.linspace(z.min(), z.max(), 40)
     for k, (pt, row) in enumerate(zip(rep["points"], z)):
         name = labels[k] if labels else f"({pt[0]:.3g}, {pt[1]:.3g})"
         ax.hist(row, bins=bins, alpha=0.6, color=f"C{k}", label=f"{name}: {row.size} repeats")
-    ax.set_xlabel(f"{LOSS_LABELS[loss]}, {runs} runs per level")
+    ax.set_xlabel(f"{LOSS_LABELS[loss]}, {n_trials} trials per level")
     ax.set_ylabel("count of evaluations")
     ax.legend(fontsize="x-small")
     return ax

@@ -34,7 +34,7 @@ def plot_data(data, ax=None, *, label="data", color="k", level=0.95):
     """
     ax = new_axes(ax)
     low, high = binomial_ci(data.n_fired, data.n_trials, level)
-    p = data.fraction
+    p = data.firing_probability
     ax.errorbar(data.x, p, yerr=[p - low, high - p], fmt="o", color=color, capsize=3, label=label, zorder=3)
     ax.set_xlabel("normalised stimulus x")
     ax.set_ylabel("firing probability")
@@ -42,8 +42,8 @@ def plot_data(data, ax=None, *, label="data", color="k", level=0.95):
     return ax
 
 
-def plot_prediction(x, p_model, runs, ax=None, *, data=None, label="model", color="C0", level=0.95):
-    """Model firing probabilities with the Wilson band of a ``runs``-trial estimate, optionally over data.
+def plot_prediction(x, p_model, n_trials, ax=None, *, data=None, label="model", color="C0", level=0.95):
+    """Model firing probabilities with the Wilson band of a ``n_trials``-trial estimate, optionally over data.
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def plot_prediction(x, p_model, runs, ax=None, *, data=None, label="model", colo
         Normalised stimulus levels (dimensionless).
     p_model : array_like
         Model firing probabilities at ``x`` (dimensionless), computed by the caller.
-    runs : int
+    n_trials : int
         Trials per level behind ``p_model`` (sets the width of the binomial band).
     ax : matplotlib Axes, optional
     data : FiringData, optional
@@ -67,9 +67,9 @@ def plot_prediction(x, p_model, runs, ax=None, *, data=None, label="model", colo
     ax = new_axes(ax)
     x = np.asarray(x, dtype=float)
     p = np.asarray(p_model, dtype=float)
-    low, high = binomial_ci(np.round(p * runs), runs, level)
+    low, high = binomial_ci(np.round(p * n_trials), n_trials, level)
     order = np.argsort(x)
-    ax.plot(x[order], p[order], "-", color=color, label=f"{label} ({runs} trials per level)")
+    ax.plot(x[order], p[order], "-", color=color, label=f"{label} ({n_trials} trials per level)")
     ax.fill_between(x[order], low[order], high[order], color=color, alpha=0.25, lw=0,
                     label=f"{int(level * 100)} % binomial band")
     if data is not None:
@@ -126,7 +126,7 @@ def plot_fit(result, curve, ax=None):
     data = result.data
     plot_prediction(curve["x"], curve["p"], int(curve["n_trials"]), ax, data=data, label="fitted model")
     ax.plot(data.x, result.validation_prediction, "s", ms=4, color="C3",
-            label=f"validation ({result.validation_runs} trials per level)")
+            label=f"validation ({result.validation_n_trials} trials per level)")
     ax.set_title(f"delta_v = {result.delta_v:.3f}, delta_area = {result.delta_area:.3f}")
     ax.legend(loc="upper left", fontsize="small")
     return ax
@@ -216,7 +216,7 @@ def plot_profile(result, ax=None, *, parabola=None):
     """
     ax = new_axes(ax)
     da = np.expm1(result.profile_w)
-    ax.plot(da, result.profile_deviance, "o", color="C0", label=f"profile, {result.runs} trials per level")
+    ax.plot(da, result.profile_deviance, "o", color="C0", label=f"profile, {result.n_trials} trials per level")
     if parabola is not None:
         ax.plot(*parabola, "-", color="C0", alpha=0.6, label="parabola")
     ax.axhline(result.fit_deviance + 3.84, color="0.5", ls="--", lw=0.8, label="minimum + 3.84")

@@ -16,7 +16,7 @@ from .style import new_axes
 __all__ = ["plot_family", "plot_map"]
 
 
-def plot_family(x, p, values, name, ax=None, *, data=None, runs=None):
+def plot_family(x, p, values, name, ax=None, *, data=None, n_trials=None):
     """Curves ``p[i]`` against ``x``, labelled ``name = values[i]``, optionally over the data.
 
     Parameters
@@ -32,7 +32,7 @@ def plot_family(x, p, values, name, ax=None, *, data=None, runs=None):
     ax : matplotlib Axes, optional
     data : FiringData, optional
         Drawn with :func:`hhlib.viz.plots.plot_data`.
-    runs : int, optional
+    n_trials : int, optional
         Trials per level behind ``p`` (shown in the y label).
 
     Returns
@@ -46,7 +46,7 @@ def plot_family(x, p, values, name, ax=None, *, data=None, runs=None):
     if data is not None:
         plot_data(data, ax)
     ax.set_xlabel("normalised stimulus x")
-    ax.set_ylabel("firing probability" + (f" ({runs} trials per level)" if runs else ""))
+    ax.set_ylabel("firing probability" + (f" ({n_trials} trials per level)" if n_trials else ""))
     ax.legend(fontsize="small", loc="lower right")
     return ax
 

@@ -229,8 +229,8 @@ class _Explorer:
         self.slider = slider
         self.handle = slider.locator(".noUi-handle").first
         self.readout = slider.locator(".widget-readout").first
-        runs_label = page.locator(".widget-label").filter(has_text=re.compile(r"^\s*runs\s*$"))
-        self.runs = box.locator(".widget-dropdown").filter(has=runs_label).locator("select").first
+        runs_label = page.locator(".widget-label").filter(has_text=re.compile(r"^\s*trials\s*$"))
+        self.n_trials = box.locator(".widget-dropdown").filter(has=runs_label).locator("select").first
         self.line = output.locator('[data-mime-type="application/vnd.jupyter.stdout"]').filter(
             has_text="MSE =").last
         self.img = output.locator('[data-mime-type="image/png"] img').first
@@ -255,7 +255,7 @@ def test_slider_explorer_redraws_in_a_real_browser(voila_url, page, tmp_path):
     try:
         response = page.goto(f"{voila_url}/voila/render/{NOTEBOOK}", wait_until="load",
                              timeout=PAGE_LOAD_TIMEOUT * 1000)
-        assert response is not None and response.status == 200, \
+        assert response is not None and response.status == 200,\
             f"Voila answered HTTP {response and response.status}: {_python_errors(page)}"
         assert not _python_errors(page), f"the notebook shows Python errors: {_python_errors(page)}"
         t_load = time.monotonic() - t0
@@ -271,10 +271,10 @@ def test_slider_explorer_redraws_in_a_real_browser(voila_url, page, tmp_path):
 
         # 0. fewest runs first (one redraw), so that the slider's redraws below take well under a
         #    second whatever `runs` the notebook chose (10000 runs take ~8 s per redraw)
-        options = [int(o) for o in ex.runs.locator("option").all_inner_texts()]
-        if int(ex.runs.input_value()) != min(options):
-            ex.runs.select_option(str(min(options)))
-            expect(ex.line).to_contain_text(f"runs = {min(options)}:", timeout=redraw)
+        options = [int(o) for o in ex.n_trials.locator("option").all_inner_texts()]
+        if int(ex.n_trials.input_value()) != min(options):
+            ex.n_trials.select_option(str(min(options)))
+            expect(ex.line).to_contain_text(f"trials = {min(options)}:", timeout=redraw)
             expect(ex.img).not_to_have_attribute("src", src, timeout=redraw)
             text, src = ex.state()
             assert _delta_v(text) == pytest.approx(v)

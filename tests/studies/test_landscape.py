@@ -33,7 +33,7 @@ def _shipped(name):
 
 @pytest.fixture(scope="module")
 def small_crn():
-    return L.surface_crn(n=9, runs=60, seed=3)
+    return L.surface_crn(n=9, n_trials=60, seed=3)
 
 
 def test_grid_is_uniform_in_log_and_includes_the_box_edges_and_zero():
@@ -57,17 +57,17 @@ def test_centred_builders_default_to_the_fit_optimum_computed_by_the_builder(mon
         assert cache._REGISTRY[name][1][key] is None
     calls = []
     monkeypatch.setattr(L, "fit_optimum", lambda: calls.append(1) or CENTRE)
-    vz = L.valley(n_w=3, n_s=3, runs=20, seed=0)
+    vz = L.valley(n_w=3, n_s=3, n_trials=20, seed=0)
     assert vz["centre"].tolist() == list(CENTRE) and calls
-    rep = L.repeats(runs=(10,), n_repeats=(2,), seed=0)
+    rep = L.repeats(n_trials=(10,), n_repeats=(2,), seed=0)
     assert rep["points"].tolist() == [[0.0, 0.0], list(CENTRE)]
 
 
 def test_crn_surface_is_hhlib_predict_with_one_seed_and_repeats_exactly(small_crn):
     g = small_crn["delta_v"]
-    p = hhlib.predict(g[None, :], g[:, None], runs=60, seed=3)
+    p = hhlib.predict(g[None, :], g[:, None], n_trials=60, seed=3)
     assert np.array_equal(small_crn["p"], p)
-    again = L.surface_crn(n=9, runs=60, seed=3)
+    again = L.surface_crn(n=9, n_trials=60, seed=3)
     for key in ("p", "mse", "deviance"):
         assert np.array_equal(again[key], small_crn[key])
     data = hhlib.load_data()
@@ -76,14 +76,14 @@ def test_crn_surface_is_hhlib_predict_with_one_seed_and_repeats_exactly(small_cr
 
 
 def test_fresh_noise_is_reproducible_independent_of_chunking_and_differs_between_points(monkeypatch, opt):
-    a = L.surface_fresh(n=5, runs=10, seed=1)
+    a = L.surface_fresh(n=5, n_trials=10, seed=1)
     monkeypatch.setattr(L, "_MAX_TRIALS_PER_CALL", 300)           # many more, smaller chunks
-    b = L.surface_fresh(n=5, runs=10, seed=1)
+    b = L.surface_fresh(n=5, n_trials=10, seed=1)
     assert np.array_equal(a["p"], b["p"])
     # the same parameters at 200 points: every point its own noise, so the fractions differ
-    p = L.fractions(np.full(200, opt["dv"]), opt["da"], runs=10, seed=1, fresh=True)
+    p = L.fractions(np.full(200, opt["dv"]), opt["da"], n_trials=10, seed=1, fresh=True)
     assert len({row.tobytes() for row in p}) > 150
-    q = L.fractions(np.full(200, opt["dv"]), opt["da"], runs=10, seed=1)  # CRN: all identical
+    q = L.fractions(np.full(200, opt["dv"]), opt["da"], n_trials=10, seed=1)  # CRN: all identical
     assert len({row.tobytes() for row in q}) == 1
 
 
@@ -97,14 +97,14 @@ def test_plateaus_are_exactly_flat_under_crn(small_crn):
 
 
 def test_the_predecessors_finite_difference_step_gives_exactly_zero_under_crn_and_noise_without():
-    rep = L.repeats(points=((0.0, 0.0),), runs=(10, 200), n_repeats=(60, 2), seed=2)
+    rep = L.repeats(points=((0.0, 0.0),), n_trials=(10, 200), n_repeats=(60, 2), seed=2)
     assert np.ptp(rep["fd_mse"]) == 0.0                           # (0,0), +1e-8 in dv, +1e-8 in da: same loss
     noise_gradient = rep["mse_10"].std(ddof=1) / rep["fd_step"]
     assert noise_gradient > 1e5                                    # what a fresh-noise difference / 1e-8 gives
 
 
 def test_predecessor_method_first_gradient_is_sampling_noise_over_1e_minus_8():
-    res = hhlib.fit(method="seed")
+    res = hhlib.fit(method="predecessor")
     g = L.predecessor_first_gradients(res.history)
     assert np.all(np.abs(g) > 1e5)
     assert not res.converged
@@ -118,7 +118,7 @@ def valley(opt):
     t_across = np.linspace(-0.02, 0.02, 9)
     dv = np.expm1(np.r_[u0 + t_along, u0 + t_across])
     da = np.expm1(np.r_[w0 + t_along, w0 - t_across])
-    mse, dev = L.losses(L.fractions(dv, da, runs=1000, seed=0), 1000)
+    mse, dev = L.losses(L.fractions(dv, da, n_trials=1000, seed=0), 1000)
     return dict(t_along=t_along, t_across=t_across, mse_along=mse[:9], mse_across=mse[9:], dev_along=dev[:9],
                 dev_across=dev[9:], centre=(opt["dv"], opt["da"]))
 
@@ -139,7 +139,7 @@ def test_deviance_varies_far_less_along_the_valley_than_across_it(valley):
 
 
 def test_ten_run_noise_is_as_large_as_the_losss_differences_across_the_grid(valley):
-    rep = L.repeats(points=(valley["centre"],), runs=(10,), n_repeats=(80,), seed=4)
+    rep = L.repeats(points=(valley["centre"],), n_trials=(10,), n_repeats=(80,), seed=4)
     std = rep["mse_10"].std(ddof=1)
     spacing = math.log(100) / 40                                   # one step of the notebook's 41-point grid
     near = np.abs(valley["t_along"]) <= spacing
@@ -152,14 +152,14 @@ def test_ten_run_noise_is_as_large_as_the_losss_differences_across_the_grid(vall
 
 def test_shipped_ten_run_spread_exceeds_typical_neighbour_differences_of_the_grid():
     crn, rep = _shipped("landscape_surface_crn"), _shipped("landscape_repeats")
-    ns = L.noise_and_signal(rep, crn, "mse", runs=10)
+    ns = L.noise_and_signal(rep, crn, "mse", n_trials=10)
     assert np.all(np.ptp(ns["range"], axis=1) > ns["neighbour_diff"])
     assert np.all(ns["std"] > 0.2 * ns["neighbour_diff"])
 
 
 def test_slices_share_points_with_the_surface_and_with_each_other():
-    sl = L.slices(n=5, runs=30, fresh_runs=10, seed=0, centre=CENTRE, across_halfwidth=0.2, zoom_halfwidth=0.01)
-    surf = L.surface_crn(n=5, runs=30, seed=0)
+    sl = L.slices(n=5, n_trials=30, fresh_n_trials=10, seed=0, centre=CENTRE, across_halfwidth=0.2, zoom_halfwidth=0.01)
+    surf = L.surface_crn(n=5, n_trials=30, seed=0)
     a0 = L.slice_of(sl, "dv_at_a0")
     assert np.array_equal(a0["p_crn"], surf["p"][2])               # delta_area = 0 is the middle row
     assert np.all(a0["delta_area"] == 0.0)
@@ -170,7 +170,7 @@ def test_slices_share_points_with_the_surface_and_with_each_other():
     along, across_range = L.valley_variation(sl)
     assert along >= 0 and across_range >= 0
     s = L.slice_of(sl, "dv_at_opt")
-    assert s["name"] == "dv_at_opt" and (s["runs"], s["fresh_runs"]) == (30, 10)
+    assert s["name"] == "dv_at_opt" and (s["n_trials"], s["fresh_n_trials"]) == (30, 10)
     assert np.all(s["delta_area"] == CENTRE[1]) and np.array_equal(s["plateau"], L.plateau_mask(s["p_crn"]))
     with pytest.raises(ValueError, match="dv_at_a0"):
         L.slice_of(sl, "diagonal")

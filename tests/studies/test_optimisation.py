@@ -36,7 +36,7 @@ def test_fit_arrays_keep_the_path_and_map_the_predecessor_stage_either_name():
 
 def test_synthetic_data_are_hhlib_counts_at_the_given_parameters():
     d = O.synthetic_data(1.0, 2.0, seed=5, n_trials=200)
-    p = hhlib.predict(1.0, 2.0, d.x, runs=200, seed=5)
+    p = hhlib.predict(1.0, 2.0, d.x, n_trials=200, seed=5)
     np.testing.assert_array_equal(d.n_fired, np.round(p * 200))
     assert np.all(d.n_trials == 200)
 

@@ -7,7 +7,7 @@ from hhlib.studies import cache, sensitivity
 
 @pytest.fixture(scope="module")
 def small_maps():
-    return sensitivity.threshold_maps(n_grid=7, runs=800, seed=1)
+    return sensitivity.threshold_maps(n_grid=7, n_trials=800, seed=1)
 
 
 def test_x50_scales_as_inverse_stimulus_scale_and_rs_depends_on_area_only(small_maps):
@@ -30,7 +30,7 @@ def test_relative_spread_falls_as_inverse_sqrt_area(small_maps):
 
 def test_families_shift_with_delta_v_and_sharpen_along_the_valley():
     fam = sensitivity.firing_families(delta_v=(1.5, 2.5), delta_area=(1.0, 8.0), fixed_delta_v=1.9,
-                                      fixed_delta_area=3.2, x=(0.6, 1.4, 21), runs=600, seed=0)
+                                      fixed_delta_area=3.2, x=(0.6, 1.4, 21), n_trials=600, seed=0)
     assert np.all(fam["p_dv"][1] >= fam["p_dv"][0])               # CRN: more stimulus, more firing
     assert np.all(np.diff(fam["p_dv"], axis=1) >= -0.02)
     small, large = fam["p_da"]
@@ -44,11 +44,11 @@ def test_families_fixed_point_defaults_to_the_fit_optimum(monkeypatch):
     assert sensitivity.firing_families.cache_defaults["fixed_delta_v"] is None
     asked = []
     monkeypatch.setattr(sensitivity, "fit_optimum", lambda decimals: asked.append(decimals) or (1.9, 3.2))
-    fam = sensitivity.firing_families(delta_v=(1.9,), delta_area=(3.2,), x=(0.9, 1.1, 3), runs=50, seed=0)
+    fam = sensitivity.firing_families(delta_v=(1.9,), delta_area=(3.2,), x=(0.9, 1.1, 3), n_trials=50, seed=0)
     assert asked == [2] and (float(fam["fixed_delta_v"]), float(fam["fixed_delta_area"])) == (1.9, 3.2)
     assert float(fam["valley_delta_v"][0]) == pytest.approx(1.9)     # the fixed point lies on its own valley
     fam = sensitivity.firing_families(delta_v=(1.9,), delta_area=(3.2,), fixed_delta_area=2.0, x=(0.9, 1.1, 3),
-                                      runs=50, seed=0)
+                                      n_trials=50, seed=0)
     assert (float(fam["fixed_delta_v"]), float(fam["fixed_delta_area"])) == (1.9, 2.0)
 
 

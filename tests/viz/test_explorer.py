@@ -13,7 +13,7 @@ def floor(shipped_fit):
 
 @pytest.fixture(scope="module")
 def explorer(floor):
-    return hhlib.explore(center=floor, runs=1000)
+    return hhlib.explore(center=floor, n_trials=1000)
 
 
 def test_explore_and_explorer_are_the_viz_explorers():
@@ -27,7 +27,7 @@ def test_explore_and_explorer_are_the_viz_explorers():
 def test_sliders_span_the_predecessors_box_and_runs_are_selectable(explorer):
     for s in (explorer.delta_v, explorer.delta_area):
         assert (s.min, s.max) == (-0.9, 9.0)
-    assert set(explorer.runs.options) >= {10, 100, 1000}
+    assert set(explorer.n_trials.options) >= {10, 100, 1000}
     assert explorer.last["p_data"].shape == (11,) and explorer.last["p_curve"].shape == explorer.x_curve.shape
 
 
@@ -63,20 +63,20 @@ def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer,
         explorer.delta_area.value = da
         explorer.delta_v.value = round(ratio * (1 + da) - 1, 2)
         r = explorer.last
-        k = np.round(r["p_curve"] * r["runs"]).astype(int)
-        use = (k > 0) & (k < r["runs"])
-        curves.append(hhlib.probit_fit(explorer.x_curve[use], k[use], r["runs"]))
+        k = np.round(r["p_curve"] * r["n_trials"]).astype(int)
+        use = (k > 0) & (k < r["n_trials"])
+        curves.append(hhlib.probit_fit(explorer.x_curve[use], k[use], r["n_trials"]))
     small, large = curves
     assert large.x50 == pytest.approx(small.x50, rel=0.02)
     assert large.rs < 0.6 * small.rs                       # RS ∝ A^-1/2: 9/2 = 4.5x the area
 
 
 def test_the_printed_line_depends_on_every_control(explorer, floor):
-    (explorer.delta_v.value, explorer.delta_area.value), explorer.runs.value = floor, 1000
+    (explorer.delta_v.value, explorer.delta_area.value), explorer.n_trials.value = floor, 1000
     base = explorer.text()
-    explorer.runs.value = 100
-    assert explorer.text() != base and "runs = 100" in explorer.text()
-    explorer.runs.value = 1000
+    explorer.n_trials.value = 100
+    assert explorer.text() != base and "trials = 100" in explorer.text()
+    explorer.n_trials.value = 1000
     explorer.delta_area.value = floor[1] + 0.25
     assert explorer.text() != base and f"delta_area = {floor[1] + 0.25:.2f}" in explorer.text()
     explorer.delta_area.value = floor[1]
@@ -87,7 +87,7 @@ def test_loss_numbers_match_the_library(explorer, floor):
     r = explorer.compute(*floor, 1000)
     data = hhlib.load_data()
     x_all = np.concatenate([data.x, explorer.x_curve])
-    p = hhlib.predict(*floor, x_all, runs=1000, seed=0)[: data.x.size]
+    p = hhlib.predict(*floor, x_all, n_trials=1000, seed=0)[: data.x.size]
     assert r["mse"] == pytest.approx(hhlib.mse_loss(p, data))
     assert r["deviance"] == pytest.approx(hhlib.deviance_loss(p, data, n_model_trials=1000))
     assert r["deviance"] < 40 and r["mse"] < 1e-3
@@ -96,7 +96,7 @@ def test_loss_numbers_match_the_library(explorer, floor):
 def test_center_on_a_fit_result_and_figure_axes():
     class Result:
         delta_v, delta_area = 1.9, 3.2
-    ex = hhlib.explore(center=Result(), runs=100)
+    ex = hhlib.explore(center=Result(), n_trials=100)
     assert (ex.delta_v.value, ex.delta_area.value) == (1.9, 3.2)
     fig = ex.figure()
     ax = fig.axes[0]

@@ -22,7 +22,7 @@ def no_show(monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_crn():
-    return L.surface_crn(n=9, runs=60, seed=3)
+    return L.surface_crn(n=9, n_trials=60, seed=3)
 
 
 def _labelled(ax):
@@ -58,17 +58,17 @@ def test_path_on_its_own_axes_and_from_a_fit_result():
 
 
 def test_slices_valley_and_repeats():
-    sl = L.slices(n=5, runs=20, fresh_runs=5, seed=0, centre=CENTRE)
+    sl = L.slices(n=5, n_trials=20, fresh_n_trials=5, seed=0, centre=CENTRE)
     for name in L.SLICE_NAMES:
         s = L.slice_of(sl, name)
         ax = V.plot_slice(s, "deviance")
         assert _labelled(ax) and ax.get_legend() is not None
         ticks = [ln for ln in ax.get_lines() if ln.get_label().startswith("plateau")][0]
         assert len(ticks.get_xdata()) == int(s["plateau"].sum())
-    vz = L.valley(n_w=3, n_s=5, runs=20, seed=0, centre=CENTRE)
+    vz = L.valley(n_w=3, n_s=5, n_trials=20, seed=0, centre=CENTRE)
     ax = V.plot_valley(vz, "mse", title="zoom")
     assert _labelled(ax) and len(ax.figure.axes) == 2 and ax.get_title() == "zoom"
-    rep = L.repeats(points=((0.0, 0.0),), runs=(10,), n_repeats=(20,), seed=0)
+    rep = L.repeats(points=((0.0, 0.0),), n_trials=(10,), n_repeats=(20,), seed=0)
     ax = V.plot_repeats(rep, labels=["origin"])
     assert _labelled(ax) and "origin: 20 repeats" in [t.get_text() for t in ax.get_legend().get_texts()]
 
@@ -76,5 +76,5 @@ def test_slices_valley_and_repeats():
 def test_helpers_draw_on_given_axes(small_crn):
     fig, axes = plt.subplots(1, 2)
     assert V.plot_surface(small_crn, "deviance", axes[0]) is axes[0]
-    rep = L.repeats(points=((0.0, 0.0),), runs=(10,), n_repeats=(5,), seed=0)
+    rep = L.repeats(points=((0.0, 0.0),), n_trials=(10,), n_repeats=(5,), seed=0)
     assert V.plot_repeats(rep, ax=axes[1]) is axes[1]

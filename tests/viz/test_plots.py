@@ -27,7 +27,7 @@ def test_data_and_prediction_with_binomial_bands():
     errbars = ax.containers[0]
     assert len(errbars.lines[2][0].get_segments()) == len(data)       # one error bar per level
     _, ax2 = plt.subplots()
-    out = plots.plot_prediction(data.x, data.fraction, 1000, ax2, data=data)
+    out = plots.plot_prediction(data.x, data.firing_probability, 1000, ax2, data=data)
     assert out is ax2 and ax2.get_legend() is not None
     band = ax2.collections[0].get_paths()[0].vertices[:, 1]
     lo, hi = hhlib.binomial_ci(data.n_fired, 1000)
@@ -40,7 +40,7 @@ def test_trace_axes_have_units():
 
 
 def test_fit_plots_from_a_fit_result():
-    r = hhlib.fit(method="seed", validation_runs=500)
+    r = hhlib.fit(method="predecessor", validation_n_trials=500)
     for helper in (plots.plot_residuals,):
         ax = helper(r)
         assert ax.get_xlabel() and ax.get_ylabel()
@@ -56,7 +56,7 @@ def test_plot_fit_draws_the_curve_it_is_given_and_simulates_nothing(shipped_fit,
     lo, hi = shipped_fit.data.x.min(), shipped_fit.data.x.max()
     assert curve["x"][0] == pytest.approx(lo - 0.25 * (hi - lo)) and curve["x"][-1] == pytest.approx(hi + 0.25 * (hi - lo))
     np.testing.assert_array_equal(curve["p"], hhlib.predict(shipped_fit.delta_v, shipped_fit.delta_area, curve["x"],
-                                                            runs=300, seed=2))
+                                                            n_trials=300, seed=2))
 
     def refuse(*a, **k):
         raise AssertionError("a plot helper simulated")

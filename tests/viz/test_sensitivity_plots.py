@@ -20,7 +20,7 @@ def no_show(monkeypatch):
 def test_family_draws_one_labelled_curve_per_value_over_the_data():
     x = np.linspace(0.6, 1.4, 5)
     p = np.array([np.clip(x - 0.5, 0, 1), np.clip(x - 0.4, 0, 1)])
-    ax = V.plot_family(x, p, (1.5, 2.5), "delta_v", data=hhlib.load_data(), runs=100)
+    ax = V.plot_family(x, p, (1.5, 2.5), "delta_v", data=hhlib.load_data(), n_trials=100)
     labels = [ln.get_label() for ln in ax.get_lines()]
     assert labels[:2] == ["delta_v = 1.50", "delta_v = 2.50"]
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), p[1])
