@@ -52,9 +52,11 @@ check: $(VENV)/.installed
 # Versions already pinned are kept (a package new to pyproject.toml gets its newest release);
 # `make lock UPGRADE=1` moves everything to the newest releases pyproject.toml allows. Either way,
 # re-execute the notebooks afterwards if a version changed that their outputs depend on.
-# Run it with a Python $(LOCK_PYTHON).x (environment markers are those of $(PYTHON)).
+# Run it with a Python $(LOCK_PYTHON).x (environment markers are those of $(PYTHON)). The new pins must
+# then have wheels for every Python of LOCK_CHECK, else constraints.txt stays as it was.
 UPGRADE ?=
 LOCK_PYTHON ?= 3.11
+LOCK_CHECK ?= 3.11 3.12 3.13
 LOCK_VENV := $(VENV)-lock
 lock:
 	$(check_python)
@@ -66,7 +68,12 @@ lock:
 	$(LOCK_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
 	  --python-version $(LOCK_PYTHON) --target $(LOCK_VENV)/target --report $(LOCK_VENV)/report.json \
 	  $(if $(UPGRADE),,-c $(CONSTRAINTS)) ".[dev]"
-	$(LOCK_VENV)/bin/python tools/lock.py $(LOCK_VENV)/report.json $(CONSTRAINTS) $(LOCK_PYTHON)
+	$(LOCK_VENV)/bin/python tools/lock.py $(LOCK_VENV)/report.json $(LOCK_VENV)/constraints.txt $(LOCK_PYTHON)
+	for v in $(LOCK_CHECK); do \
+	  $(LOCK_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
+	    --python-version $$v --target $(LOCK_VENV)/target -r $(LOCK_VENV)/constraints.txt \
+	  || { echo "error: the new pins do not install on Python $$v (see above)" >&2; exit 1; }; done
+	mv $(LOCK_VENV)/constraints.txt $(CONSTRAINTS)
 	rm -rf $(LOCK_VENV)
 
 clean:
