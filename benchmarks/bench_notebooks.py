@@ -4,7 +4,7 @@
 
 Executes copies of the notebooks in a temporary directory with nbclient (the committed files are
 not touched) and prints the wall time of each. Caches in data/cache are used as the notebooks
-use them; run `python -m hhlib cache` first if they are missing.
+use them; run `python -m hhlib.studies` first if they are missing.
 """
 from __future__ import annotations
 

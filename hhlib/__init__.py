@@ -2,17 +2,25 @@
 
 Main entry points
 -----------------
-- :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters` - membrane parameters (model.py)
+- :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters`, :class:`Membrane` (:class:`Gate`,
+  :class:`Current`) - membrane models, described once (model.py); :class:`CurrentNoise` (noise.py)
 - :class:`Pulse`, :class:`BiphasicPulse` - stimuli (stimulus.py)
 - :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
 - :func:`count_spikes`, :func:`spike_times` - the spike rule (spikes.py); :func:`threshold_current` (thresholds.py)
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
 - :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
 - :func:`load_data`, :func:`predict`, :func:`fit` - data, the normalised model, the fit (data.py, normalised.py, fit.py)
-- :func:`explore` - the slider explorer (widgets.py)
+- :func:`explore`, :class:`Explorer` - the slider explorer (hhlib/viz/explorer.py), loaded on first use
+
+Layers (docs/architecture.md): this package is the core (numpy, scipy, numba only); :mod:`hhlib.viz` draws
+(matplotlib, ipywidgets) and :mod:`hhlib.studies` holds the notebooks' computations and caches.
+``import hhlib`` loads neither; ``hhlib.explore`` and ``hhlib.Explorer`` import :mod:`hhlib.viz.explorer`
+when first used.
 """
-from . import model, spikes, stats
-from .model import HH1952, SEED_MODEL, HHParameters, temperature_factor
+from . import model, seeds, spikes, stats
+from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
+from .noise import CurrentNoise
+from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, spike_times
 from .thresholds import threshold_current
@@ -22,13 +30,13 @@ from .sweep import SweepResult, sweep
 from .data import FiringData, load_data
 from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
 from .fit import FitResult, fit
-from . import plots, thresholds
-from .widgets import Explorer, explore
+from . import thresholds
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "HH1952", "SEED_MODEL", "HHParameters", "temperature_factor",
+    "HH1952", "SEED_MODEL", "HHParameters", "Membrane", "Gate", "Current", "CurrentNoise", "SeedRecord",
+    "temperature_factor",
     "Pulse", "BiphasicPulse",
     "simulate", "SimulationResult", "NonFiniteError", "firing_probability",
     "threshold_current", "count_spikes", "crossing_times", "spike_times",
@@ -37,5 +45,23 @@ __all__ = [
     "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
-    "model", "spikes", "stats", "plots", "thresholds",
+    "model", "seeds", "spikes", "stats", "thresholds",
 ]
+
+_LAZY_VIZ = ("explore", "Explorer")
+
+
+def __getattr__(name):
+    """``hhlib.explore`` and ``hhlib.Explorer``: imported from :mod:`hhlib.viz.explorer` on first use.
+
+    The only place where the core refers to :mod:`hhlib.viz`; it keeps ``import hhlib`` free of
+    matplotlib, ipywidgets and IPython.
+    """
+    if name in _LAZY_VIZ:
+        from .viz import explorer
+        return getattr(explorer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_VIZ))

@@ -1,4 +1,6 @@
-"""Command line: ``python -m hhlib {predict, optimise, cache}`` (the seed project's two scripts, and caches).
+"""Command line: ``python -m hhlib {predict, optimise}`` (the predecessor project's two scripts).
+
+The notebooks' caches are rebuilt by ``python -m hhlib.studies``.
 
 Exit status: 0 success; 2 bad arguments, data files or inputs the model cannot integrate (one line on
 stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an unexpected internal error
@@ -65,10 +67,10 @@ def _parser():
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     op.add_argument("--start", type=_delta, nargs=2, metavar=("DV", "DA"), default=None,
                     help="starting point (delta_v, delta_area)")
-    op.add_argument("--method", choices=("profile", "seed"), default="profile",
-                    help="'profile' (default, converges) or 'seed' (the seed's L-BFGS-B, for comparison)")
+    op.add_argument("--method", choices=("profile", "predecessor", "seed"), default="profile",
+                    help="'profile' (default, converges) or 'predecessor' (the predecessor project's L-BFGS-B, for "
+                         "comparison; 'seed' is its old name)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    sub.add_parser("cache", help="rebuild every cached sweep the notebooks use (data/cache/*.npz)")
     return p
 
 
@@ -104,15 +106,15 @@ def _predict(args):
     from .stats import binomial_ci
     data = _load(args.data)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-    p = predict(args.delta_v, args.delta_area, data.x, runs=args.runs, seed=seed)
+    p = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed)
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
     out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed, x=data.x.tolist(),
-               measured=data.fraction.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
+               measured=data.firing_probability.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
                mse=mse_loss(p, data), deviance=deviance_loss(p, data))
     if args.plot is not None and not args.no_plot:
         from matplotlib.figure import Figure
-        from .plots import plot_prediction
+        from .viz.plots import plot_prediction
         ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data)
         ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
         _save_figure_atomically(ax.figure, args.plot)
@@ -123,7 +125,7 @@ def _predict(args):
     print(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}, {args.runs} trials per level, seed {seed}")
     print(f"{'x':>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17}")
     for i in range(len(data)):
-        print(f"{data.x[i]:8.4f} {data.fraction[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] {p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
+        print(f"{data.x[i]:8.4f} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] {p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
     print(f"MSE {out['mse']:.5f}   binomial deviance {out['deviance']:.2f}")
     if "plot" in out:
         print(f"plot written to {args.plot}")
@@ -136,7 +138,8 @@ def _optimise(args):
     def progress(msg):                         # progress goes to stderr, results to stdout
         sys.stderr.write(f"[hhlib optimise] {msg}\n")
         sys.stderr.flush()
-    r = fit(data, runs=args.runs, seed=args.seed, start=args.start, method=args.method, progress=progress)
+    method = "predecessor" if args.method == "seed" else args.method
+    r = fit(data, n_trials=args.runs, seed=args.seed, start=args.start, method=method, progress=progress)
     if args.json:
         print(json.dumps(r.to_dict()))
     else:
@@ -154,9 +157,6 @@ def main(argv=None) -> int:
     try:
         if args.command == "predict":
             _predict(args)
-        elif args.command == "cache":
-            from .cache import rebuild_all
-            rebuild_all()
         else:
             _optimise(args)
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ below 2**53, ``0 <= n_fired <= n_trials``, ``n_trials >= 1``), one row per stimu
 name may appear twice. Blank lines are skipped. Lines starting with ``#`` are rejected: they are
 reserved for ``# key: value`` protocol lines, which this version cannot interpret yet, and ignoring
 them could silently change the meaning of the data. The shipped ``hhlib/datasets/experimental.csv``
-(package data, installed with hhlib) holds the seed project's measurements (1000 trials per level).
+(package data, installed with hhlib) holds the predecessor project's measurements (1000 trials per level).
 
 The columns are parsed by a table (``COLUMN_SPECS``): each entry names a column, says whether it is
 required and gives the function that turns one cell's text into a value; cross-column checks
@@ -108,9 +108,16 @@ class FiringData:
         object.__setattr__(self, "n_trials", n)
 
     @property
-    def fraction(self) -> np.ndarray:
-        """Measured firing fractions ``n_fired / n_trials`` (dimensionless)."""
+    def firing_probability(self) -> np.ndarray:
+        """Measured firing probability of every level, ``n_fired / n_trials`` (dimensionless)."""
         return self.n_fired / self.n_trials
+
+    @property
+    def fraction(self) -> np.ndarray:
+        """Old name of :attr:`firing_probability`."""
+        import warnings
+        warnings.warn("FiringData.fraction is now FiringData.firing_probability", DeprecationWarning, stacklevel=2)
+        return self.firing_probability
 
     def __len__(self):
         return self.x.size

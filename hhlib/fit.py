@@ -12,32 +12,33 @@ density, the direction along which the noise-free model cannot tell the paramete
    simulation, and the loss is a deterministic, continuous function of the parameters.
 2. **Inner problem, exact.** For a given ``w`` the binomial deviance is minimised over ``s`` by a
    dense scan plus Brent's method on that CDF: the profile deviance ``D(w) = min_s D(s, w)``.
-3. **Global stage.** ``D(w)`` on a grid spanning the seed's box ``1 + delta_area in [0.1, 10]``
-   (13 areas, 2000 trials each), extended if the best point is on the edge (no gradients anywhere).
-   A parabola through the best grid point and its neighbours centres the next stage.
-4. **Final stage, more trials.** ``D(w)`` at five areas around the optimum with ``runs`` trials
-   (default 20x the data's trials per level); a parabola through them gives ``w*`` (the window is
-   moved or resized until it brackets the minimum over a few standard errors), one more
+3. **Global stage** (:func:`_global_stage`). ``D(w)`` on a grid spanning the predecessor's box
+   ``1 + delta_area in [0.1, 10]`` (13 areas, 2000 trials each), extended if the best point is on the edge
+   (no gradients anywhere). A parabola through the best grid point and its neighbours centres the next stage.
+4. **Final stage, more trials** (:func:`_final_stage`). ``D(w)`` at five areas around the optimum with
+   ``n_trials`` trials (default 20x the data's trials per level); a parabola through them gives ``w*`` (the
+   window is moved or resized until it brackets the minimum over a few standard errors), one more
    evaluation there gives ``s*``.
-5. **Uncertainty (profile likelihood, quadratic).** ``var(w) = 2 / D''(w)`` from that parabola,
-   ``var(s | w) = 2 / ∂²D/∂s²`` at the optimum, and the slope of the valley floor ``ds*/dw`` give
+5. **Uncertainty (profile likelihood, quadratic)** (:func:`_uncertainty`). ``var(w) = 2 / D''(w)`` from that
+   parabola, ``var(s | w) = 2 / ∂²D/∂s²`` at the optimum, and the slope of the valley floor ``ds*/dw`` give
    the covariance of ``(s, w)``. One threshold sample of ``R`` trials serves every stimulus level,
    so its Monte Carlo error competes with all ``N`` trials of the data: the covariance is
    inflated by ``1 + N/R`` (conservative). 95 % intervals map back to delta_v, delta_area.
-6. **Validation.** The reported deviance and p-value come from a fresh, independent prediction at
-   the optimum (``validation_runs`` = 20 000 trials per level by default, other random streams).
+6. **Validation.** The reported deviance and p-value come from a fresh, independent prediction at the
+   optimum (``validation_n_trials`` = 20 000 trials per level by default, other random streams); the fit
+   counts as converged only if that deviance agrees with its own (:func:`_validation_accepts`).
 
-``method="seed"`` reproduces the seed project's attempt for comparison: L-BFGS-B with
-finite-difference gradients on the MSE of fractions from 10 fresh-noise trials per level, start
-(0, 0), box [-0.9, 9]², at most 61 evaluations.
+``method="predecessor"`` reproduces the predecessor project's attempt for comparison: L-BFGS-B with
+finite-difference gradients on the MSE of fractions from 10 fresh-noise trials per level, start (0, 0),
+box [-0.9, 9]², at most 61 evaluations.
 """
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict
 import math
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,17 +46,19 @@ from scipy import optimize, stats
 
 from .data import FiringData, load_data
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
-from .simulate import make_seed_sequence
-from .validation import check_bool, check_choice, check_instance, check_int
+from .seeds import SeedRecord, as_seed_sequence, child, record_of
 from .thresholds import trial_thresholds
+from .validation import check_bool, check_choice, check_instance, check_int, renamed
 
-__all__ = ["FitResult", "fit", "BOX"]
+__all__ = ["FitResult", "fit", "BOX", "METHODS"]
 
-#: The seed's search box for delta_v and delta_area.
+#: The predecessor's search box for delta_v and delta_area.
 BOX = (-0.9, 9.0)
 Z95 = float(stats.norm.ppf(0.975))
-#: Fewest and most simulated trials per level that ``runs`` and ``validation_runs`` accept.
-MIN_RUNS, MAX_RUNS = 200, 10_000_000
+#: Fewest and most simulated trials per level that ``n_trials`` and ``validation_n_trials`` accept.
+MIN_TRIALS, MAX_TRIALS = 200, 10_000_000
+#: Fit methods ("seed" is the old name of "predecessor").
+METHODS = ("profile", "predecessor")
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,9 +71,9 @@ class FitResult:
         Best-fit relative changes of stimulus scale and area.
     delta_v_ci, delta_area_ci : tuple of float
         95 % confidence intervals (profile likelihood, quadratic, Monte Carlo error included);
-        NaN for ``method="seed"``.
+        NaN for ``method="predecessor"``.
     deviance, p_value : float
-        Binomial deviance of the data against a fresh ``validation_runs``-trial prediction at the
+        Binomial deviance of the data against a fresh ``validation_n_trials``-trial prediction at the
         optimum, and its chi-square p-value with ``dof`` degrees of freedom.
     dof : int
         Data points minus 2.
@@ -84,13 +87,17 @@ class FitResult:
         ``profile``: optimum bracketed, interior and at a positive-curvature minimum, *and* the fresh
         validation prediction's deviance consistent with the fit's own given the Monte Carlo error
         (else ``message`` says which check failed).
-        ``seed``: the optimiser's own success flag *and* a validated deviance within the
+        ``predecessor``: the optimiser's own success flag *and* a validated deviance within the
         chi-square 95 % acceptance region.
+    n_trials, validation_n_trials : int
+        Simulated trials per level of the final stage and of the validation.
     history : list of dict
-        One row per evaluation: ``stage, delta_v, delta_area, loss, runs`` (loss = deviance for
-        ``profile``, MSE for ``seed``), in order.
+        One row per evaluation: ``stage, delta_v, delta_area, loss, n_trials`` (loss = deviance for
+        ``profile``, MSE for ``predecessor``), in order.
     covariance_uw : ndarray, shape (2, 2)
         Covariance of ``(u, w) = (log(1 + delta_v), log(1 + delta_area))``.
+    seed : SeedRecord
+        Reproduces the fit (pass it as ``seed``).
     """
 
     delta_v: float
@@ -105,12 +112,12 @@ class FitResult:
     seconds: float
     converged: bool
     method: str
-    runs: int
-    validation_runs: int
+    n_trials: int
+    validation_n_trials: int
     validation_prediction: np.ndarray
     history: list
     covariance_uw: np.ndarray
-    seed_entropy: object
+    seed: SeedRecord
     message: str = ""
     fit_deviance: float = float("nan")
     profile_w: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -127,8 +134,24 @@ class FitResult:
         return math.log1p(self.delta_area)
 
     @property
+    def seed_entropy(self):
+        return self.seed.entropy
+
+    @property
+    def runs(self) -> int:
+        """Old name of :attr:`n_trials`."""
+        warnings.warn("FitResult.runs is now FitResult.n_trials", DeprecationWarning, stacklevel=2)
+        return self.n_trials
+
+    @property
+    def validation_runs(self) -> int:
+        """Old name of :attr:`validation_n_trials`."""
+        warnings.warn("FitResult.validation_runs is now FitResult.validation_n_trials", DeprecationWarning, stacklevel=2)
+        return self.validation_n_trials
+
+    @property
     def interior(self) -> bool:
-        """True if the optimum lies strictly inside the seed's box."""
+        """True if the optimum lies strictly inside the predecessor's box."""
         return all(BOX[0] < d < BOX[1] for d in (self.delta_v, self.delta_area))
 
     def contains(self, delta_v, delta_area, level: float = 0.95) -> bool:
@@ -153,8 +176,8 @@ class FitResult:
                     delta_v_ci=[f(v) for v in self.delta_v_ci], delta_area_ci=[f(v) for v in self.delta_area_ci],
                     deviance=f(self.deviance), p_value=f(self.p_value), n_evaluations=int(self.n_evaluations),
                     seconds=float(self.seconds), converged=bool(self.converged), method=self.method,
-                    dof=int(self.dof), runs=int(self.runs), validation_runs=int(self.validation_runs),
-                    n_trials_simulated=int(self.n_trials_simulated))
+                    message=self.message, dof=int(self.dof), n_trials=int(self.n_trials),
+                    validation_n_trials=int(self.validation_n_trials), n_trials_simulated=int(self.n_trials_simulated))
 
     def summary(self, timing: bool = True) -> str:
         """Human-readable report (``timing=False`` leaves out the wall time, for reproducible output)."""
@@ -165,16 +188,16 @@ class FitResult:
                       f"  delta_area = {self.delta_area:.4f}   95% CI [{self.delta_area_ci[0]:.4f}, {self.delta_area_ci[1]:.4f}]"]
         else:
             lines += [f"  delta_v    = {self.delta_v:.6g}", f"  delta_area = {self.delta_area:.6g}"]
-        lines += [f"  deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_runs}-trial prediction), "
-                  f"p = {self.p_value:.3g}",
+        lines += [f"  deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_n_trials}-trial "
+                  f"prediction), p = {self.p_value:.3g}",
                   f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials"
                   + (f", {self.seconds:.1f} s" if timing else "")]
         return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- profile method
-#: Threshold samples shared between fits with the same setup and seed (multi-start runs, notebooks):
-#: key (setup, entropy, spawn_key, w, runs) -> sorted log normalised thresholds. Bounded (LRU).
+#: Threshold samples shared between fits with the same setup and seed (multi-start n_trials, notebooks):
+#: key (setup, entropy, spawn_key, w, n_trials) -> sorted log normalised thresholds. Bounded (LRU).
 _THRESHOLD_CACHE: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
 _THRESHOLD_CACHE_SIZE = 96
 
@@ -189,24 +212,24 @@ class _Profile:
         self.history = []
         self.info = {"simulated_trials": 0}
 
-    def thresholds(self, ws, runs):
-        """Sorted log normalised thresholds ``log(I*/(I_ref e^w))`` for every w, shape (len(ws), runs)."""
+    def thresholds(self, ws, n_trials):
+        """Sorted log normalised thresholds ``log(I*/(I_ref e^w))`` for every w, shape (len(ws), n_trials)."""
         ws = np.atleast_1d(np.asarray(ws, dtype=float))
-        todo = [w for w in ws if self.key + (float(w), runs) not in _THRESHOLD_CACHE]
+        todo = [w for w in ws if self.key + (float(w), n_trials) not in _THRESHOLD_CACHE]
         if todo:
             if self.progress:
-                self.progress(f"thresholds of {runs} trials at {len(todo)} area(s)")
+                self.progress(f"thresholds of {n_trials} trials at {len(todo)} area(s)")
             todo = np.array(todo)
-            thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), runs, seed=self.root,
+            thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), n_trials, seed=self.root,
                                    delay_ms=self.setup.delay_ms, duration_ms=self.setup.duration_ms,
                                    dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info)
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
             for w, row in zip(todo, lz):
-                _THRESHOLD_CACHE[self.key + (float(w), runs)] = row
+                _THRESHOLD_CACHE[self.key + (float(w), n_trials)] = row
         out = []
         for w in ws:
-            k = self.key + (float(w), runs)
+            k = self.key + (float(w), n_trials)
             _THRESHOLD_CACHE.move_to_end(k)
             out.append(_THRESHOLD_CACHE[k])
         while len(_THRESHOLD_CACHE) > _THRESHOLD_CACHE_SIZE:
@@ -239,24 +262,24 @@ class _Profile:
         interior = 0 < i < grid.size - 1
         return float(s_best), float(d_best), interior
 
-    def evaluate(self, w, runs, stage):
-        lz = self.thresholds([w], runs)[0]
+    def evaluate(self, w, n_trials, stage):
+        lz = self.thresholds([w], n_trials)[0]
         s, d, interior = self.best_s(lz)
-        self.record(stage, s, w, d, runs)
+        self.record(stage, s, w, d, n_trials)
         return d, s, interior
 
-    def evaluate_many(self, ws, runs, stage):
-        lzs = self.thresholds(ws, runs)
+    def evaluate_many(self, ws, n_trials, stage):
+        lzs = self.thresholds(ws, n_trials)
         out = []
         for w, lz in zip(ws, lzs):
             s, d, interior = self.best_s(lz)
-            self.record(stage, s, w, d, runs)
+            self.record(stage, s, w, d, n_trials)
             out.append((d, s, interior))
         return out
 
-    def record(self, stage, s, w, d, runs):
+    def record(self, stage, s, w, d, n_trials):
         self.history.append(dict(stage=stage, delta_v=float(np.expm1(s + w)), delta_area=float(np.expm1(w)),
-                                 loss=float(d), runs=int(runs)))
+                                 loss=float(d), n_trials=int(n_trials)))
 
 
 def _vertex(ws, ds, fallback):
@@ -285,190 +308,202 @@ def _validation_accepts(d_fit, d_val, data, r_fit, r_val) -> bool:
     return d_val <= d_fit + mean + 4.0 * spread + 1.0
 
 
-def _final_runs(runs, data):
+@dataclass
+class _Outcome:
+    """What a method returns to :func:`fit` (before the validation)."""
+
+    delta_v: float
+    delta_area: float
+    delta_v_ci: tuple
+    delta_area_ci: tuple
+    converged: bool
+    notes: list
+    history: list
+    covariance_uw: np.ndarray
+    n_trials: int
+    n_simulated: int
+    fit_deviance: float = math.nan
+    profile_w: np.ndarray = field(default_factory=lambda: np.empty(0))
+    profile_deviance: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+
+@dataclass
+class _FinalStage:
+    """The final stage's parabola: ``w*``, its standard error, the five areas and their (deviance, s)."""
+
+    w_star: float
+    sigma_w: float
+    ws: np.ndarray
+    deviance: np.ndarray
+    s_best: np.ndarray
+    ok: bool
+
+
+@dataclass
+class _Uncertainty:
+    cov_uw: np.ndarray
+    delta_v_ci: tuple
+    delta_area_ci: tuple
+    ok: bool
+
+
+def _final_n_trials(n_trials, name, data):
     """Trials per level of the final stage (default 20x the data's largest); warn if fewer than the data's."""
     n_data = int(data.n_trials.max())
-    r_final = 20 * n_data if runs is None else check_int("runs", runs, minimum=MIN_RUNS, maximum=MAX_RUNS)
+    r_final = 20 * n_data if n_trials is None else check_int(name, n_trials, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
     if r_final < n_data:
-        warnings.warn(f"runs = {r_final} simulated trials per level is fewer than the data's {n_data}: the fit's "
-                      "Monte Carlo error exceeds the data's own sampling error (use runs >= 10x the data's)",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(f"{name} = {r_final} simulated trials per level is fewer than the data's {n_data}: the fit's "
+                      f"Monte Carlo error exceeds the data's own sampling error (use {name} >= 10x the data's)",
+                      RuntimeWarning, stacklevel=4)
     return r_final
 
 
-def _fit_profile(data, setup, runs, root, start, global_search, progress):
-    prof = _Profile(data, setup, np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (0,)), progress)
-    r_final = _final_runs(runs, data)
-    r_coarse = min(2000, r_final)
-    notes = []
-    ok = True
+def _start_area(prof, start, r_coarse):
+    """Log-area of the start (evaluated and recorded first), or 0 without one."""
+    if start is None:
+        return 0.0
+    dv0, da0 = (float(v) for v in check_deltas(*start))
+    w0 = math.log1p(da0)
+    lz0 = prof.thresholds([w0], r_coarse)[0]
+    prof.record("start", math.log1p(dv0) - w0, w0, prof.deviance(lz0, math.log1p(dv0) - w0), r_coarse)
+    return w0
 
-    if start is not None:
-        dv0, da0 = (float(v) for v in check_deltas(*start))
-        w0 = math.log1p(da0)
-        lz0 = prof.thresholds([w0], r_coarse)[0]
-        prof.record("start", math.log1p(dv0) - w0, w0, prof.deviance(lz0, math.log1p(dv0) - w0), r_coarse)
-    else:
-        w0 = 0.0
 
-    w_lo, w_hi = math.log1p(BOX[0]), math.log1p(BOX[1])
-    if global_search:
-        # 1. global: profile deviance on a grid over the box (plus the start's area), extended at the edges
-        grid = list(np.linspace(w_lo, w_hi, 13))
-        step = grid[1] - grid[0]
-        results = {w: v[0] for w, v in zip(grid, prof.evaluate_many(grid, r_coarse, "global"))}
-        if start is not None and not any(abs(w0 - g) < 1e-9 for g in grid):
-            results[w0] = prof.evaluate(w0, r_coarse, "global")[0]
-        for _ in range(12):
-            ws = sorted(results)
-            best = min(ws, key=results.get)
-            if best == ws[0]:
-                results[ws[0] - step] = prof.evaluate(ws[0] - step, r_coarse, "global")[0]
-            elif best == ws[-1]:
-                results[ws[-1] + step] = prof.evaluate(ws[-1] + step, r_coarse, "global")[0]
-            else:
-                break
-        else:
-            ok = False
-            notes.append("no interior minimum of the profile deviance found")
+def _global_stage(prof, w0, has_start, r_coarse):
+    """Profile deviance on a 13-area grid over the box (plus the start's area), extended at the edges.
+
+    Returns ``(centre, ok)``: the vertex of the parabola through the best grid point and its neighbours.
+    """
+    grid = list(np.linspace(math.log1p(BOX[0]), math.log1p(BOX[1]), 13))
+    step = grid[1] - grid[0]
+    results = {w: v[0] for w, v in zip(grid, prof.evaluate_many(grid, r_coarse, "global"))}
+    if has_start and not any(abs(w0 - g) < 1e-9 for g in grid):
+        results[w0] = prof.evaluate(w0, r_coarse, "global")[0]
+    ok = False
+    for _ in range(12):
         ws = sorted(results)
-        k = ws.index(best)
-        centre = _vertex(ws[max(k - 1, 0):k + 2], [results[w] for w in ws[max(k - 1, 0):k + 2]], best)
-    else:
-        # local only: Brent's method with bracket search from the start's area (coarse trials)
-        res = optimize.minimize_scalar(lambda w: prof.evaluate(w, r_coarse, "local")[0], bracket=(w0, w0 + 0.3),
-                                       method="brent", options=dict(xtol=0.01))
-        centre = float(res.x)
+        best = min(ws, key=results.get)
+        if best == ws[0]:
+            results[ws[0] - step] = prof.evaluate(ws[0] - step, r_coarse, "global")[0]
+        elif best == ws[-1]:
+            results[ws[-1] + step] = prof.evaluate(ws[-1] + step, r_coarse, "global")[0]
+        else:
+            ok = True
+            break
+    ws = sorted(results)
+    k = ws.index(best)
+    near = ws[max(k - 1, 0):k + 2]
+    return _vertex(near, [results[w] for w in near], best), ok
 
-    # 2. final stage: r_final trials, a parabola through five areas around the optimum gives w*
+
+def _local_stage(prof, w0, r_coarse):
+    """Brent's method on the profile deviance from the start's area (coarse trials), no global grid."""
+    res = optimize.minimize_scalar(lambda w: prof.evaluate(w, r_coarse, "local")[0], bracket=(w0, w0 + 0.3),
+                                   method="brent", options=dict(xtol=0.01))
+    return float(res.x)
+
+
+def _final_stage(prof, centre, r_final) -> _FinalStage:
+    """A parabola through five areas around ``centre`` with ``r_final`` trials, moved or resized until it
+    brackets the minimum over a few standard errors."""
     delta = 0.1
-    for attempt in range(5):
+    for _ in range(5):
         ws = centre + delta * np.arange(-2, 3)
         vals = prof.evaluate_many(ws, r_final, "refine")
-        dev = np.array([v[0] for v in vals])
+        dev, s_best = np.array([v[0] for v in vals]), np.array([v[1] for v in vals])
         c2, c1, _ = np.polyfit(ws - centre, dev, 2)
         if c2 <= 0:
             centre = float(ws[np.argmin(dev)])
             continue
-        w_star = centre - c1 / (2 * c2)
-        sigma_w = 1.0 / math.sqrt(c2)
+        w_star, sigma_w = centre - c1 / (2 * c2), 1.0 / math.sqrt(c2)
         if abs(w_star - centre) > 2 * delta:
             centre = centre + float(np.clip(w_star - centre, -3 * delta, 3 * delta))
         elif not delta / 5 <= sigma_w <= 1.5 * delta:
-            # the window should span a few standard errors: adapt it and look again
-            delta = float(np.clip(sigma_w, 0.01, 0.5))
-            centre = float(w_star)
+            delta, centre = float(np.clip(sigma_w, 0.01, 0.5)), float(w_star)   # span a few standard errors
         else:
-            break
-    else:
-        ok = False
-        notes.append("final-stage parabola did not bracket a minimum")
-        w_star = float(ws[np.argmin(dev)])
-        sigma_w = math.nan
-    d_star, s_star, s_interior = prof.evaluate(float(w_star), r_final, "final")
-    if not s_interior:
-        ok = False
-        notes.append("best stimulus scale at the edge of its search range")
+            return _FinalStage(float(w_star), sigma_w, ws, dev, s_best, True)
+    return _FinalStage(float(ws[np.argmin(dev)]), math.nan, ws, dev, s_best, False)
 
-    # 3. uncertainty from the profile: var(w) from the parabola, var(s | w) from the curvature in s at w*,
-    #    and the slope of the valley floor s*(w); Monte Carlo error of an R-trial prediction adds n/R
-    lz_star = prof.thresholds([w_star], r_final)[0]
+
+def _uncertainty(prof, final, s_star, d_star, data, r_final) -> _Uncertainty:
+    """Covariance of (u, w) from the profile: var(w) from the parabola, var(s | w) from the curvature in s at
+    w*, the slope of the valley floor s*(w); inflated by 1 + N/R for the threshold sample's Monte Carlo error
+    (one sample serves every level, so it competes with all N data trials: conservative)."""
+    lz_star = prof.thresholds([final.w_star], r_final)[0]
     h = 1e-3
     d_ss = (prof.deviance(lz_star, s_star + h) - 2 * d_star + prof.deviance(lz_star, s_star - h)) / h**2
-    floor = [(w, v[1]) for w, v in zip(ws, vals)] + [(w_star, s_star)]
-    beta = np.polyfit([f[0] for f in floor], [f[1] for f in floor], 1)[0]
-    # one threshold sample serves every stimulus level, so its Monte Carlo error competes with the
-    # information of *all* the data's trials: inflate by 1 + (total data trials) / R (conservative)
+    beta = np.polyfit(np.r_[final.ws, final.w_star], np.r_[final.s_best, s_star], 1)[0]
     mc = 1.0 + float(data.n_trials.sum()) / r_final
-    var_w = sigma_w**2
+    var_w = final.sigma_w**2
     var_s_given_w = 2.0 / d_ss if d_ss > 0 else math.nan
     cov_sw = mc * np.array([[var_s_given_w + beta**2 * var_w, beta * var_w], [beta * var_w, var_w]])
-    if not np.all(np.isfinite(cov_sw)):
-        ok = False
+    jac = np.array([[1.0, 1.0], [0.0, 1.0]])                 # (u, w) = (s + w, w)
+    cov_uw = jac @ cov_sw @ jac.T
+    u_star, w_star = s_star + final.w_star, final.w_star
+    with np.errstate(invalid="ignore"):
+        su, sw = np.sqrt(cov_uw[0, 0]), np.sqrt(cov_uw[1, 1])
+    return _Uncertainty(cov_uw, (math.expm1(u_star - Z95 * su), math.expm1(u_star + Z95 * su)),
+                        (math.expm1(w_star - Z95 * sw), math.expm1(w_star + Z95 * sw)),
+                        bool(np.all(np.isfinite(cov_sw))))
+
+
+def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress) -> _Outcome:
+    prof = _Profile(data, setup, child(root, 0), progress)
+    r_final = _final_n_trials(n_trials, n_trials_name, data)
+    r_coarse = min(2000, r_final)
+    notes = []
+    w0 = _start_area(prof, start, r_coarse)
+    if global_search:
+        centre, ok = _global_stage(prof, w0, start is not None, r_coarse)
+        if not ok:
+            notes.append("no interior minimum of the profile deviance found")
+    else:
+        centre, ok = _local_stage(prof, w0, r_coarse), True
+    final = _final_stage(prof, centre, r_final)
+    if not final.ok:
+        notes.append("final-stage parabola did not bracket a minimum")
+    d_star, s_star, s_interior = prof.evaluate(final.w_star, r_final, "final")
+    if not s_interior:
+        notes.append("best stimulus scale at the edge of its search range")
+    unc = _uncertainty(prof, final, s_star, d_star, data, r_final)
+    if not unc.ok:
         notes.append("uncertainty unavailable (non-positive curvature)")
-    J = np.array([[1.0, 1.0], [0.0, 1.0]])                 # (u, w) = (s + w, w)
-    cov_uw = J @ cov_sw @ J.T
-    u_star = s_star + w_star
-    su, sw = math.sqrt(cov_uw[0, 0]), math.sqrt(cov_uw[1, 1])
-    dv_ci = (math.expm1(u_star - Z95 * su), math.expm1(u_star + Z95 * su))
-    da_ci = (math.expm1(w_star - Z95 * sw), math.expm1(w_star + Z95 * sw))
-    order = np.argsort(np.r_[ws, w_star])
-    profile_ws = np.r_[ws, w_star][order]
-    profile_dev = np.r_[dev, d_star][order]
-    return dict(delta_v=math.expm1(u_star), delta_area=math.expm1(w_star), delta_v_ci=dv_ci, delta_area_ci=da_ci,
-                converged=ok, history=prof.history, covariance_uw=cov_uw, runs=r_final, fit_deviance=d_star,
-                n_trials=prof.info["simulated_trials"], message="; ".join(notes), profile_w=profile_ws, profile_deviance=profile_dev)
+    order = np.argsort(np.r_[final.ws, final.w_star])
+    return _Outcome(math.expm1(s_star + final.w_star), math.expm1(final.w_star), unc.delta_v_ci, unc.delta_area_ci,
+                    ok and final.ok and s_interior and unc.ok, notes, prof.history, unc.cov_uw, r_final,
+                    prof.info["simulated_trials"], d_star, np.r_[final.ws, final.w_star][order],
+                    np.r_[final.deviance, d_star][order])
 
 
-# ----------------------------------------------------------------------------- seed method
-def _fit_seed(data, setup, root, start, runs=10, max_evaluations=61):
+# ----------------------------------------------------------------------------- the predecessor's method
+def _fit_predecessor(data, setup, root, start, n_trials=10, max_evaluations=61) -> _Outcome:
+    """The predecessor's L-BFGS-B with finite-difference gradients on a fresh-noise 10-trial MSE."""
     history = []
     counter = itertools.count()
 
     def loss(theta):
-        i = next(counter)
-        p = predict(theta[0], theta[1], data.x, runs=runs, setup=setup,
-                    seed=np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (2, i)))
+        p = predict(theta[0], theta[1], data.x, n_trials=n_trials, setup=setup, seed=child(root, 2, next(counter)))
         m = mse_loss(p, data)
-        history.append(dict(stage="seed", delta_v=float(theta[0]), delta_area=float(theta[1]), loss=m, runs=runs))
+        history.append(dict(stage="predecessor", delta_v=float(theta[0]), delta_area=float(theta[1]), loss=m,
+                            n_trials=n_trials))
         return m
 
     x0 = np.array([0.0, 0.0] if start is None else [float(v) for v in check_deltas(*start)])
     res = optimize.minimize(loss, x0, method="L-BFGS-B", bounds=[BOX, BOX],
                             options=dict(maxfun=max_evaluations, maxiter=max_evaluations))
-    return dict(delta_v=float(res.x[0]), delta_area=float(res.x[1]), delta_v_ci=(math.nan, math.nan),
-                delta_area_ci=(math.nan, math.nan), converged=bool(res.success), history=history,
-                covariance_uw=np.full((2, 2), np.nan), runs=runs, fit_deviance=math.nan,
-                n_trials=len(history) * runs * data.x.size, message=f"L-BFGS-B: {res.message}")
+    return _Outcome(float(res.x[0]), float(res.x[1]), (math.nan, math.nan), (math.nan, math.nan), bool(res.success),
+                    [f"L-BFGS-B: {res.message}"], history, np.full((2, 2), np.nan), n_trials,
+                    len(history) * n_trials * data.x.size)
 
 
 # ----------------------------------------------------------------------------- entry point
-def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, start=None, method: str = "profile",
-        setup: NormalisedSetup = DEFAULT_SETUP, global_search: bool = True, validation_runs: int = 20000,
-        progress=None) -> FitResult:
-    """Fit ``delta_v`` and ``delta_area`` to firing counts by binomial maximum likelihood.
-
-    Parameters
-    ----------
-    data : FiringData, optional
-        Default: the shipped ``data/experimental.csv``.
-    runs : int, optional
-        Trials per level in the final stage (default 20x the data's largest trials per level; 200 to 1e7;
-        fewer than the data's own trials per level gives a warning).
-    seed : None, int, SeedSequence or Generator
-        Root of all random numbers (fit and validation use independent streams of it).
-    start : (delta_v, delta_area), optional
-        Starting point: evaluated first and recorded in the history; the global stage makes the
-        result independent of it. With ``global_search=False`` the search starts from its area.
-    method : {"profile", "seed"}
-        ``"profile"``: the converging method described in the module docstring; ``"seed"``: the
-        seed project's L-BFGS-B on a 10-trial MSE, for comparison.
-    setup : NormalisedSetup
-        Reference amplitude/area, model and protocol.
-    global_search : bool
-        Run the global grid stage (``profile`` only).
-    validation_runs : int
-        Trials per level of the fresh prediction that gives the reported deviance and p-value (200 to 1e7).
-    progress : callable, optional
-        Called with a short text at each stage.
-
-    Returns
-    -------
-    FitResult
-
-    Examples
-    --------
-    About 10 s on two cores (``tests/test_fit.py`` runs it)::
-
-        import hhlib
-        r = hhlib.fit(seed=0)
-        print(r.summary())         # delta_v = 1.96 [1.69, 2.26], delta_area = 3.25 [2.86, 3.69], ...
-    """
-    t0 = time.perf_counter()
+def _check_fit_args(data, method, setup, global_search, progress, start):
     data = load_data() if data is None else data
-    if not isinstance(data, FiringData):
-        raise TypeError(f"data must be a FiringData (see hhlib.load_data), got {type(data).__name__}")
-    check_choice("method", method, ("profile", "seed"))
+    check_instance("data", data, FiringData, "FiringData (see hhlib.load_data)")
+    if method == "seed":
+        warnings.warn('fit(method="seed") is now method="predecessor"', DeprecationWarning, stacklevel=3)
+        method = "predecessor"
+    check_choice("method", method, METHODS)
     check_instance("setup", setup, NormalisedSetup)
     check_bool("global_search", global_search)
     if progress is not None and not callable(progress):
@@ -477,33 +512,87 @@ def fit(data: FiringData | None = None, *, runs: int | None = None, seed=0, star
         if np.ndim(start) != 1 or len(start) != 2:
             raise ValueError(f"start must be a pair (delta_v, delta_area), got {start!r}")
         check_deltas(*start)
-    validation_runs = check_int("validation_runs", validation_runs, minimum=MIN_RUNS, maximum=MAX_RUNS)
-    root = make_seed_sequence(seed)
+    return data, method
+
+
+def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, start=None, method: str = "profile",
+        setup: NormalisedSetup = DEFAULT_SETUP, global_search: bool = True, validation_n_trials: int | None = None,
+        progress=None, runs: int | None = None, validation_runs: int | None = None) -> FitResult:
+    """Fit ``delta_v`` and ``delta_area`` to firing counts by binomial maximum likelihood.
+
+    Parameters
+    ----------
+    data : FiringData, optional
+        Default: the shipped measurements (:func:`hhlib.load_data`).
+    n_trials : int, optional
+        Trials per level in the final stage (default 20x the data's largest trials per level; 200 to 1e7;
+        fewer than the data's own trials per level gives a warning).
+    seed : None, int, SeedSequence, Generator or SeedRecord
+        Root of all random numbers (fit and validation use independent streams of it).
+    start : (delta_v, delta_area), optional
+        Starting point: evaluated first and recorded in the history; the global stage makes the
+        result independent of it. With ``global_search=False`` the search starts from its area.
+    method : {"profile", "predecessor"}
+        ``"profile"``: the converging method described in the module docstring; ``"predecessor"``: the
+        predecessor project's L-BFGS-B on a 10-trial MSE, for comparison.
+    setup : NormalisedSetup
+        Reference amplitude/area, model and protocol.
+    global_search : bool
+        Run the global grid stage (``profile`` only).
+    validation_n_trials : int
+        Trials per level of the fresh prediction that gives the reported deviance and p-value (200 to 1e7;
+        default 20 000).
+    progress : callable, optional
+        Called with a short text at each stage.
+    runs, validation_runs : int, optional
+        Old names of ``n_trials`` and ``validation_n_trials`` (deprecated).
+
+    Returns
+    -------
+    FitResult
+
+    Examples
+    --------
+    About 10-20 s on two cores (``tests/test_fit.py`` runs it)::
+
+        import hhlib
+        r = hhlib.fit(seed=0)
+        print(r.summary())         # delta_v = 1.96 [1.69, 2.26], delta_area = 3.25 [2.86, 3.69], ...
+    """
+    t0 = time.perf_counter()
+    data, method = _check_fit_args(data, method, setup, global_search, progress, start)
+    n_trials, n_name = renamed("runs", runs, "n_trials", n_trials)
+    if n_trials is not None:
+        check_int(n_name, n_trials, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
+    n_val, val_name = renamed("validation_runs", validation_runs, "validation_n_trials", validation_n_trials, 20000)
+    n_val = check_int(val_name, n_val, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
+    root = as_seed_sequence(seed)
     if method == "profile":
-        out = _fit_profile(data, setup, runs, root, start, global_search, progress)
+        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress)
     else:
-        out = _fit_seed(data, setup, root, start)
+        out = _fit_predecessor(data, setup, root, start)
     if progress:
-        progress(f"validating with a fresh {validation_runs}-trial prediction")
-    p_val = predict(out["delta_v"], out["delta_area"], data.x, runs=validation_runs, setup=setup,
-                    seed=np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (1,)))
+        progress(f"validating with a fresh {n_val}-trial prediction")
+    p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1))
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
-    p_value = float(stats.chi2.sf(dev, dof))
-    converged, message = out["converged"], out["message"]
-    if method == "seed":
-        converged = converged and dev <= stats.chi2.ppf(0.95, dof)
-    elif not _validation_accepts(out["fit_deviance"], dev, data, out["runs"], validation_runs):
-        converged = False
-        message = "; ".join(m for m in (message, f"the fresh prediction's deviance {dev:.4g} is not consistent with "
-                                        f"the fit's own {out['fit_deviance']:.4g} (Monte Carlo error of "
-                                        f"{out['runs']} trials per level): use more runs") if m)
+    converged = out.converged and _validated(method, out, dev, dof, data, n_val)
     return FitResult(
-        delta_v=out["delta_v"], delta_area=out["delta_area"], delta_v_ci=out["delta_v_ci"],
-        delta_area_ci=out["delta_area_ci"], deviance=dev, p_value=p_value, dof=dof,
-        n_evaluations=len(out["history"]), n_trials_simulated=out["n_trials"] + validation_runs * len(data),
-        seconds=time.perf_counter() - t0, converged=converged, method=method, runs=out["runs"],
-        validation_runs=validation_runs, validation_prediction=p_val, history=out["history"],
-        covariance_uw=out["covariance_uw"], seed_entropy=root.entropy, message=message,
-        fit_deviance=out["fit_deviance"], profile_w=out.get("profile_w", np.empty(0)),
-        profile_deviance=out.get("profile_deviance", np.empty(0)), data=data, setup=setup)
+        delta_v=out.delta_v, delta_area=out.delta_area, delta_v_ci=out.delta_v_ci, delta_area_ci=out.delta_area_ci,
+        deviance=dev, p_value=float(stats.chi2.sf(dev, dof)), dof=dof, n_evaluations=len(out.history),
+        n_trials_simulated=out.n_simulated + n_val * len(data), seconds=time.perf_counter() - t0,
+        converged=converged, method=method, n_trials=out.n_trials, validation_n_trials=n_val,
+        validation_prediction=p_val, history=out.history, covariance_uw=out.covariance_uw, seed=record_of(root),
+        message="; ".join(out.notes), fit_deviance=out.fit_deviance, profile_w=out.profile_w,
+        profile_deviance=out.profile_deviance, data=data, setup=setup)
+
+
+def _validated(method, out, dev, dof, data, n_val) -> bool:
+    """Does the fresh validation accept the fit? Adds the reason to ``out.notes`` when it does not."""
+    if method == "predecessor":
+        return bool(dev <= stats.chi2.ppf(0.95, dof))
+    if _validation_accepts(out.fit_deviance, dev, data, out.n_trials, n_val):
+        return True
+    out.notes.append(f"the fresh prediction's deviance {dev:.4g} is not consistent with the fit's own "
+                     f"{out.fit_deviance:.4g} (Monte Carlo error of {out.n_trials} trials per level): use more n_trials")
+    return False

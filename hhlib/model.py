@@ -1,100 +1,119 @@
-"""Hodgkin-Huxley membrane physics: parameters, gate rates, currents, steady states.
+"""Membrane models, described once: gates, currents, capacitance, noise.
+
+A model is a frozen dataclass that states its gating particles (:class:`Gate`: opening and closing
+rates as functions of V), its ionic currents (:class:`Current`: maximal conductance, gate exponents,
+reversal potential), its capacitance, a temperature factor multiplying every rate, and its noise.
+Everything else -- the numpy and numba engines, the ``solve_ivp`` reference, the threshold finders,
+the spike rule -- consumes this description; no engine names a specific gate.
+
+- :class:`Membrane`: any model, given as gates and currents (see its example).
+- :class:`HHParameters`: the Hodgkin-Huxley (1952) membrane with current noise, by its familiar
+  parameters (``g_na``, ``knoise``, ...); :data:`HH1952` and :data:`SEED_MODEL` are instances. Make
+  variants with :func:`dataclasses.replace`, e.g. ``replace(SEED_MODEL, g_na=0.0)`` (TTX).
 
 Conventions
 -----------
 * Voltages are in mV **relative to rest** (rest = 0 mV here, -65 mV absolute), as in
-  Hodgkin & Huxley (1952) and in the seed project.
+  Hodgkin & Huxley (1952) and in the predecessor project.
 * Time in ms, rates in 1/ms, conductance densities in mS/cm², capacitance in µF/cm²,
   current densities in µA/cm², currents in µA, areas in cm².
 
-This module is pure physics: it knows no time loop and no integrator. The simulator
-(:mod:`hhlib.simulate`) owns time stepping.
+Rate functions are plain Python functions of V written with numpy functions (``np.exp``, ...) and
+:func:`linoid` for the removable singularity of ``x / (exp(x) - 1)``: the same function then runs on
+numpy arrays (numpy engine, rate tables, reference) and is compiled by numba (exact out-of-table rates).
+This module knows no time loop and no integrator.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
+from .noise import CurrentNoise
 from .validation import check_real
 
 __all__ = [
-    "HHParameters",
-    "HH1952",
-    "SEED_MODEL",
-    "temperature_factor",
-    "alpha_m",
-    "beta_m",
-    "alpha_h",
-    "beta_h",
-    "alpha_n",
-    "beta_n",
-    "gate_rates",
-    "steady_state",
-    "ionic_current",
-    "ionic_equilibrium",
-    "initial_state",
+    "Gate", "Current", "MembraneModel", "Membrane", "HHParameters", "HH1952", "SEED_MODEL",
+    "linoid", "temperature_factor",
+    "alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n",
+    "gate_rates", "steady_state", "ionic_current", "ionic_equilibrium", "initial_state",
 ]
 
 
-@dataclass(frozen=True)
-class HHParameters:
-    """Parameters of a single-compartment Hodgkin-Huxley membrane with current noise.
+# ----------------------------------------------------------------------------- rate building blocks
+def linoid(x):
+    """``x / (exp(x) - 1)``, with its removable singularity at 0 filled by the limit (1 - x/2 for |x| < 1e-6).
 
-    Immutable; make variants with :func:`dataclasses.replace`.
+    Works on numpy arrays and scalars; inside numba-compiled code the engine supplies a scalar version.
 
     Examples
     --------
-    >>> import dataclasses, hhlib
-    >>> warm = dataclasses.replace(hhlib.HH1952, rate_factor=3.0)
-    >>> warm.g_na
-    120.0
+    >>> float(linoid(0.0)), round(float(linoid(1.0)), 6)
+    (1.0, 0.581977)
     """
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-6
+    safe = np.where(small, 1.0, x)
+    with np.errstate(over="ignore"):
+        regular = safe / np.expm1(safe)
+    return np.where(small, 1.0 - 0.5 * x, regular)
 
-    g_na: float = 120.0  # maximal Na conductance density, mS/cm²
-    g_k: float = 36.0  # maximal K conductance density, mS/cm²
-    g_l: float = 0.3  # leak conductance density, mS/cm²
-    e_na: float = 115.0  # Na reversal potential, mV relative to rest
-    e_k: float = -12.0  # K reversal potential, mV relative to rest
-    e_l: float = 10.6  # leak reversal potential, mV relative to rest
-    c_m: float = 1.0  # membrane capacitance, µF/cm²
-    rate_factor: float = 1.0  # temperature factor k multiplying every gate rate (dimensionless)
-    knoise: float = 0.0  # current-noise coefficient, µA/mS^0.5 (Rattay et al. 2001); 0 = no noise
-    noise_dt_ref_ms: float = 0.0025  # reference step dt0 at which the noise equals Rattay's/the seed's, ms
-    v_rest_abs_mV: float = -65.0  # absolute resting potential, mV (only used for plotting/reporting)
-    name: str = "custom"  # label used in plots and reports
 
-    def __post_init__(self):
-        for f in fields(self):
-            if f.name == "name":
-                if not isinstance(self.name, str):
-                    raise TypeError(f"name must be a str, got {type(self.name).__name__}")
-                continue
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-                raise TypeError(f"{f.name} must be a real number, got {type(value).__name__}")
-            if not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
-        for name in ("g_na", "g_k", "g_l", "knoise"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("c_m", "rate_factor", "noise_dt_ref_ms"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        if self.g_na + self.g_k + self.g_l <= 0:
-            raise ValueError("g_na, g_k and g_l are all 0 mS/cm²: a membrane without any conductance has no "
-                             "resting potential and cannot be integrated; give at least one of them a value > 0")
+def _hh_alpha_m(v):
+    return linoid((25.0 - v) / 10.0)
 
-    @property
-    def max_reversal_mV(self) -> float:
-        """Highest reversal potential of the model's currents, mV above rest (an upper bound of ``E_ion``)."""
-        return max(self.e_na, self.e_k, self.e_l)
 
-    @property
-    def has_noise(self) -> bool:
-        """True if the model carries current noise (``knoise > 0``)."""
-        return self.knoise > 0.0
+def _hh_beta_m(v):
+    return 4.0 * np.exp(-v / 18.0)
+
+
+def _hh_alpha_h(v):
+    return 0.07 * np.exp(-v / 20.0)
+
+
+def _hh_beta_h(v):
+    return 1.0 / (np.exp((30.0 - v) / 10.0) + 1.0)
+
+
+def _hh_alpha_n(v):
+    return 0.1 * linoid((10.0 - v) / 10.0)
+
+
+def _hh_beta_n(v):
+    return 0.125 * np.exp(-v / 80.0)
+
+
+def alpha_m(v_mV, k: float = 1.0):
+    """Na activation opening rate, 1/ms: ``k * 0.1 (25 - V) / (exp((25 - V)/10) - 1)``; 1·k at V = 25."""
+    return k * _hh_alpha_m(np.asarray(v_mV, dtype=float))
+
+
+def beta_m(v_mV, k: float = 1.0):
+    """Na activation closing rate, 1/ms: ``k * 4 exp(-V/18)``."""
+    return k * _hh_beta_m(np.asarray(v_mV, dtype=float))
+
+
+def alpha_h(v_mV, k: float = 1.0):
+    """Na inactivation recovery rate, 1/ms: ``k * 0.07 exp(-V/20)``."""
+    return k * _hh_alpha_h(np.asarray(v_mV, dtype=float))
+
+
+def beta_h(v_mV, k: float = 1.0):
+    """Na inactivation rate, 1/ms: ``k / (exp((30 - V)/10) + 1)``."""
+    return k * _hh_beta_h(np.asarray(v_mV, dtype=float))
+
+
+def alpha_n(v_mV, k: float = 1.0):
+    """K activation opening rate, 1/ms: ``k * 0.01 (10 - V) / (exp((10 - V)/10) - 1)``; 0.1·k at V = 10."""
+    return k * _hh_alpha_n(np.asarray(v_mV, dtype=float))
+
+
+def beta_n(v_mV, k: float = 1.0):
+    """K activation closing rate, 1/ms: ``k * 0.125 exp(-V/80)``."""
+    return k * _hh_beta_n(np.asarray(v_mV, dtype=float))
 
 
 def temperature_factor(temperature_celsius: float, q10: float = 3.0, reference_celsius: float = 6.3) -> float:
@@ -104,7 +123,7 @@ def temperature_factor(temperature_celsius: float, q10: float = 3.0, reference_c
     --------
     >>> round(temperature_factor(6.3), 6)
     1.0
-    >>> round(temperature_factor(28.9), 1)  # the seed's k = 12 is about 29 °C
+    >>> round(temperature_factor(28.9), 1)  # the predecessor's k = 12 is about 29 °C
     12.0
     """
     t = check_real("temperature_celsius", temperature_celsius, low=-273.15, unit="°C")
@@ -118,94 +137,277 @@ def temperature_factor(temperature_celsius: float, q10: float = 3.0, reference_c
     return float(k)
 
 
+# ----------------------------------------------------------------------------- the description
+@dataclass(frozen=True)
+class Gate:
+    """A gating particle ``x`` with ``dx/dt = k [alpha(V) (1 - x) - beta(V) x]``, k the model's rate factor.
+
+    Attributes
+    ----------
+    name : str
+        Its name, used by :class:`Current` (e.g. ``"m"``).
+    alpha, beta : callable
+        Opening and closing rates at the reference temperature, 1/ms, as functions of V (mV relative to
+        rest); numpy functions and :func:`linoid` only, so that numba can compile them.
+    """
+
+    name: str
+    alpha: Callable
+    beta: Callable
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            raise ValueError(f"Gate name must be an identifier, got {self.name!r}")
+        for which in ("alpha", "beta"):
+            if not callable(getattr(self, which)):
+                raise TypeError(f"Gate {self.name!r}: {which} must be a function of V (mV), got "
+                                f"{type(getattr(self, which)).__name__}")
+
+
+@dataclass(frozen=True)
+class Current:
+    """An ionic current ``g_max * prod(x_i ** p_i) * (V - e_rev)`` (a leak when it has no gates).
+
+    Attributes
+    ----------
+    name : str
+    g_max : float
+        Maximal conductance density, mS/cm² (>= 0).
+    e_rev : float
+        Reversal potential, mV relative to rest.
+    gates : tuple of (str, int)
+        ``(gate name, exponent)`` pairs, e.g. ``(("m", 3), ("h", 1))``; empty for an ohmic current.
+    """
+
+    name: str
+    g_max: float
+    e_rev: float
+    gates: tuple = ()
+
+    def __post_init__(self):
+        check_real(f"Current {self.name!r} g_max", self.g_max, low=0.0, unit="mS/cm²")
+        check_real(f"Current {self.name!r} e_rev", self.e_rev, unit="mV")
+        pairs = tuple((str(g), int(p)) for g, p in self.gates)
+        if any(p < 1 for _, p in pairs):
+            raise ValueError(f"Current {self.name!r}: gate exponents must be integers >= 1, got {self.gates!r}")
+        object.__setattr__(self, "gates", pairs)
+
+
+class MembraneModel:
+    """What every membrane model provides (mixed into frozen dataclasses).
+
+    Subclasses define the attributes ``gates`` (tuple of :class:`Gate`), ``currents`` (tuple of
+    :class:`Current`), ``c_m`` (µF/cm²), ``rate_factor`` (dimensionless), ``noise`` (a noise object or
+    None), ``v_rest_abs_mV`` and ``name``. The methods below derive the physics from them.
+    """
+
+    @property
+    def gate_names(self) -> tuple:
+        return tuple(g.name for g in self.gates)
+
+    @property
+    def max_reversal_mV(self) -> float:
+        """Highest reversal potential of the model's currents, mV above rest (an upper bound of ``E_ion``)."""
+        return max(c.e_rev for c in self.currents)
+
+    @property
+    def has_noise(self) -> bool:
+        """True if the model carries noise by default."""
+        return self.noise is not None and self.noise.active
+
+    def rates(self, v_mV):
+        """``(alpha, beta)`` of every gate at ``v_mV`` with the rate factor applied, 1/ms: a list of pairs."""
+        v = np.asarray(v_mV, dtype=float)
+        return [(self.rate_factor * g.alpha(v), self.rate_factor * g.beta(v)) for g in self.gates]
+
+    def steady_state(self, v_mV) -> tuple:
+        """Steady-state value of every gate at ``v_mV`` (dimensionless, in [0, 1])."""
+        return tuple(a / (a + b) for a, b in self.rates(v_mV))
+
+    def conductances(self, gate_values) -> list:
+        """Conductance density of every current, mS/cm², for gate values in the order of ``gates``."""
+        index = {g.name: i for i, g in enumerate(self.gates)}
+        out = []
+        for c in self.currents:
+            g = c.g_max
+            for name, p in c.gates:
+                g = g * np.asarray(gate_values[index[name]], dtype=float) ** p
+            out.append(g)
+        return out
+
+    def ionic_current(self, v_mV, gate_values):
+        """Total ionic current density, µA/cm² (positive = outward): ``sum_i g_i (V - E_i)``."""
+        v = np.asarray(v_mV, dtype=float)
+        return sum(g * (v - c.e_rev) for g, c in zip(self.conductances(gate_values), self.currents))
+
+    def ionic_equilibrium(self, gate_values):
+        """Ionic equilibrium (chord) potential ``E_ion = sum_i g_i E_i / sum_i g_i``, mV relative to rest.
+
+        Where the ionic currents alone, gates frozen, drive the membrane (``I_ion = g_tot (V - E_ion)``);
+        it depends on the gates only. The spike rule (:mod:`hhlib.spikes`) uses it.
+        """
+        gs = self.conductances(gate_values)
+        return sum(g * c.e_rev for g, c in zip(gs, self.currents)) / sum(gs)
+
+    def initial_state(self) -> tuple:
+        """Resting initial condition ``(V, x_1, ..., x_k)``: V = 0 mV, every gate at steady state there."""
+        return (0.0,) + tuple(float(x) for x in self.steady_state(0.0))
+
+    def _check_description(self):
+        names = [g.name for g in self.gates]
+        if len(set(names)) != len(names):
+            raise ValueError(f"gate names must be unique, got {names}")
+        if not self.currents:
+            raise ValueError("a membrane needs at least one current")
+        for c in self.currents:
+            for g, _ in c.gates:
+                if g not in names:
+                    raise ValueError(f"current {c.name!r} uses gate {g!r}, which the model does not define ({names})")
+        if sum(c.g_max for c in self.currents) <= 0:
+            raise ValueError("all maximal conductances are 0 mS/cm² (for HHParameters: g_na, g_k and g_l are all 0): "
+                             "a membrane without any conductance has no resting potential and cannot be integrated; "
+                             "give at least one current a conductance > 0")
+        check_real("c_m", self.c_m, low=0.0, low_open=True, unit="µF/cm²")
+        check_real("rate_factor", self.rate_factor, low=0.0, low_open=True)
+        if self.noise is not None and not hasattr(self.noise, "active"):
+            raise TypeError(f"noise must be a noise object (e.g. hhlib.CurrentNoise) or None, got {self.noise!r}")
+
+
+@dataclass(frozen=True)
+class Membrane(MembraneModel):
+    """A single-compartment membrane given by its gates and currents.
+
+    Examples
+    --------
+    A sodium current with two activation particles (m² h) and an extra ohmic current, HH kinetics:
+
+    >>> import hhlib
+    >>> from hhlib.model import Gate, Current, Membrane, HH1952
+    >>> m, h, n = HH1952.gates
+    >>> mine = Membrane(gates=(m, h, n), currents=(
+    ...     Current("na", 120.0, 115.0, (("m", 2), ("h", 1))), Current("k", 36.0, -12.0, (("n", 4),)),
+    ...     Current("leak", 0.3, 10.6), Current("extra", 0.1, -5.0)), name="m2h")
+    >>> [round(x, 4) for x in mine.initial_state()[1:]]
+    [0.0529, 0.5961, 0.3177]
+    """
+
+    gates: tuple
+    currents: tuple
+    c_m: float = 1.0  # membrane capacitance, µF/cm²
+    rate_factor: float = 1.0  # temperature factor k multiplying every gate rate (dimensionless)
+    noise: object = None  # default noise (e.g. hhlib.CurrentNoise), or None
+    v_rest_abs_mV: float = -65.0  # absolute resting potential, mV (reporting only)
+    name: str = "custom"  # label used in plots and reports
+
+    def __post_init__(self):
+        object.__setattr__(self, "gates", tuple(self.gates))
+        object.__setattr__(self, "currents", tuple(self.currents))
+        for g in self.gates:
+            if not isinstance(g, Gate):
+                raise TypeError(f"gates must be hhlib.model.Gate objects, got {type(g).__name__}")
+        for c in self.currents:
+            if not isinstance(c, Current):
+                raise TypeError(f"currents must be hhlib.model.Current objects, got {type(c).__name__}")
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {type(self.name).__name__}")
+        self._check_description()
+
+
+#: The Hodgkin-Huxley (1952) gates, shared by every HHParameters model.
+HH_GATES = (Gate("m", _hh_alpha_m, _hh_beta_m), Gate("h", _hh_alpha_h, _hh_beta_h), Gate("n", _hh_alpha_n, _hh_beta_n))
+
+
+@dataclass(frozen=True)
+class HHParameters(MembraneModel):
+    """A single-compartment Hodgkin-Huxley membrane with current noise, by its parameters.
+
+    Immutable; make variants with :func:`dataclasses.replace`. Its :attr:`gates` and :attr:`currents`
+    (the description the engines consume) follow from the fields.
+
+    Examples
+    --------
+    >>> import dataclasses, hhlib
+    >>> warm = dataclasses.replace(hhlib.HH1952, rate_factor=3.0)
+    >>> warm.g_na, [c.name for c in warm.currents]
+    (120.0, ['na', 'k', 'leak'])
+    """
+
+    g_na: float = 120.0  # maximal Na conductance density, mS/cm²
+    g_k: float = 36.0  # maximal K conductance density, mS/cm²
+    g_l: float = 0.3  # leak conductance density, mS/cm²
+    e_na: float = 115.0  # Na reversal potential, mV relative to rest
+    e_k: float = -12.0  # K reversal potential, mV relative to rest
+    e_l: float = 10.6  # leak reversal potential, mV relative to rest
+    c_m: float = 1.0  # membrane capacitance, µF/cm²
+    rate_factor: float = 1.0  # temperature factor k multiplying every gate rate (dimensionless)
+    knoise: float = 0.0  # current-noise coefficient, µA/mS^0.5 (Rattay et al. 2001); 0 = no noise
+    noise_dt_ref_ms: float = 0.0025  # reference step dt0 at which the noise equals Rattay's/the predecessor's, ms
+    v_rest_abs_mV: float = -65.0  # absolute resting potential, mV (only used for plotting/reporting)
+    name: str = "custom"  # label used in plots and reports
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "name":
+                if not isinstance(value, str):
+                    raise TypeError(f"name must be a str, got {type(value).__name__}")
+            elif isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+                raise TypeError(f"{f.name} must be a real number, got {type(value).__name__}")
+            elif not math.isfinite(value):
+                raise ValueError(f"{f.name} must be finite, got {value!r}")
+        for name in ("g_na", "g_k", "g_l", "knoise"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("c_m", "rate_factor", "noise_dt_ref_ms"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        self._check_description()
+
+    gates = HH_GATES
+
+    @cached_property
+    def currents(self) -> tuple:
+        """Na (m³h), K (n⁴) and leak currents from the fields."""
+        return (Current("na", self.g_na, self.e_na, (("m", 3), ("h", 1))),
+                Current("k", self.g_k, self.e_k, (("n", 4),)),
+                Current("leak", self.g_l, self.e_l))
+
+    @cached_property
+    def noise(self):
+        """Current noise (:class:`hhlib.CurrentNoise`) scaled by the Na conductance, or None if ``knoise == 0``."""
+        if self.knoise == 0:
+            return None
+        return CurrentNoise(self.knoise, dt_ref_ms=self.noise_dt_ref_ms, scale_current="na")
+
+
 #: Hodgkin & Huxley (1952): squid giant axon at 6.3 °C, no noise.
 HH1952 = HHParameters(name="HH1952")
 
-#: The seed project's node (Rattay, Lutter & Felix 2001 style): conductances x10, rates x12
+#: The predecessor project's node (Rattay, Lutter & Felix 2001 style): conductances x10, rates x12
 #: (about 29 °C), current noise knoise = 5e-5 µA/mS^0.5 at dt0 = 2.5 µs.
-SEED_MODEL = HHParameters(
-    g_na=1200.0, g_k=360.0, g_l=3.0, rate_factor=12.0, knoise=5e-5, name="SEED_MODEL"
-)
+SEED_MODEL = HHParameters(g_na=1200.0, g_k=360.0, g_l=3.0, rate_factor=12.0, knoise=5e-5, name="SEED_MODEL")
 
 
-def _x_over_expm1(x):
-    """``x / (exp(x) - 1)`` with the removable singularity at 0 filled by its limit 1."""
-    x = np.asarray(x, dtype=float)
-    small = np.abs(x) < 1e-6
-    safe = np.where(small, 1.0, x)
-    with np.errstate(over="ignore"):
-        regular = safe / np.expm1(safe)
-    return np.where(small, 1.0 - 0.5 * x, regular)
+# ----------------------------------------------------------------------------- functions of a model
+def gate_rates(v_mV, params: MembraneModel):
+    """All rates at ``v_mV`` (rate factor applied), 1/ms: ``(alpha_1, beta_1, alpha_2, beta_2, ...)`` in gate
+    order; for a Hodgkin-Huxley model ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)``."""
+    return tuple(r for pair in params.rates(v_mV) for r in pair)
 
 
-def alpha_m(v_mV, k: float = 1.0):
-    """Na activation opening rate, 1/ms: ``k * 0.1 (25 - V) / (exp((25 - V)/10) - 1)``; 1·k at V = 25."""
-    return k * _x_over_expm1((25.0 - np.asarray(v_mV, dtype=float)) / 10.0)
+def steady_state(v_mV, params: MembraneModel):
+    """Steady-state gates at ``v_mV``, in gate order (``(m_inf, h_inf, n_inf)`` for Hodgkin-Huxley)."""
+    return params.steady_state(v_mV)
 
 
-def beta_m(v_mV, k: float = 1.0):
-    """Na activation closing rate, 1/ms: ``k * 4 exp(-V/18)``."""
-    return k * 4.0 * np.exp(-np.asarray(v_mV, dtype=float) / 18.0)
+def ionic_current(v_mV, *gates_and_params):
+    """Total ionic current density, µA/cm² (positive = outward): ``ionic_current(v, m, h, n, params)``."""
+    *gates, params = gates_and_params
+    return params.ionic_current(v_mV, gates)
 
 
-def alpha_h(v_mV, k: float = 1.0):
-    """Na inactivation recovery rate, 1/ms: ``k * 0.07 exp(-V/20)``."""
-    return k * 0.07 * np.exp(-np.asarray(v_mV, dtype=float) / 20.0)
-
-
-def beta_h(v_mV, k: float = 1.0):
-    """Na inactivation rate, 1/ms: ``k / (exp((30 - V)/10) + 1)``."""
-    return k / (np.exp((30.0 - np.asarray(v_mV, dtype=float)) / 10.0) + 1.0)
-
-
-def alpha_n(v_mV, k: float = 1.0):
-    """K activation opening rate, 1/ms: ``k * 0.01 (10 - V) / (exp((10 - V)/10) - 1)``; 0.1·k at V = 10."""
-    return k * 0.1 * _x_over_expm1((10.0 - np.asarray(v_mV, dtype=float)) / 10.0)
-
-
-def beta_n(v_mV, k: float = 1.0):
-    """K activation closing rate, 1/ms: ``k * 0.125 exp(-V/80)``."""
-    return k * 0.125 * np.exp(-np.asarray(v_mV, dtype=float) / 80.0)
-
-
-def gate_rates(v_mV, params: HHParameters):
-    """All six rates at ``v_mV`` for ``params`` (temperature factor applied), 1/ms.
-
-    Returns
-    -------
-    tuple of arrays
-        ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)``, each shaped like ``v_mV``.
-    """
-    k = params.rate_factor
-    return (
-        alpha_m(v_mV, k), beta_m(v_mV, k),
-        alpha_h(v_mV, k), beta_h(v_mV, k),
-        alpha_n(v_mV, k), beta_n(v_mV, k),
-    )
-
-
-def steady_state(v_mV, params: HHParameters):
-    """Steady-state gates ``(m_inf, h_inf, n_inf)`` at ``v_mV`` (dimensionless, in [0, 1])."""
-    am, bm, ah, bh, an, bn = gate_rates(v_mV, params)
-    return am / (am + bm), ah / (ah + bh), an / (an + bn)
-
-
-def ionic_current(v_mV, m, h, n, params: HHParameters):
-    """Total ionic current density, µA/cm² (positive = outward):
-    ``gNa m³h (V - ENa) + gK n⁴ (V - EK) + gL (V - EL)``."""
-    v = np.asarray(v_mV, dtype=float)
-    return (
-        params.g_na * m**3 * h * (v - params.e_na)
-        + params.g_k * n**4 * (v - params.e_k)
-        + params.g_l * (v - params.e_l)
-    )
-
-
-def ionic_equilibrium(m, h, n, params: HHParameters):
-    """Membrane ionic equilibrium (chord) potential ``E_ion = Σ g_i E_i / Σ g_i``, mV relative to rest.
-
-    The potential towards which the ionic currents alone, with the gates frozen, drive the membrane
-    (``I_ion = g_tot (V - E_ion)``); it depends on the gates only. The spike rule (:mod:`hhlib.spikes`) uses it.
+def ionic_equilibrium(*gates_and_params):
+    """Ionic equilibrium (chord) potential, mV relative to rest: ``ionic_equilibrium(m, h, n, params)``.
 
     Examples
     --------
@@ -214,12 +416,10 @@ def ionic_equilibrium(m, h, n, params: HHParameters):
     >>> abs(float(ionic_equilibrium(m0, h0, n0, hhlib.HH1952))) < 0.1    # rest is an equilibrium
     True
     """
-    g_na = params.g_na * np.asarray(m, dtype=float) ** 3 * h
-    g_k = params.g_k * np.asarray(n, dtype=float) ** 4
-    return (g_na * params.e_na + g_k * params.e_k + params.g_l * params.e_l) / (g_na + g_k + params.g_l)
+    *gates, params = gates_and_params
+    return params.ionic_equilibrium(gates)
 
 
-def initial_state(params: HHParameters):
-    """Resting initial condition: ``(V, m, h, n)`` with V = 0 mV and gates at steady state there."""
-    m0, h0, n0 = steady_state(0.0, params)
-    return 0.0, float(m0), float(h0), float(n0)
+def initial_state(params: MembraneModel):
+    """Resting initial condition ``(V, x_1, ..., x_k)`` (``(V, m, h, n)`` for Hodgkin-Huxley), V = 0 mV."""
+    return params.initial_state()

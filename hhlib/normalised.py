@@ -1,4 +1,4 @@
-"""The seed's normalised parametrisation: stimulus scale delta_v and area change delta_area.
+"""The predecessor's normalised parametrisation: stimulus scale delta_v and area change delta_area.
 
 Amplitude ``I = I_ref (1 + delta_v) x`` (µA) and area ``A = A_ref (1 + delta_area)`` (cm²), with
 ``delta_v, delta_area > -1``. Without noise the response depends only on the current density
@@ -13,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data import FiringData, load_data
-from .model import SEED_MODEL, HHParameters
-from .simulate import _check_timing, simulate
+from .model import SEED_MODEL, MembraneModel
+from .runspec import check_timing
+from .simulate import simulate
 from .stats import binomial_deviance
 from .stimulus import Pulse
-from .validation import check_instance, check_int, check_real, probability_array, real_array
+from .validation import check_instance, check_int, check_real, probability_array, real_array, renamed
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
 
@@ -28,19 +29,19 @@ class NormalisedSetup:
 
     Attributes
     ----------
-    model : HHParameters
-        Membrane (default: the seed's, :data:`hhlib.SEED_MODEL`).
+    model : MembraneModel
+        Membrane (default: the predecessor's, :data:`hhlib.SEED_MODEL`).
     i_ref_uA : float
-        Reference amplitude, µA (the seed's 1e-7).
+        Reference amplitude, µA (the predecessor's 1e-7).
     a_ref_cm2 : float
-        Reference area, cm² (the seed's 1e-9 = 0.1 µm²).
+        Reference area, cm² (the predecessor's 1e-9 = 0.1 µm²).
     delay_ms, duration_ms : float
         The pulse, ms (0.1 ms at 0.1 ms).
     dt_ms, t_end_ms : float
         Time step and simulated time, ms.
     """
 
-    model: HHParameters = SEED_MODEL
+    model: MembraneModel = SEED_MODEL
     i_ref_uA: float = 1e-7           # µA
     a_ref_cm2: float = 1e-9          # cm²
     delay_ms: float = 0.1            # ms
@@ -49,13 +50,13 @@ class NormalisedSetup:
     t_end_ms: float = 2.0            # ms
 
     def __post_init__(self):
-        check_instance("model", self.model, HHParameters)
+        check_instance("model", self.model, MembraneModel, "membrane model")
         for name, unit in (("i_ref_uA", "µA"), ("a_ref_cm2", "cm²"), ("duration_ms", "ms"), ("dt_ms", "ms"),
                            ("t_end_ms", "ms")):
             object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0, low_open=True, unit=unit))
         object.__setattr__(self, "delay_ms", check_real("delay_ms", self.delay_ms, low=0.0, unit="ms"))
         stim = Pulse(self.i_ref_uA, self.delay_ms, self.duration_ms)
-        _check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes
+        check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes
         stim.unit_waveform(self.dt_ms, 1)
 
     def amplitude_uA(self, delta_v, x):
@@ -85,9 +86,9 @@ def check_deltas(delta_v, delta_area):
     return out
 
 
-def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: NormalisedSetup = DEFAULT_SETUP,
-            engine: str = "auto"):
-    """Fraction of ``runs`` simulated trials that fired at each normalised stimulus ``x``.
+def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
+            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None):
+    """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x``.
 
     Every ``x`` level draws its own independent trials (random stream = index of ``x``); for a
     fixed ``seed`` the same noise is used at every ``(delta_v, delta_area)``: common random numbers.
@@ -98,10 +99,13 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
         Relative change of stimulus scale and of area (> -1); arrays broadcast together.
     x : array_like, optional
         Normalised stimulus levels (default: those of the shipped data).
-    runs : int
-        Trials per level.
-    seed : None, int, SeedSequence or Generator
+    n_trials : int
+        Trials per level (default 1000).
+    seed : None, int, SeedSequence, Generator or SeedRecord
     setup : NormalisedSetup
+    engine : {"auto", "numba", "numpy"}
+    runs : int, optional
+        Old name of ``n_trials`` (deprecated).
 
     Returns
     -------
@@ -109,12 +113,13 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
 
     Examples
     --------
-    >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], runs=500, seed=0)
+    >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], n_trials=500, seed=0)
     >>> p.shape, bool(p[0] < p[1] < p[2])
     ((3,), True)
     """
     check_instance("setup", setup, NormalisedSetup)
-    runs = check_int("runs", runs, minimum=1)
+    n_trials, name = renamed("runs", runs, "n_trials", n_trials, 1000)
+    n_trials = check_int(name, n_trials, minimum=1)
     dv, da = check_deltas(delta_v, delta_area)
     x = load_data().x if x is None else real_array("x", x, "normalised stimulus", positive=True)
     if x.ndim != 1:
@@ -123,7 +128,7 @@ def predict(delta_v, delta_area, x=None, *, runs: int = 1000, seed=None, setup: 
     amp = setup.amplitude_uA(np.broadcast_to(dv, pshape)[..., None], x)
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
-    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, runs, seed=seed,
+    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
                    stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
     return res.firing_probability
 
@@ -137,8 +142,8 @@ def _check_p(p_model, data):
 
 
 def mse_loss(p_model, data: FiringData) -> float:
-    """The seed's loss: mean squared difference of firing fractions (dimensionless)."""
-    return float(np.mean((_check_p(p_model, data) - data.fraction) ** 2))
+    """The predecessor's loss: mean squared difference of firing fractions (dimensionless)."""
+    return float(np.mean((_check_p(p_model, data) - data.firing_probability) ** 2))
 
 
 def deviance_loss(p_model, data: FiringData, *, n_model_trials: int | None = None) -> float:
@@ -152,7 +157,7 @@ def deviance_loss(p_model, data: FiringData, *, n_model_trials: int | None = Non
     Examples
     --------
     >>> d = load_data()
-    >>> deviance_loss(d.fraction, d)
+    >>> deviance_loss(d.firing_probability, d)
     0.0
     """
     p = _check_p(p_model, data)

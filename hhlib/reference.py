@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .model import HHParameters, gate_rates, initial_state, ionic_current, ionic_equilibrium
+from .model import MembraneModel
 from .spikes import DEFAULT_LEVEL_MV, REARM_FRACTION, check_level
 
 __all__ = ["ReferenceSolution", "solve_reference", "reference_threshold"]
@@ -28,18 +28,24 @@ class ReferenceSolution:
     Attributes
     ----------
     t_ms : ndarray, shape (n,)
-    v_mV, m, h, n : ndarray, shape (n,)
-        Membrane potential (mV relative to rest) and gates at ``t_ms``.
+    v_mV : ndarray, shape (n,)
+        Membrane potential, mV relative to rest, at ``t_ms``.
+    gates : dict of ndarray
+        Every gate by name at ``t_ms`` (``m``, ``h``, ``n`` are also attributes for Hodgkin-Huxley).
     spike_times_ms : ndarray
-        Upward crossings of the spike threshold, ms (exact, from event location).
+        Spike times by the rule of :mod:`hhlib.spikes`, ms (exact, from event location).
     """
 
     t_ms: np.ndarray
     v_mV: np.ndarray
-    m: np.ndarray
-    h: np.ndarray
-    n: np.ndarray
+    gates: dict
     spike_times_ms: np.ndarray
+
+    def __getattr__(self, name):
+        gates = self.__dict__.get("gates") or {}
+        if name in gates:
+            return gates[name]
+        raise AttributeError(name)
 
     @property
     def peak_mV(self) -> float:
@@ -50,23 +56,23 @@ class ReferenceSolution:
         return float(self.t_ms[np.argmax(self.v_mV)])
 
 
-def _rhs(params: HHParameters, i_density):
+def _rhs(params: MembraneModel, i_density):
+    """``dy/dt`` for ``y = (V, x_1, ..., x_k)``: the membrane equation and every gate's kinetics."""
     def f(t, y):
-        v, m, h, n = y
-        am, bm, ah, bh, an, bn = gate_rates(v, params)
-        dv = (i_density - ionic_current(v, m, h, n, params)) / params.c_m
-        return [dv, am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
+        v, gates = y[0], y[1:]
+        dv = (i_density - params.ionic_current(v, gates)) / params.c_m
+        return [dv] + [a * (1 - x) - b * x for (a, b), x in zip(params.rates(v), gates)]
     return f
 
 
-def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms: float = 2.0,
+def solve_reference(params: MembraneModel, stimulus, area_cm2: float, *, t_end_ms: float = 2.0,
                     rtol: float = 1e-10, atol: float = 1e-10, spike_threshold_mV: float = DEFAULT_LEVEL_MV,
                     samples_per_ms: int = 2000) -> ReferenceSolution:
     """Integrate the deterministic model (no noise) with solve_ivp to high accuracy.
 
     Parameters
     ----------
-    params : HHParameters
+    params : MembraneModel
     stimulus : Pulse or BiphasicPulse
         With a scalar amplitude (µA). Segment boundaries are taken at their exact times.
     area_cm2 : float
@@ -104,7 +110,7 @@ def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms
     def unit_current(t_mid):
         return sum(val for t0, t1, val in stimulus.segments_ms() if t0 <= t_mid < t1)
 
-    y = np.array(initial_state(params), dtype=float)
+    y = np.array(params.initial_state(), dtype=float)
     level = check_level(spike_threshold_mV, params)
     events = _rule_events(params, level)
     ts, ys, found = [], [], []
@@ -122,13 +128,13 @@ def solve_reference(params: HHParameters, stimulus, area_cm2: float, *, t_end_ms
         y = sol.y[:, -1]
     t = np.concatenate(ts)
     yy = np.concatenate(ys, axis=1)
-    return ReferenceSolution(t, yy[0], yy[1], yy[2], yy[3], _apply_rule(found, params, level))
+    return ReferenceSolution(t, yy[0], dict(zip(params.gate_names, yy[1:])), _apply_rule(found, params, level))
 
 
 def _rule_events(params, level):
     """Event functions: V and E_ion reaching the level upwards, and falling below the re-arm level."""
     def e_ion(y):
-        return ionic_equilibrium(y[1], y[2], y[3], params)
+        return params.ionic_equilibrium(y[1:])
 
     def v_up(t, y):
         return y[0] - level
@@ -150,7 +156,7 @@ def _apply_rule(found, params, level):
     """Spike times (ms) from the located events, by the detector's state machine (exact event times)."""
     armed, spikes, slack = True, [], 1e-9 * level
     for t, kind, y in sorted(found, key=lambda item: item[0]):
-        v, e = float(y[0]), float(ionic_equilibrium(y[1], y[2], y[3], params))
+        v, e = float(y[0]), float(params.ionic_equilibrium(y[1:]))
         if kind < 2 and armed and v >= level - slack and e >= level - slack:
             spikes.append(t)
             armed = False
@@ -159,33 +165,28 @@ def _apply_rule(found, params, level):
     return np.array(spikes)
 
 
-def reference_threshold(params: HHParameters, area_cm2: float, *, duration_ms: float = 0.1,
+def reference_threshold(params: MembraneModel, area_cm2: float, *, duration_ms: float = 0.1,
                         delay_ms: float = 0.1, t_end_ms: float = 2.0, rtol_threshold: float = 1e-5,
                         **solver_options) -> float:
     """Deterministic threshold current (µA) of a rectangular pulse, by bisection on :func:`solve_reference`.
 
     A trial "fires" if the spike rule (:mod:`hhlib.spikes`) detects a spike before ``t_end_ms``.
-    Raises ValueError if the model does not fire at 4096 times the current that charges the membrane by
-    20 mV during the pulse.
+    Raises ValueError if the model does not fire at :data:`hhlib.thresholds.MAX_BRACKET_FACTOR` times the
+    current that charges the membrane by 20 mV during the pulse. The search is
+    :func:`hhlib.thresholds.bisect`, the one the simulator's thresholds use.
     """
     from .stimulus import Pulse
+    from .thresholds import MAX_BRACKET_FACTOR, bisect, expand_bracket
 
-    def fires(amp):
-        ref = solve_reference(params, Pulse(amp, delay_ms, duration_ms), area_cm2, t_end_ms=t_end_ms,
-                              samples_per_ms=10, **solver_options)
-        return ref.spike_times_ms.size > 0
+    def fires(amps):
+        amps = np.asarray(amps, dtype=float)
+        return np.array([solve_reference(params, Pulse(float(a), delay_ms, duration_ms), area_cm2, t_end_ms=t_end_ms,
+                                         samples_per_ms=10, **solver_options).spike_times_ms.size > 0
+                         for a in amps.ravel()]).reshape(amps.shape)
 
-    lo, hi = 0.0, 20.0 * params.c_m * area_cm2 / duration_ms  # charges the membrane ~20 mV passively
-    for _ in range(13):
-        if fires(hi):
-            break
-        lo, hi = hi, 2.0 * hi
-    else:
-        raise ValueError(f"model {params.name!r} does not fire even at {lo:.3g} µA: it cannot fire")
-    while hi - lo > rtol_threshold * hi:
-        mid = 0.5 * (lo + hi)
-        if fires(mid):
-            hi = mid
-        else:
-            lo = mid
-    return 0.5 * (lo + hi)
+    passive = np.array([20.0 * params.c_m * area_cm2 / duration_ms])  # charges the membrane ~20 mV passively
+    lo, hi, found = expand_bracket(fires, np.zeros(1), passive, MAX_BRACKET_FACTOR * passive)
+    if not found[0]:
+        raise ValueError(f"model {params.name!r} does not fire even at {hi[0]:.3g} µA: it cannot fire")
+    lo, hi = bisect(fires, lo, hi, rtol_threshold * hi)
+    return float(0.5 * (lo[0] + hi[0]))

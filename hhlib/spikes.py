@@ -6,7 +6,7 @@ A trial fires when **both** the membrane potential ``V`` and the membrane's own 
 potential ``E_ion = Σ g_i E_i / Σ g_i`` (the instantaneous chord potential, the value towards which the
 ionic currents alone drive ``V``: mV relative to rest, from the gates, see
 :func:`hhlib.model.ionic_equilibrium`) have reached the detection level (``level_mV``, +60 mV above rest
-by default, the seed's level). The detector then disarms; it re-arms once both ``V`` and ``E_ion`` are
+by default, the predecessor's level). The detector then disarms; it re-arms once both ``V`` and ``E_ion`` are
 back below half the level (the action potential has ended).
 
 Why this rule
@@ -36,7 +36,7 @@ from .validation import check_real
 __all__ = ["DEFAULT_LEVEL_MV", "REARM_FRACTION", "check_level", "spike_event", "spike_events", "count_spikes",
            "spike_times", "count_spikes_in_result", "crossing_times"]
 
-#: Default detection level, mV above rest (the seed's +60 mV).
+#: Default detection level, mV above rest (the predecessor's +60 mV).
 DEFAULT_LEVEL_MV = 60.0
 #: The detector re-arms once V and E_ion are both below this fraction of the level.
 REARM_FRACTION = 0.5
@@ -122,7 +122,7 @@ def count_spikes(v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=Non
         Detection level, mV above rest.
     equilibrium_mV : array_like, optional
         ``E_ion`` at the same samples (:func:`hhlib.model.ionic_equilibrium`). Without it the rule reduces
-        to upward crossings of the level by ``V`` with the same re-arming (the seed's criterion, which also
+        to upward crossings of the level by ``V`` with the same re-arming (the predecessor's criterion, which also
         counts passive charging).
     axis : int
         Time axis.
@@ -172,11 +172,9 @@ def count_spikes_in_result(result, model, level_mV: float = DEFAULT_LEVEL_MV):
     Applies the same rule as the engines' online counters to the recorded ``V`` and ``E_ion``; agrees
     with ``result.spike_counts`` exactly.
     """
-    from .model import ionic_equilibrium
-
     if result.v_mV is None:
         raise ValueError("result has no traces: simulate with record=True")
-    e = ionic_equilibrium(result.m, result.h, result.n, model)
+    e = model.ionic_equilibrium([result.gate_traces[name] for name in model.gate_names])
     return count_spikes(result.v_mV, level_mV, equilibrium_mV=e)
 
 

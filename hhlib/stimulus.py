@@ -52,7 +52,7 @@ def _check_time(name, value, *, allow_inf=False, strictly_positive=True):
 
 @dataclass(frozen=True, eq=False)
 class Pulse:
-    """Rectangular (monophasic) current pulse, the seed's protocol.
+    """Rectangular (monophasic) current pulse, the predecessor's protocol.
 
     On the grid of step ``dt`` the pulse starts at step ``delay/dt`` and lasts exactly ``duration/dt``
     steps; both must be whole numbers (a ValueError otherwise: edges are never moved). A duration reaching

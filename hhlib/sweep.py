@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import HHParameters
-from .simulate import make_seed_sequence, simulate
+from .model import MembraneModel
+from .seeds import SeedRecord, as_seed_sequence, record_of
+from .simulate import simulate
 from .stimulus import Pulse
 from .validation import check_instance, check_int, real_array
 
@@ -32,15 +33,20 @@ class SweepResult:
     n_fired : ndarray of int, shape ``grid_shape``
         Trials with at least one spike.
     n_trials : int
-    seed_entropy : int
-        Reproduces the sweep (pass it as ``seed``).
+    seed : SeedRecord
+        Entropy and spawn key of the root seed: pass it as ``seed`` to reproduce the sweep.
     """
 
     amplitude_uA: np.ndarray
     area_cm2: np.ndarray
     n_fired: np.ndarray
     n_trials: int
-    seed_entropy: object
+    seed: SeedRecord
+
+    @property
+    def seed_entropy(self):
+        """Entropy of the root seed (:attr:`seed` also holds its spawn key)."""
+        return self.seed.entropy
 
     @property
     def firing_probability(self) -> np.ndarray:
@@ -51,7 +57,7 @@ class SweepResult:
 _INTERRUPTED: set = set()
 
 
-def _task(model, amp, area, ids, n_trials, entropy, options, token=None):
+def _task(model, amp, area, ids, n_trials, seed, options, token=None):
     """One piece of a sweep (top level, so that it pickles for process pools and Dask).
 
     When a worker process receives Ctrl-C, the pieces of the same sweep (``token``) that were already queued
@@ -62,21 +68,21 @@ def _task(model, amp, area, ids, n_trials, entropy, options, token=None):
     options.setdefault("max_spikes", 1)
     try:
         res = simulate(model, Pulse(amp, options.pop("delay_ms"), options.pop("duration_ms")), area, n_trials,
-                       seed=np.random.SeedSequence(entropy), stream_ids=ids, **options)
+                       seed=seed, stream_ids=ids, **options)
     except KeyboardInterrupt:
         _INTERRUPTED.add(token)
         raise
     return res.n_fired
 
 
-def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=None, executor=None,
+def sweep(model: MembraneModel, amplitude_uA, area_cm2, n_trials: int, *, seed=None, executor=None,
           n_pieces: int | None = None, progress=None, delay_ms: float = 0.1, duration_ms: float = 0.1,
           **sim_options) -> SweepResult:
     """Firing probability after a rectangular pulse for every (amplitude, area) of a grid.
 
     Parameters
     ----------
-    model : HHParameters
+    model : MembraneModel
     amplitude_uA : array_like
         Pulse amplitudes, µA; broadcast against ``area_cm2`` (e.g. amplitudes ``(n_amp,)`` and
         areas ``(n_area, 1)`` give an ``(n_area, n_amp)`` grid; a 2-D amplitude array lets the
@@ -85,8 +91,9 @@ def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=No
         Membrane areas, cm².
     n_trials : int
         Trials per condition.
-    seed : None, int, SeedSequence or Generator
-        Root seed; the counts do not depend on ``executor`` or ``n_pieces``.
+    seed : None, int, SeedSequence, Generator or SeedRecord
+        Root seed (:mod:`hhlib.seeds`; a SeedSequence's spawn key counts); the counts equal
+        ``simulate(..., seed=seed)`` on the same grid and do not depend on ``executor`` or ``n_pieces``.
     executor : concurrent.futures.Executor, optional
         Where to run the pieces: ``ProcessPoolExecutor()``, ``dask.distributed.Client(...).get_executor()``,
         ... (default: in this process).
@@ -117,7 +124,7 @@ def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=No
         raise ValueError("sweep counts spikes only; record=True is not supported")
     if "stream_ids" in sim_options:
         raise TypeError("sweep assigns stream_ids itself")
-    check_instance("model", model, HHParameters)
+    check_instance("model", model, MembraneModel, "membrane model")
     amp = real_array("amplitude_uA", amplitude_uA, "µA")
     area = real_array("area_cm2", area_cm2, "cm²", positive=True)
     n_trials = check_int("n_trials", n_trials, minimum=1)
@@ -130,7 +137,7 @@ def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=No
     amp_f = np.broadcast_to(amp, shape).ravel()
     area_f = np.broadcast_to(area, shape).ravel()
     n_cond = amp_f.size
-    entropy = make_seed_sequence(seed).entropy
+    root = record_of(as_seed_sequence(seed))       # entropy and spawn key: a child seed gives its own sweep
     if n_pieces is None:
         n_pieces = 1 if executor is None else _default_pieces(n_cond, n_trials, sim_options)
     n_pieces = min(check_int("n_pieces", n_pieces, minimum=1), n_cond)
@@ -139,12 +146,12 @@ def sweep(model: HHParameters, amplitude_uA, area_cm2, n_trials: int, *, seed=No
     if executor is not None:
         options.setdefault("n_threads", 1)          # the executor's workers are the parallelism
     token = uuid.uuid4().hex
-    pieces = [(model, amp_f[a:b], area_f[a:b], np.arange(a, b), n_trials, entropy, dict(options), token)
+    pieces = [(model, amp_f[a:b], area_f[a:b], np.arange(a, b), n_trials, root, dict(options), token)
               for a, b in zip(bounds[:-1], bounds[1:])]
     results = _run_pieces(pieces, executor, progress)
     n_fired = np.concatenate(results)
     return SweepResult(np.broadcast_to(amp, shape).copy(), np.broadcast_to(area, shape).copy(),
-                       n_fired.reshape(shape), int(n_trials), entropy)
+                       n_fired.reshape(shape), int(n_trials), root)
 
 
 #: Neuron-steps per piece that the default split aims at (about 0.1 s of one core): small enough that

@@ -1,37 +1,103 @@
-"""Per-trial threshold currents under common random numbers.
+"""Thresholds, one module: the deterministic threshold current, per-trial thresholds, one bracket search.
 
-With its noise realisation held fixed, a trial fires after a rectangular pulse exactly when the
-amplitude reaches that trial's own threshold. Finding every trial's threshold once (vectorised
-bisection, all trials at once, the same random streams at every probe) turns the fraction of
-trials that fire at *any* amplitude into the empirical CDF of those thresholds: the Monte Carlo
-firing probability becomes a cheap, monotone, continuous-in-amplitude function. This is what
-lets :func:`hhlib.fit` search the parameters without re-simulating at every step.
+- :func:`threshold_current`: the smallest amplitude of a rectangular pulse that makes the noise-free model
+  fire (the spike rule of :mod:`hhlib.spikes`, at its level).
+- :func:`trial_thresholds`: every noisy trial's own threshold under common random numbers. With its noise
+  realisation held fixed, a trial fires exactly when the amplitude reaches its threshold, so the fraction
+  of trials that fire at *any* amplitude is the empirical CDF of those thresholds
+  (:func:`firing_probability_from_thresholds`): a cheap, monotone, continuous-in-amplitude firing probability. This is what
+  lets :func:`hhlib.fit` search the parameters without re-simulating at every step.
+- :func:`expand_bracket` and :func:`bisect`: the one vectorised bracket-and-bisection search that both use
+  (and the ``solve_ivp`` reference). Converged entries stop moving, so each result depends on its own
+  entry alone, never on which others share the batch.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .model import HHParameters
-from .simulate import _execute, _prepare, simulate
+from .engines import execute
+from .model import MembraneModel
+from .runspec import build_run_spec
 from .spikes import DEFAULT_LEVEL_MV
 from .stimulus import Pulse
 from .validation import check_instance, check_int, check_real, real_array
 
-__all__ = ["threshold_current", "trial_thresholds", "fraction_fired"]
+__all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thresholds", "fraction_fired", "expand_bracket", "bisect",
+           "MAX_BRACKET_FACTOR"]
+
+#: The searches give up above this many times the amplitude that charges the membrane by 20 mV in the pulse.
+MAX_BRACKET_FACTOR = 4096.0
 
 
-def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
+def expand_bracket(fires, lo, hi, limit, factor: float = 2.0, known=None):
+    """Raise ``hi`` (``lo`` following) by ``factor`` where ``fires(hi)`` is False, up to ``limit``.
+
+    Parameters
+    ----------
+    fires : callable
+        ``fires(amplitudes) -> bool array`` of the same shape.
+    lo, hi, limit : ndarray
+        Current bracket and the largest ``hi`` to try, per entry.
+    known : ndarray of bool, optional
+        Entries to leave alone (treated as found).
+
+    Returns
+    -------
+    lo, hi : ndarray
+    found : ndarray of bool
+        Where ``fires(hi)`` became True (elsewhere ``hi == limit`` and it never fired).
+    """
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    found = fires(hi) if known is None else fires(hi) | known
+    while True:
+        grow = ~found & (hi < limit)
+        if not grow.any():
+            return lo, hi, found
+        lo = np.where(grow, hi, lo)
+        hi = np.where(grow, np.minimum(factor * hi, limit), hi)
+        found = found | (grow & fires(hi))
+
+
+def bisect(fires, lo, hi, tol, n_probe: int = 1, active=None):
+    """Shrink brackets ``[lo, hi]`` (``fires(lo)`` False, ``fires(hi)`` True) until ``hi - lo <= tol``.
+
+    Each iteration tries ``n_probe`` evenly spaced amplitudes inside every unconverged bracket (``n_probe = 1``
+    is bisection); converged entries (and those not ``active``) stay put, so an entry's result never depends
+    on the others. Returns ``(lo, hi)``.
+    """
+    lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
+    frac = np.arange(1, n_probe + 1) / (n_probe + 1)
+    keep = np.ones(lo.shape, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    todo = keep & (hi - lo > tol)
+    while np.any(todo):
+        if n_probe == 1:                               # bisection: fires() sees arrays shaped like lo
+            mid = 0.5 * (lo + hi)
+            f = fires(mid)
+            new_lo, new_hi = np.where(f, lo, mid), np.where(f, mid, hi)
+        else:                                          # n-section: fires() sees lo.shape + (n_probe,)
+            amps = lo[..., None] + (hi - lo)[..., None] * frac
+            f = fires(amps)
+            first = np.where(f.any(axis=-1), f.argmax(axis=-1), n_probe)
+            new_lo = np.where(first > 0, np.take_along_axis(amps, np.maximum(first - 1, 0)[..., None], -1)[..., 0], lo)
+            new_hi = np.where(first < n_probe,
+                              np.take_along_axis(amps, np.minimum(first, n_probe - 1)[..., None], -1)[..., 0], hi)
+        lo, hi = np.where(todo, new_lo, lo), np.where(todo, new_hi, hi)
+        todo = keep & (hi - lo > tol)
+    return lo, hi
+
+
+def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
                       dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8,
                       engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV):
     """Deterministic (noise-free) threshold amplitude of a rectangular pulse, µA.
 
-    The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised
-    n-section (``n_probe`` amplitudes per iteration, all areas at once) to a bracket of
-    relative width ``rtol``; the bracket midpoint is returned.
+    The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised n-section
+    (``n_probe`` amplitudes per iteration, all areas at once) to a bracket of relative width ``rtol``;
+    the bracket midpoint is returned.
 
     Parameters
     ----------
-    model : HHParameters
+    model : MembraneModel
     area_cm2 : float or array_like
         Membrane area(s), cm².
     duration_ms, delay_ms, dt_ms, t_end_ms : float
@@ -53,8 +119,8 @@ def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1
     Raises
     ------
     ValueError
-        If the model does not fire even at 4096 times the amplitude that charges the membrane by 20 mV
-        during the pulse (e.g. a sodium-blocked membrane).
+        If the model does not fire even at :data:`MAX_BRACKET_FACTOR` times the amplitude that charges the
+        membrane by 20 mV during the pulse (e.g. a sodium-blocked membrane).
 
     Examples
     --------
@@ -63,7 +129,7 @@ def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1
     >>> round(i_th * 1e8, 2)  # µA, i.e. 7.01e-8 µA = 70 µA/cm² for 0.1 ms
     7.01
     """
-    check_instance("model", model, HHParameters)
+    check_instance("model", model, MembraneModel, "membrane model")
     area = real_array("area_cm2", area_cm2, "cm²", positive=True)
     stim = Pulse(0.0, delay_ms, duration_ms)               # checks delay_ms and duration_ms by name
     rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
@@ -71,43 +137,26 @@ def threshold_current(model: HHParameters, area_cm2, *, duration_ms: float = 0.1
     flat = area.ravel()
     opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, engine=engine, spike_threshold_mV=spike_threshold_mV,
                 max_spikes=1)
+    specs = {k: build_run_spec(model, stim, flat, k, **opts) for k in {1, n_probe}}   # noise-free: trials = probes
 
-    def fires(amps, areas):
-        res = simulate(model, stim.with_amplitude(amps), areas, 1, **opts)
-        return res.spike_counts[..., 0] >= 1
+    def fires(amps):                                   # amps: (n_area,) or (n_area, n_probe)
+        lanes = amps.reshape(flat.size, -1)
+        return (execute(specs[lanes.shape[1]], lane_amp=lanes).counts >= 1).reshape(amps.shape)
 
     passive = 20.0 * model.c_m * flat / stim.duration_ms   # charges the membrane by ~20 mV during the pulse
-    lo, hi = np.zeros_like(flat), passive.copy()
-    for _ in range(12):
-        f = fires(hi, flat)
-        if f.all():
-            break
-        lo = np.where(f, lo, hi)
-        hi = np.where(f, hi, 2.0 * hi)
-    else:
-        if not fires(hi, flat).all():
-            raise ValueError(f"model {model.name!r} does not fire even at {hi.max():.3g} µA (4096 times the "
-                             "current that charges the membrane by 20 mV during the pulse): it cannot fire")
-    frac = np.arange(1, n_probe + 1) / (n_probe + 1)
-    active = hi - lo > rtol * hi
-    while np.any(active):                      # converged areas stay put: results do not depend on the batch
-        amps = lo[:, None] + (hi - lo)[:, None] * frac
-        f = fires(amps, flat[:, None])
-        first = np.where(f.any(axis=1), f.argmax(axis=1), n_probe)
-        rows = np.arange(flat.size)
-        new_lo = np.where(first > 0, amps[rows, np.maximum(first - 1, 0)], lo)
-        new_hi = np.where(first < n_probe, amps[rows, np.minimum(first, n_probe - 1)], hi)
-        lo, hi = np.where(active, new_lo, lo), np.where(active, new_hi, hi)
-        active = hi - lo > rtol * hi
+    lo, hi, found = expand_bracket(fires, np.zeros_like(flat), passive, MAX_BRACKET_FACTOR * passive)
+    if not found.all():
+        raise ValueError(f"model {model.name!r} does not fire even at {hi.max():.3g} µA ({MAX_BRACKET_FACTOR:g} "
+                         "times the current that charges the membrane by 20 mV during the pulse): it cannot fire")
+    lo, hi = bisect(fires, lo, hi, rtol * hi, n_probe=n_probe)
     out = 0.5 * (lo + hi)
     return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)
 
 
-
-def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None, stream_id: int = 0,
+def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None, stream_id: int = 0,
                      delay_ms: float = 0.1, duration_ms: float = 0.1, dt_ms: float = 0.0025, t_end_ms: float = 2.0,
                      rtol: float = 1e-3, max_factor: float = 32.0, engine: str = "auto",
-                     spike_threshold_mV: float = DEFAULT_LEVEL_MV, info: dict | None = None) -> np.ndarray:
+                     spike_threshold_mV: float = DEFAULT_LEVEL_MV, noise=True, info: dict | None = None) -> np.ndarray:
     """Threshold amplitude (µA) of every noisy trial, for a rectangular pulse.
 
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
@@ -116,25 +165,27 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
 
     Parameters
     ----------
-    model : HHParameters
+    model : MembraneModel
     area_cm2 : float or array_like, shape (n_area,)
         Membrane area(s), cm².
     n_trials : int
-    seed : None, int, SeedSequence or Generator
+    seed : None, int, SeedSequence, Generator or SeedRecord
     stream_id : int
-        Random stream (condition index) whose trials are used.
+        Random stream (condition id) whose trials are used.
     delay_ms, duration_ms, dt_ms, t_end_ms : float
         Pulse and simulation timing, ms.
     rtol : float
         Bisection stops when every bracket is narrower than ``rtol`` times the deterministic
         threshold; the bracket midpoint is returned. The default 1e-3 is ~1 % of the threshold
-        spread at the seed's areas: it blurs the firing curve by a negligible 1e-5 of its variance.
+        spread at the predecessor's areas: it blurs the firing curve by a negligible 1e-5 of its variance.
     max_factor : float
         Upper end of the search, in units of the deterministic threshold; trials that do not fire
         there get ``inf``. A trial that fires without any stimulus gets exactly 0.
     engine : {"auto", "numba", "numpy"}
     spike_threshold_mV : float
         Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
+    noise : bool or noise object
+        As in :func:`hhlib.simulate` (default: the model's own).
     info : dict, optional
         If given, ``info["simulated_trials"]`` is increased by the trials simulated (all probes).
 
@@ -149,7 +200,7 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
     >>> thr = trial_thresholds(hhlib.SEED_MODEL, 1e-9, 500, seed=0)
     >>> bool(np.all(np.diff(np.sort(thr)) >= 0)) and thr.shape == (500,)
     True
-    >>> p = fraction_fired(thr, 7e-8)       # fraction of these trials that fire at 7e-8 µA
+    >>> p = firing_probability_from_thresholds(thr, 7e-8)   # fraction of these trials that fire at 7e-8 µA
     >>> 0.3 < float(p) < 0.7
     True
     """
@@ -158,48 +209,31 @@ def trial_thresholds(model: HHParameters, area_cm2, n_trials: int, *, seed=None,
     max_factor = check_real("max_factor", max_factor, low=1.0, low_open=True, unit="x the deterministic threshold")
     stream_id = check_int("stream_id", stream_id, minimum=0)
     flat = area.ravel()
-    spec = _prepare(model, Pulse(0.0, delay_ms, duration_ms), flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
-                    seed=seed, engine=engine, spike_threshold_mV=spike_threshold_mV, max_spikes=1,
-                    stream_ids=np.full(flat.size, stream_id))
+    spec = build_run_spec(model, Pulse(0.0, delay_ms, duration_ms), flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
+                          seed=seed, noise=noise, engine=engine, spike_threshold_mV=spike_threshold_mV, max_spikes=1,
+                          stream_ids=np.full(flat.size, stream_id))
     i_det = np.atleast_1d(threshold_current(model, flat, duration_ms=duration_ms, delay_ms=delay_ms, dt_ms=dt_ms,
                                             t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV))
-    n_trials = spec.n_trials
 
     def fires(amp_lanes):
         if info is not None:
             info["simulated_trials"] = info.get("simulated_trials", 0) + amp_lanes.size
-        counts, _, _ = _execute(spec, lane_amp=amp_lanes)
-        return counts >= 1
+        return execute(spec, lane_amp=amp_lanes).counts >= 1
 
-    scale = i_det[:, None] * np.ones(n_trials)
+    scale = i_det[:, None] * np.ones(spec.n_trials)
     spontaneous = fires(np.zeros_like(scale))           # fire without any stimulus: threshold exactly 0
-    # bracket: most trials lie within [0.5, 2] x the deterministic threshold; widen where needed
-    lo, hi = 0.5 * scale, 2.0 * scale
-    f_lo = fires(lo)
-    f_hi = fires(hi)
-    hi = np.where(f_lo, lo, hi)
-    lo = np.where(f_lo, 0.0, lo)
-    never = ~f_hi & ~f_lo & ~spontaneous
-    while np.any(never) and np.max(hi[never] / scale[never]) < max_factor:
-        grow = never
-        lo = np.where(grow, hi, lo)
-        hi = np.where(grow, np.minimum(4.0 * hi, max_factor * scale), hi)
-        never = never & ~fires(hi)
-    tol = rtol * scale
-    active = (hi - lo > tol) & ~never & ~spontaneous
-    while np.any(active):
-        # only unconverged trials move: each trial's result depends on its own noise alone, never on which
-        # other trials or areas share the batch (a cached threshold is the one a fresh call would give)
-        mid = 0.5 * (lo + hi)
-        f = fires(mid)
-        hi = np.where(active & f, mid, hi)
-        lo = np.where(active & ~f, mid, lo)
-        active &= hi - lo > tol
+    # bracket: most trials lie within [0.5, 2] x the deterministic threshold; [0, 0.5] or wider where needed
+    half = 0.5 * scale
+    low_fires = fires(half)
+    lo, hi = np.where(low_fires, 0.0, half), np.where(low_fires, half, 2.0 * scale)
+    lo, hi, found = expand_bracket(fires, lo, hi, max_factor * scale, factor=4.0, known=spontaneous)
+    never = ~found & ~spontaneous
+    lo, hi = bisect(fires, lo, hi, rtol * scale, active=found & ~spontaneous)
     out = np.where(never, np.inf, np.where(spontaneous, 0.0, 0.5 * (lo + hi)))
-    return out.reshape(area.shape + (n_trials,))
+    return out.reshape(area.shape + (spec.n_trials,))
 
 
-def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):
+def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: bool = False):
     """Fraction of trials whose threshold is at most ``amplitude_uA`` (the empirical CDF).
 
     Parameters
@@ -229,4 +263,11 @@ def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):
     shape = np.broadcast_shapes(thr.shape[:-1], amp.shape)
     thr_b = np.broadcast_to(thr, shape + (n,)).reshape(-1, n)
     amp_b = np.broadcast_to(amp, shape).ravel()
-    return np.array([fraction_fired(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b)]).reshape(shape)
+    return np.array([firing_probability_from_thresholds(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b)]).reshape(shape)
+
+
+def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):
+    """Old name of :func:`firing_probability_from_thresholds` (deprecated)."""
+    import warnings
+    warnings.warn("fraction_fired is now firing_probability_from_thresholds", DeprecationWarning, stacklevel=2)
+    return firing_probability_from_thresholds(thresholds_uA, amplitude_uA, smooth=smooth)

@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 
 __all__ = ["check_int", "check_real", "check_bool", "check_choice", "check_instance", "real_array",
-           "probability_array", "count_array"]
+           "probability_array", "count_array", "renamed"]
 
 
 def _is_real(value) -> bool:
@@ -152,3 +152,19 @@ def count_array(name: str, value, *, minimum: int = 0) -> np.ndarray:
     if np.any(arr < minimum):
         raise ValueError(f"{name} must be >= {minimum}, got {arr.min():g}")
     return arr.astype(np.int64)
+
+
+def renamed(old_name: str, old_value, new_name: str, new_value, default=None):
+    """Resolve a renamed keyword: the old one still works (with a DeprecationWarning), not both at once.
+
+    ``old_value``/``new_value`` are what the caller passed (``None`` = not passed). Returns ``(value, name)``:
+    the value to use and the name the caller used (for error messages).
+    """
+    import warnings
+
+    if old_value is None:
+        return (default if new_value is None else new_value), new_name
+    if new_value is not None:
+        raise TypeError(f"give {new_name} only ({old_name} is its old name), not both")
+    warnings.warn(f"{old_name} is now called {new_name}", DeprecationWarning, stacklevel=3)
+    return old_value, old_name

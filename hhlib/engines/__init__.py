@@ -1,0 +1,128 @@
+"""The engines: run a :class:`~hhlib.runspec.RunSpec` and return counts, first-spike times and traces.
+
+One small interface: :func:`execute` (``spec, lane_amp=None -> RunOutput``) dispatches to the engine
+named in the spec, checks that every trial stayed finite and caps the counts. Engines:
+
+- ``numpy`` (:mod:`hhlib.engines.numpy_engine`): the vectorised reference; the only one that records traces.
+- ``numba`` (:mod:`hhlib.engines.numba_engine`): a compiled kernel generated for each model's structure.
+
+Work is split into units ``(condition, block)``: block ``b`` holds trials ``b*256 ... b*256+255`` of a
+condition and draws its normals from its own stream (:func:`hhlib.seeds.stream`), so results never depend
+on the engine's chunking or threads. A new engine implements ``run(spec, units, out, lane_amp)`` filling
+``out`` and is registered in :data:`_ENGINES`.
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..runspec import RunSpec
+
+__all__ = ["RunOutput", "NonFiniteError", "execute", "choose_engine", "compiled_engine_available",
+           "TRIALS_PER_STREAM", "V_LIMIT_MV", "block_size", "units_of"]
+
+#: Trials per random-number stream (part of the reproducibility contract: changing it changes results).
+TRIALS_PER_STREAM = 256
+#: A trial whose |V| exceeds this (mV, i.e. 1 kV) has left any meaningful range: reported like NaN.
+V_LIMIT_MV = 1e6
+#: Engine modules by name.
+_ENGINES = {"numpy": "hhlib.engines.numpy_engine", "numba": "hhlib.engines.numba_engine"}
+_loaded: dict = {}
+_failed: dict = {}
+_warned = False
+
+
+class NonFiniteError(ValueError, FloatingPointError):
+    """The membrane state became NaN or infinite (or |V| exceeded :data:`V_LIMIT_MV`): the model cannot be
+    integrated meaningfully for these inputs."""
+
+
+@dataclass
+class RunOutput:
+    """What an engine returns, per condition and trial (shape ``(n_cond, n_trials)``).
+
+    ``counts`` spikes, ``first`` first-spike time (ms, NaN if none), ``bad`` the state left the finite range,
+    ``traces`` (``record=True`` only) a dict ``name -> (n_cond, n_trials, n_steps + 1)`` with ``"v_mV"``
+    and every gate.
+    """
+
+    counts: np.ndarray
+    first: np.ndarray
+    bad: np.ndarray
+    traces: dict | None = None
+
+
+def block_size(block: int, n_trials: int) -> int:
+    """Trials in block ``block`` (the last block of a condition may be short)."""
+    return min(TRIALS_PER_STREAM, n_trials - block * TRIALS_PER_STREAM)
+
+
+def units_of(spec: RunSpec) -> list:
+    """Every ``(condition, block)`` work unit of a run."""
+    n_blocks = -(-spec.n_trials // TRIALS_PER_STREAM)
+    return [(c, b) for c in range(spec.n_cond) for b in range(n_blocks)]
+
+
+def _module(name):
+    if name not in _loaded and name not in _failed:
+        try:
+            _loaded[name] = importlib.import_module(_ENGINES[name])
+        except Exception as exc:              # ImportError, or numba failing to initialise
+            _failed[name] = exc
+    return _loaded.get(name)
+
+
+def compiled_engine_available() -> bool:
+    """True if the numba engine imports (it is then the default)."""
+    return _module("numba") is not None
+
+
+def choose_engine(engine: str, record: bool) -> str:
+    """The engine that runs a request: ``"auto"`` is numba unless traces are recorded or numba is missing
+    (then numpy, with one warning per process)."""
+    global _warned
+    if engine == "numpy" or (engine == "auto" and record):
+        return "numpy"
+    if _module("numba") is not None:
+        return "numba"
+    if not _warned:
+        _warned = True
+        warnings.warn(f"hhlib: the compiled (numba) engine is unavailable ({_failed['numba']!r}); "
+                      "falling back to the numpy engine, which is several times slower", RuntimeWarning, stacklevel=4)
+    return "numpy"
+
+
+def execute(spec: RunSpec, lane_amp=None) -> RunOutput:
+    """Run ``spec``; raise :class:`NonFiniteError` naming the first diverged condition.
+
+    ``lane_amp`` (optional, shape ``(n_cond, n_trials)``, µA) gives every trial its own amplitude (the
+    per-trial threshold search). Counts are capped at ``spec.stop_after`` in every engine.
+    """
+    n = (spec.n_cond, spec.n_trials)
+    out = RunOutput(np.zeros(n, dtype=np.int64), np.full(n, np.nan), np.zeros(n, dtype=bool))
+    if spec.record:
+        names = ("v_mV",) + spec.model.gate_names
+        out.traces = {k: np.empty(n + (spec.n_steps + 1,)) for k in names}
+    _module(spec.engine).run(spec, units_of(spec), out, lane_amp)
+    if spec.stop_after > 0:
+        np.minimum(out.counts, spec.stop_after, out=out.counts)
+    if out.bad.any():
+        _raise_non_finite(spec, out.bad, lane_amp)
+    return out
+
+
+def _raise_non_finite(spec, bad, lane_amp):
+    rows = np.flatnonzero(bad.any(axis=1))
+    c = int(rows[0])
+    amp = spec.amp_flat[c] if lane_amp is None else lane_amp[c][bad[c]][0]
+    where = np.unravel_index(c, spec.cond_shape) if spec.cond_shape else ()
+    with np.errstate(over="ignore"):
+        density = amp / spec.area_flat[c]
+    raise NonFiniteError(
+        f"the membrane state became NaN or infinite, or |V| exceeded {V_LIMIT_MV:g} mV, in {int(bad.sum())} "
+        f"trial(s) of {rows.size} condition(s); first in condition {tuple(int(i) for i in where)} (amplitude_uA = "
+        f"{amp:.6g}, area_cm2 = {spec.area_flat[c]:.6g}, stimulus density {density:.3g} µA/cm²): the model cannot "
+        "be integrated there (the stimulus, area or noise is far outside the physiological range)")

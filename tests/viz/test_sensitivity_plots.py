@@ -1,0 +1,36 @@
+"""hhlib.viz.sensitivity: families and maps are drawn from the arrays they are given, labelled, never shown."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import hhlib  # noqa: E402
+from hhlib.viz import sensitivity as V  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_show(monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plot helpers must not call plt.show()"))
+    yield
+    plt.close("all")
+
+
+def test_family_draws_one_labelled_curve_per_value_over_the_data():
+    x = np.linspace(0.6, 1.4, 5)
+    p = np.array([np.clip(x - 0.5, 0, 1), np.clip(x - 0.4, 0, 1)])
+    ax = V.plot_family(x, p, (1.5, 2.5), "delta_v", data=hhlib.load_data(), runs=100)
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert labels[:2] == ["delta_v = 1.50", "delta_v = 2.50"]
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), p[1])
+    assert "100 trials" in ax.get_ylabel() and ax.get_xlabel() and ax.get_legend() is not None
+
+
+def test_map_with_colour_bar_and_contour():
+    g = np.expm1(np.linspace(np.log(0.1), np.log(10.0), 5))
+    maps = dict(delta_v=g, delta_area=g, x50=np.outer(1 + g, 1 / (1 + g)))
+    fig, ax = plt.subplots()
+    assert V.plot_map(maps, "x50", ax, log=True, label="x50 (dimensionless)", data_value=1.0) is ax
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "x50 (dimensionless)"
+    assert ax.get_xscale() == "log" and ax.get_xlabel() and ax.get_ylabel()
