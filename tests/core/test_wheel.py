@@ -6,12 +6,11 @@ without pip and without system site-packages (so nothing of the development envi
 is an editable install, is visible), and run with ``python -I`` from a folder outside the checkout:
 no PYTHONPATH, no current-folder imports, no user site-packages.
 
-Extras installed: ``viz`` (matplotlib, ipywidgets), because ``import hhlib`` still imports them; the
-core alone is numpy, scipy, numba and platformdirs (see ``test_import_hhlib_without_viz_extra`` in
-tests/test_packaging.py). Versions: constraints.txt, the ones ``make`` installs.
+First the wheel alone (the core: numpy, scipy, numba, platformdirs): data, prediction, caches and the
+fit from the command line must work with nothing else; then the ``viz`` extra is added to the same venv
+and ``python -m hhlib predict --plot`` must draw. Versions: constraints.txt, the ones ``make`` installs.
 
-About 40 s on the 2-core machine (wheel 3-5 s, venv 0.1 s, install 8-16 s, the three checks 25 s); the
-folder is removed afterwards (the venv is about 500 MB).
+About 35 s on the 2-core machine; the folder is removed afterwards (the venv holds a few hundred MB).
 """
 from __future__ import annotations
 
@@ -27,9 +26,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-#: The extras the installed wheel gets (the core comes with it).
-EXTRAS = "viz"
+ROOT = Path(__file__).resolve().parents[2]
 
 # Variables that could make the installed hhlib see the checkout or this session's settings.
 _DROP = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONSAFEPATH", "VIRTUAL_ENV",
@@ -80,9 +77,15 @@ def wheel(outside) -> Path:
     return whl
 
 
+def _install(python: Path, requirement: str, base: Path, env: dict):
+    # this environment's pip installs into the new venv; --no-compile: no .pyc for all of scipy (halves the time)
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-compile",
+          "-c", str(ROOT / "constraints.txt"), requirement], cwd=base, env=env)
+
+
 @pytest.fixture(scope="module")
 def venv_python(outside, wheel) -> Path:
-    """A fresh venv (its own interpreter's stdlib only) with the wheel and its ``EXTRAS`` installed."""
+    """A fresh venv (its own interpreter's stdlib only) with the wheel installed, no extra."""
     base, env = outside
     venv = base / "venv"
     # run from this venv, `-m venv` makes a venv of the base interpreter: this venv's packages stay out
@@ -90,9 +93,7 @@ def venv_python(outside, wheel) -> Path:
     python = venv / "bin" / "python"
     r = subprocess.run([str(python), "-I", "-c", "import hhlib"], cwd=base, env=env, capture_output=True, text=True)
     assert r.returncode != 0 and "No module named 'hhlib'" in r.stderr, "the fresh venv already sees an hhlib"
-    # this environment's pip installs into the new venv; --no-compile: no .pyc for all of scipy (halves the time)
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-compile",
-          "-c", str(ROOT / "constraints.txt"), f"{wheel}[{EXTRAS}]"], cwd=base, env=env)
+    _install(python, str(wheel), base, env)
     return python
 
 
@@ -114,14 +115,14 @@ def test_installed_hhlib_loads_its_data_predicts_and_caches(outside, venv_python
     base, env = outside
     work = base / "run"
     script = r"""
-import json, os, sys
+import importlib.util, json, os, sys
 from pathlib import Path
 import numpy as np
 import platformdirs
-import hhlib, hhlib.cache as cache
+import hhlib, hhlib.studies.cache as cache
 
 d = hhlib.load_data()
-p = hhlib.predict(1.96, 3.25, runs=200, seed=0)
+p = hhlib.predict(1.96, 3.25, n_trials=200, seed=0)
 
 # caches: the per-user folder outside a checkout, HHLIB_CACHE_DIR when set
 @cache.register("wheel_test", n=3)
@@ -135,7 +136,10 @@ print(json.dumps({"file": hhlib.__file__, "source": d.source, "n": len(d), "shap
                   "p": p.tolist(), "user_cache": str(user), "expected_user": platformdirs.user_cache_dir("hhlib"),
                   "first": first, "stored": stored, "env_cache": str(cache.cache_dir()),
                   "again": cache.cached(build, progress=False)["a"].tolist(),
-                  "in_env": sorted(f.name for f in Path("env-cache").glob("*.npz")), "prefix": sys.prefix}))
+                  "in_env": sorted(f.name for f in Path("env-cache").glob("*.npz")), "prefix": sys.prefix,
+                  "viz": sorted(m for m in ("matplotlib", "ipywidgets", "IPython") if m in sys.modules),
+                  "installed": sorted(m for m in ("matplotlib", "ipywidgets", "IPython")
+                                      if importlib.util.find_spec(m) is not None)}))
 """
     out = json.loads(_run([str(venv_python), "-I", "-c", script], cwd=work, env=env).stdout.splitlines()[-1])
     venv = Path(out["prefix"])
@@ -149,6 +153,7 @@ print(json.dumps({"file": hhlib.__file__, "source": d.source, "n": len(d), "shap
     assert out["first"] == [0, 1, 2] and len(out["stored"]) == 1
     assert out["env_cache"] == str(work / "env-cache") and out["again"] == [0, 1, 2] and len(out["in_env"]) == 1
     assert not list((ROOT / "data" / "cache").glob("wheel_test-*")), "the installed hhlib wrote into the checkout"
+    assert out["installed"] == [] and out["viz"] == [], "the core wheel alone brought or needed a drawing library"
 
 
 def test_installed_command_line_fits_the_shipped_data(outside, venv_python):
@@ -157,6 +162,20 @@ def test_installed_command_line_fits_the_shipped_data(outside, venv_python):
              env=env)
     out = json.loads(r.stdout)
     assert {"delta_v", "delta_area", "delta_v_ci", "delta_area_ci", "deviance", "p_value", "converged",
-            "runs"} <= set(out)
-    assert out["converged"] is True and out["runs"] == 1000
+            "n_trials"} <= set(out)
+    assert out["converged"] is True and out["n_trials"] == 1000
     assert 1 < out["delta_v"] < 3.5 and 2 < out["delta_area"] < 5, out
+
+
+def test_viz_extra_adds_what_plotting_needs(outside, venv_python, wheel):
+    # after the core checks (test order): add the extra to the same venv and draw through the command line
+    base, env = outside
+    _install(venv_python, f"{wheel}[viz]", base, env)
+    png = base / "run" / "prediction.png"
+    r = _run([str(venv_python), "-I", "-m", "hhlib", "predict", "--delta-v", "1.96", "--delta-area", "3.25",
+              "--runs", "200", "--seed", "0", "--json", "--plot", str(png)], cwd=base / "run", env=env)
+    out = json.loads(r.stdout)
+    assert out["plot"] == str(png) and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code = "import hhlib; e = hhlib.explore(delta_v=0.0, delta_area=0.0, runs=10, n_curve=3); print(type(e).__name__)"
+    r = _run([str(venv_python), "-I", "-c", code], cwd=base / "run", env=dict(env, MPLBACKEND="Agg"))
+    assert r.stdout.split()[-1] == "Explorer"
