@@ -1,40 +1,80 @@
 # hhlib developer entry points. Only needs Python >= 3.11 (with venv + pip) and make.
 #   make lab    - create .venv if needed, open JupyterLab on notebooks/
-#   make test   - create .venv if needed, run the whole suite: unit tests + notebooks (nbval) + browser test
-#   make check  - the fast core tests only (no slow physics, notebooks or browser), under 2 minutes
+#   make test   - create .venv if needed, lint (ruff), then the whole suite: unit tests + notebooks (nbval)
+#                 + browser test + the installed-wheel test
+#   make check  - lint (ruff), then the fast core tests only (no slow physics, notebooks or browser)
+#   make lock   - re-pin constraints.txt (see below)
 #   make clean  - remove .venv
 # After either, `.venv/bin/python -m hhlib ...` runs the command line (or `source .venv/bin/activate`).
 # Use another interpreter with e.g.:  PYTHON=python3.11 make test
 
 PYTHON ?= python3
 VENV ?= .venv
+# The versions .venv gets: those the notebooks were executed with (nbval compares their outputs).
+CONSTRAINTS ?= constraints.txt
 
-.PHONY: lab test check clean
+.PHONY: lab test check lock clean
 
 # JupyterLab refuses to start as root (containers, CI, cloud notebooks) unless told it may.
 # Extra options for `make lab`, e.g. LAB_ARGS="--no-browser --port=8899".
 LAB_ARGS ?=
 LAB_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-# The venv is (re)built whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+# Checks that $(PYTHON) exists and is >= 3.11 (used before any venv is made).
+define check_python
+@command -v $(PYTHON) >/dev/null 2>&1 || { \
 	  echo "error: '$(PYTHON)' not found; install Python >= 3.11 or run e.g. 'PYTHON=python3.11 make ...'" >&2; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
+@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || { \
 	  echo "error: hhlib needs Python >= 3.11 but '$(PYTHON)' is $$($(PYTHON) -c 'import platform; print(platform.python_version())'); run e.g. 'PYTHON=python3.11 make ...'" >&2; exit 1; }
+endef
+
+# The venv is (re)built whenever pyproject.toml or the pinned versions change.
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	$(check_python)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --upgrade pip
-	$(VENV)/bin/pip install -e ".[dev]"
+	$(VENV)/bin/pip install -c $(CONSTRAINTS) -e ".[dev]"
 	touch $@
 
 lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/
 
 test: $(VENV)/.installed
+	$(VENV)/bin/python -m ruff check .
 	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra
 
 check: $(VENV)/.installed
+	$(VENV)/bin/python -m ruff check .
 	$(VENV)/bin/python -m pytest -m "not slow and not browser" tests -q
 
+# Re-pin: pip resolves ".[dev]" (without installing anything) for the oldest Python that
+# pyproject.toml allows, LOCK_PYTHON, and tools/lock.py writes every version to constraints.txt.
+# Versions already pinned are kept (a package new to pyproject.toml gets its newest release);
+# `make lock UPGRADE=1` moves everything to the newest releases pyproject.toml allows. Either way,
+# re-execute the notebooks afterwards if a version changed that their outputs depend on.
+# Run it with a Python $(LOCK_PYTHON).x (environment markers are those of $(PYTHON)). The new pins must
+# then have wheels for every Python of LOCK_CHECK, else constraints.txt stays as it was.
+UPGRADE ?=
+LOCK_PYTHON ?= 3.11
+LOCK_CHECK ?= 3.11 3.12 3.13
+LOCK_VENV := $(VENV)-lock
+lock:
+	$(check_python)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if "%d.%d" % sys.version_info[:2] == "$(LOCK_PYTHON)" else 1)' || { \
+	  echo "error: make lock needs a Python $(LOCK_PYTHON).x; run e.g. 'PYTHON=python$(LOCK_PYTHON) make lock'" >&2; exit 1; }
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
+	  --python-version $(LOCK_PYTHON) --target $(LOCK_VENV)/target --report $(LOCK_VENV)/report.json \
+	  $(if $(UPGRADE),,-c $(CONSTRAINTS)) ".[dev]"
+	$(LOCK_VENV)/bin/python tools/lock.py $(LOCK_VENV)/report.json $(LOCK_VENV)/constraints.txt $(LOCK_PYTHON)
+	for v in $(LOCK_CHECK); do \
+	  $(LOCK_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
+	    --python-version $$v --target $(LOCK_VENV)/target -r $(LOCK_VENV)/constraints.txt \
+	  || { echo "error: the new pins do not install on Python $$v (see above)" >&2; exit 1; }; done
+	mv $(LOCK_VENV)/constraints.txt $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(LOCK_VENV)

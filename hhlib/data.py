@@ -6,8 +6,8 @@ below 2**53, ``0 <= n_fired <= n_trials``, ``n_trials >= 1``), one row per stimu
 3 rows, no repeated ``x``. Columns may come in any order; other columns are ignored, but no column
 name may appear twice. Blank lines are skipped. Lines starting with ``#`` are rejected: they are
 reserved for ``# key: value`` protocol lines, which this version cannot interpret yet, and ignoring
-them could silently change the meaning of the data. The shipped ``data/experimental.csv`` holds the
-predecessor project's measurements (1000 trials per level).
+them could silently change the meaning of the data. The shipped ``hhlib/datasets/experimental.csv``
+(package data, installed with hhlib) holds the predecessor project's measurements (1000 trials per level).
 
 The columns are parsed by a table (``COLUMN_SPECS``): each entry names a column, says whether it is
 required and gives the function that turns one cell's text into a value; cross-column checks
@@ -19,10 +19,11 @@ import csv
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -30,8 +31,11 @@ from .validation import check_instance, count_array, real_array
 
 __all__ = ["FiringData", "load_data", "DEFAULT_DATA_PATH"]
 
-#: The shipped measurements (repository ``data/experimental.csv``).
-DEFAULT_DATA_PATH = Path(__file__).resolve().parents[1] / "data" / "experimental.csv"
+#: The shipped measurements: package data ``hhlib/datasets/experimental.csv``, found through
+#: :mod:`importlib.resources` (so also in an installed wheel). A :class:`pathlib.Path` whenever hhlib
+#: is installed as files (pip, a checkout); another ``Traversable`` if it is imported from a zip
+#: archive, which :func:`load_data` then reads through a temporary file (:func:`importlib.resources.as_file`).
+DEFAULT_DATA_PATH = files("hhlib") / "datasets" / "experimental.csv"
 
 #: Counts must be whole numbers strictly below this (every such integer is exact as a float).
 MAX_COUNT = 2**53
@@ -298,8 +302,6 @@ def _read_rows(f) -> list[dict]:
 
 def _resolve(path) -> Path:
     """The data file's path; TypeError, ValueError or FileNotFoundError naming it if unusable."""
-    if path is None:
-        return DEFAULT_DATA_PATH
     check_instance("path", path, (str, os.PathLike), "str or path-like")
     if not isinstance(os.fspath(path), str):
         raise TypeError(f"path must be a str or a str path-like, got {os.fspath(path)!r}")
@@ -318,7 +320,7 @@ def _resolve(path) -> Path:
 
 
 def load_data(path=None) -> FiringData:
-    """Load and validate a firing-data CSV (default: the shipped ``data/experimental.csv``).
+    """Load and validate a firing-data CSV (default: the shipped ``hhlib/datasets/experimental.csv``).
 
     The file is read line by line and validated as it is read, so a bad file fails at its first
     problem without being read in full.
@@ -354,7 +356,14 @@ def load_data(path=None) -> FiringData:
     >>> len(d), int(d.n_fired[5]), int(d.n_trials[5])
     (11, 500, 1000)
     """
-    path = _resolve(path)
+    if path is None:                                    # package data: a real file, unless hhlib is zipped
+        with as_file(DEFAULT_DATA_PATH) as default:
+            return _load(_resolve(default))
+    return _load(_resolve(path))
+
+
+def _load(path: Path) -> FiringData:
+    """:func:`load_data` of a checked ``path`` (its errors name the path)."""
     try:
         with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
             rows = _read_rows(f)
