@@ -6,7 +6,8 @@ SEED_MODEL with noise, the seed's pulse (0.1 ms at 0.1 ms, amplitude at the dete
 threshold), 2 ms at dt = 2.5 µs = 800 steps. Prints, in one run: neuron-steps/s of both engines
 at 11 000 and 110 000 trials and their ratio, the first-call compile time (empty numba cache)
 and the cached first call, peak memory of 1 000 000 trials without traces (resident-set growth
-above the warmed-up process, measured in a fresh Linux process), and the time of one likelihood evaluation (11 levels x 1000 trials).
+above the warmed-up process, measured in a fresh Linux process), and the time of one likelihood evaluation
+(11 levels x 1000 trials).
 """
 from __future__ import annotations
 

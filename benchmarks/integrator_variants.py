@@ -20,7 +20,7 @@ P, AREA = hhlib.SEED_MODEL, 1e-9
 def relax(v, gates, dt):
     am, bm, ah, bh, an, bn = gate_rates(v, P)
     return tuple(a / (a + b) + (x - a / (a + b)) * np.exp(-dt * (a + b))
-                 for x, a, b in zip(gates, (am, ah, an), (bm, bh, bn)))
+                 for x, a, b in zip(gates, (am, ah, an), (bm, bh, bn), strict=True))
 
 
 def v_step(v, gates, dt, i_density):

@@ -17,20 +17,19 @@ Layers (docs/architecture.md): this package is the core (numpy, scipy, numba onl
 ``import hhlib`` loads neither; ``hhlib.explore`` and ``hhlib.Explorer`` import :mod:`hhlib.viz.explorer`
 when first used.
 """
-from . import model, seeds, spikes, stats
+from . import model, seeds, spikes, stats, thresholds
+from .data import FiringData, load_data
+from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
 from .noise import CurrentNoise
+from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
 from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, spike_times
-from .thresholds import threshold_current
 from .stats import binomial_ci, binomial_deviance, probit_curve, probit_fit
 from .stimulus import BiphasicPulse, Pulse
 from .sweep import SweepResult, sweep
-from .data import FiringData, load_data
-from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
-from .fit import FitResult, fit
-from . import thresholds
+from .thresholds import threshold_current
 
 __version__ = "0.1.0"
 

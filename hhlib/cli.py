@@ -32,7 +32,7 @@ def _converter(cast, ok, what):
         try:
             v = cast(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
         if not ok(v):
             raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
         return v
@@ -80,7 +80,8 @@ def _png_path(text):
         raise argparse.ArgumentTypeError("expected a file name, got an empty path")
     path = Path(text)
     if path.is_dir() or text.endswith(("/", os.sep)):
-        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name such as {text.rstrip('/')}/prediction.png")
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name such as "
+                                         f"{text.rstrip('/')}/prediction.png")
     if not path.parent.resolve().is_dir():
         raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist")
     return path
@@ -114,6 +115,7 @@ def _predict(args):
                mse=mse_loss(p, data), deviance=deviance_loss(p, data))
     if args.plot is not None and not args.no_plot:
         from matplotlib.figure import Figure
+
         from .viz.plots import plot_prediction
         ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data)
         ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
@@ -125,7 +127,8 @@ def _predict(args):
     print(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}, {args.runs} trials per level, seed {seed}")
     print(f"{'x':>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17}")
     for i in range(len(data)):
-        print(f"{data.x[i]:8.4f} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] {p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
+        print(f"{data.x[i]:8.4f} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] "
+              f"{p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
     print(f"MSE {out['mse']:.5f}   binomial deviance {out['deviance']:.2f}")
     if "plot" in out:
         print(f"plot written to {args.plot}")

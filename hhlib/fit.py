@@ -146,7 +146,8 @@ class FitResult:
     @property
     def validation_runs(self) -> int:
         """Old name of :attr:`validation_n_trials`."""
-        warnings.warn("FitResult.validation_runs is now FitResult.validation_n_trials", DeprecationWarning, stacklevel=2)
+        warnings.warn("FitResult.validation_runs is now FitResult.validation_n_trials", DeprecationWarning,
+                      stacklevel=2)
         return self.validation_n_trials
 
     @property
@@ -184,8 +185,9 @@ class FitResult:
         lines = [f"method {self.method}: {'converged' if self.converged else 'NOT converged'}"
                  + (f" ({self.message})" if self.message else "")]
         if self.method == "profile":
-            lines += [f"  delta_v    = {self.delta_v:.4f}   95% CI [{self.delta_v_ci[0]:.4f}, {self.delta_v_ci[1]:.4f}]",
-                      f"  delta_area = {self.delta_area:.4f}   95% CI [{self.delta_area_ci[0]:.4f}, {self.delta_area_ci[1]:.4f}]"]
+            (v0, v1), (a0, a1) = self.delta_v_ci, self.delta_area_ci
+            lines += [f"  delta_v    = {self.delta_v:.4f}   95% CI [{v0:.4f}, {v1:.4f}]",
+                      f"  delta_area = {self.delta_area:.4f}   95% CI [{a0:.4f}, {a1:.4f}]"]
         else:
             lines += [f"  delta_v    = {self.delta_v:.6g}", f"  delta_area = {self.delta_area:.6g}"]
         lines += [f"  deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_n_trials}-trial "
@@ -198,7 +200,7 @@ class FitResult:
 # ----------------------------------------------------------------------------- profile method
 #: Threshold samples shared between fits with the same setup and seed (multi-start n_trials, notebooks):
 #: key (setup, entropy, spawn_key, w, n_trials) -> sorted log normalised thresholds. Bounded (LRU).
-_THRESHOLD_CACHE: "OrderedDict[tuple, np.ndarray]" = OrderedDict()
+_THRESHOLD_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _THRESHOLD_CACHE_SIZE = 96
 
 
@@ -225,7 +227,7 @@ class _Profile:
                                    dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info)
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
-            for w, row in zip(todo, lz):
+            for w, row in zip(todo, lz, strict=True):
                 _THRESHOLD_CACHE[self.key + (float(w), n_trials)] = row
         out = []
         for w in ws:
@@ -271,7 +273,7 @@ class _Profile:
     def evaluate_many(self, ws, n_trials, stage):
         lzs = self.thresholds(ws, n_trials)
         out = []
-        for w, lz in zip(ws, lzs):
+        for w, lz in zip(ws, lzs, strict=True):
             s, d, interior = self.best_s(lz)
             self.record(stage, s, w, d, n_trials)
             out.append((d, s, interior))
@@ -376,7 +378,7 @@ def _global_stage(prof, w0, has_start, r_coarse):
     """
     grid = list(np.linspace(math.log1p(BOX[0]), math.log1p(BOX[1]), 13))
     step = grid[1] - grid[0]
-    results = {w: v[0] for w, v in zip(grid, prof.evaluate_many(grid, r_coarse, "global"))}
+    results = {w: v[0] for w, v in zip(grid, prof.evaluate_many(grid, r_coarse, "global"), strict=True)}
     if has_start and not any(abs(w0 - g) < 1e-9 for g in grid):
         results[w0] = prof.evaluate(w0, r_coarse, "global")[0]
     ok = False
@@ -594,5 +596,6 @@ def _validated(method, out, dev, dof, data, n_val) -> bool:
     if _validation_accepts(out.fit_deviance, dev, data, out.n_trials, n_val):
         return True
     out.notes.append(f"the fresh prediction's deviance {dev:.4g} is not consistent with the fit's own "
-                     f"{out.fit_deviance:.4g} (Monte Carlo error of {out.n_trials} trials per level): use more n_trials")
+                     f"{out.fit_deviance:.4g} (Monte Carlo error of {out.n_trials} trials per level): "
+                     "use more n_trials")
     return False

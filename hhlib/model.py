@@ -26,9 +26,9 @@ This module knows no time loop and no integrator.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 
@@ -238,7 +238,7 @@ class MembraneModel:
     def ionic_current(self, v_mV, gate_values):
         """Total ionic current density, µA/cm² (positive = outward): ``sum_i g_i (V - E_i)``."""
         v = np.asarray(v_mV, dtype=float)
-        return sum(g * (v - c.e_rev) for g, c in zip(self.conductances(gate_values), self.currents))
+        return sum(g * (v - c.e_rev) for g, c in zip(self.conductances(gate_values), self.currents, strict=True))
 
     def ionic_equilibrium(self, gate_values):
         """Ionic equilibrium (chord) potential ``E_ion = sum_i g_i E_i / sum_i g_i``, mV relative to rest.
@@ -247,7 +247,7 @@ class MembraneModel:
         it depends on the gates only. The spike rule (:mod:`hhlib.spikes`) uses it.
         """
         gs = self.conductances(gate_values)
-        return sum(g * c.e_rev for g, c in zip(gs, self.currents)) / sum(gs)
+        return sum(g * c.e_rev for g, c in zip(gs, self.currents, strict=True)) / sum(gs)
 
     def initial_state(self) -> tuple:
         """Resting initial condition ``(V, x_1, ..., x_k)``: V = 0 mV, every gate at steady state there."""

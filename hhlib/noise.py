@@ -73,4 +73,5 @@ class CurrentNoise:
         return self.knoise * np.sqrt(g * self.dt_ref_ms * dt_ms / np.asarray(area_cm2, dtype=float)) / model.c_m
 
     def __repr__(self):
-        return f"CurrentNoise(knoise={self.knoise!r}, dt_ref_ms={self.dt_ref_ms!r}, scale_current={self.scale_current!r})"
+        return (f"CurrentNoise(knoise={self.knoise!r}, dt_ref_ms={self.dt_ref_ms!r}, "
+                f"scale_current={self.scale_current!r})")

@@ -4,7 +4,8 @@ Independent of hhlib's exponential-Euler simulator: an adaptive high-order integ
 (DOP853, ``rtol = atol = 1e-10`` by default) on the same equations, with each
 constant-current segment of the stimulus integrated separately (no step straddles a
 discontinuity) and spikes located exactly by event detection, with the spike rule of
-:mod:`hhlib.spikes` (V and the ionic equilibrium potential both at the level; re-armed below half of it). Used by the tests and by
+:mod:`hhlib.spikes` (V and the ionic equilibrium potential both at the level; re-armed below half of it).
+Used by the tests and by
 notebook 01 to prove the simulator right; far too slow for Monte Carlo.
 """
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _rhs(params: MembraneModel, i_density):
     def f(t, y):
         v, gates = y[0], y[1:]
         dv = (i_density - params.ionic_current(v, gates)) / params.c_m
-        return [dv] + [a * (1 - x) - b * x for (a, b), x in zip(params.rates(v), gates)]
+        return [dv] + [a * (1 - x) - b * x for (a, b), x in zip(params.rates(v), gates, strict=True)]
     return f
 
 
@@ -114,7 +115,7 @@ def solve_reference(params: MembraneModel, stimulus, area_cm2: float, *, t_end_m
     level = check_level(spike_threshold_mV, params)
     events = _rule_events(params, level)
     ts, ys, found = [], [], []
-    for t0, t1 in zip(edges[:-1], edges[1:]):
+    for t0, t1 in zip(edges[:-1], edges[1:], strict=True):
         i_density = amp * unit_current(0.5 * (t0 + t1)) / area_cm2
         n_samples = max(2, int(math.ceil((t1 - t0) * samples_per_ms)) + 1)
         t_eval = np.linspace(t0, t1, n_samples)
@@ -124,11 +125,13 @@ def solve_reference(params: MembraneModel, stimulus, area_cm2: float, *, t_end_m
             raise RuntimeError(f"solve_ivp failed: {sol.message}")
         ts.append(sol.t if not ts else sol.t[1:])
         ys.append(sol.y if not ys else sol.y[:, 1:])
-        found += [(t, kind, yy) for kind in range(4) for t, yy in zip(sol.t_events[kind], sol.y_events[kind])]
+        found += [(t, kind, yy) for kind in range(4)
+                  for t, yy in zip(sol.t_events[kind], sol.y_events[kind], strict=True)]
         y = sol.y[:, -1]
     t = np.concatenate(ts)
     yy = np.concatenate(ys, axis=1)
-    return ReferenceSolution(t, yy[0], dict(zip(params.gate_names, yy[1:])), _apply_rule(found, params, level))
+    gates = dict(zip(params.gate_names, yy[1:], strict=True))
+    return ReferenceSolution(t, yy[0], gates, _apply_rule(found, params, level))
 
 
 def _rule_events(params, level):

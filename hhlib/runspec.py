@@ -162,7 +162,7 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
     n_cond = int(np.prod(cond_shape, dtype=np.int64))
     ids = _stream_ids(stream_ids, cond_shape, n_cond)
     _check_sizes(n_cond, n_trials, n_steps, record)
-    from .engines import choose_engine                  # the engines import this module
+    from .engines import choose_engine  # the engines import this module
     return RunSpec(model=model, waveform=stimulus.unit_waveform(dt, n_steps), dt=dt,
                    amp_flat=np.broadcast_to(amp, cond_shape).ravel(),
                    area_flat=np.broadcast_to(area, cond_shape).ravel(), ids=ids, cond_shape=cond_shape,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 
@@ -32,7 +31,7 @@ class SeedRecord:
 
 
 #: What a ``seed`` argument may be.
-SeedLike = Union[None, int, np.integer, np.random.SeedSequence, np.random.Generator, SeedRecord]
+SeedLike = None | int | np.integer | np.random.SeedSequence | np.random.Generator | SeedRecord
 
 
 def as_seed_sequence(seed: SeedLike) -> np.random.SeedSequence:

@@ -22,7 +22,7 @@ def _broadcast(names, *arrays):
     try:
         return np.broadcast_arrays(*arrays)
     except ValueError:
-        shapes = ", ".join(f"{name} {a.shape}" for name, a in zip(names, arrays))
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in zip(names, arrays, strict=True))
         raise ValueError(f"{', '.join(names[:-1])} and {names[-1]} must have broadcastable shapes, "
                          f"got {shapes}") from None
 

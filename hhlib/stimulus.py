@@ -28,10 +28,10 @@ def grid_steps(name: str, t_ms: float, dt_ms: float) -> int:
     --------
     >>> grid_steps("delay_ms", 0.1, 0.0025)
     40
-    >>> grid_steps("duration_ms", 0.1, 0.07)
+    >>> grid_steps("duration_ms", 0.1, 0.07)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: duration_ms = 0.1 ms is not a whole number of time steps dt_ms = 0.07 ms (1.429 steps); hhlib never moves a stimulus edge or the end of a run: choose a dt_ms that divides it
+    ValueError: duration_ms = 0.1 ms is not a whole number of time steps dt_ms = 0.07 ms (1.429 steps); ...
     """
     n = t_ms / dt_ms
     k = round(n)
@@ -95,7 +95,7 @@ class Pulse:
         """Shortest constant-current segment, ms (the time step must not exceed it)."""
         return self.duration_ms
 
-    def with_amplitude(self, amplitude_uA) -> "Pulse":
+    def with_amplitude(self, amplitude_uA) -> Pulse:
         """The same waveform with another amplitude (µA)."""
         return Pulse(amplitude_uA, self.delay_ms, self.duration_ms)
 
@@ -112,7 +112,8 @@ class Pulse:
         return [(self.delay_ms, self.delay_ms + self.duration_ms, 1.0)]
 
     def __repr__(self):
-        return f"Pulse(amplitude_uA={_fmt(self.amplitude_uA)}, delay_ms={self.delay_ms}, duration_ms={self.duration_ms})"
+        return (f"Pulse(amplitude_uA={_fmt(self.amplitude_uA)}, delay_ms={self.delay_ms}, "
+                f"duration_ms={self.duration_ms})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +163,7 @@ class BiphasicPulse:
     def shortest_phase_ms(self) -> float:
         return self.phase_duration_ms if self.gap_ms == 0 else min(self.phase_duration_ms, self.gap_ms)
 
-    def with_amplitude(self, amplitude_uA) -> "BiphasicPulse":
+    def with_amplitude(self, amplitude_uA) -> BiphasicPulse:
         return BiphasicPulse(amplitude_uA, self.phase_duration_ms, self.gap_ms, self.delay_ms, self.cathodic_first)
 
     def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:

@@ -147,7 +147,7 @@ def sweep(model: MembraneModel, amplitude_uA, area_cm2, n_trials: int, *, seed=N
         options.setdefault("n_threads", 1)          # the executor's workers are the parallelism
     token = uuid.uuid4().hex
     pieces = [(model, amp_f[a:b], area_f[a:b], np.arange(a, b), n_trials, root, dict(options), token)
-              for a, b in zip(bounds[:-1], bounds[1:])]
+              for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     results = _run_pieces(pieces, executor, progress)
     n_fired = np.concatenate(results)
     return SweepResult(np.broadcast_to(amp, shape).copy(), np.broadcast_to(area, shape).copy(),

@@ -5,7 +5,8 @@
 - :func:`trial_thresholds`: every noisy trial's own threshold under common random numbers. With its noise
   realisation held fixed, a trial fires exactly when the amplitude reaches its threshold, so the fraction
   of trials that fire at *any* amplitude is the empirical CDF of those thresholds
-  (:func:`firing_probability_from_thresholds`): a cheap, monotone, continuous-in-amplitude firing probability. This is what
+  (:func:`firing_probability_from_thresholds`): a cheap, monotone, continuous-in-amplitude firing probability.
+  This is what
   lets :func:`hhlib.fit` search the parameters without re-simulating at every step.
 - :func:`expand_bracket` and :func:`bisect`: the one vectorised bracket-and-bisection search that both use
   (and the ``solve_ivp`` reference). Converged entries stop moving, so each result depends on its own
@@ -22,7 +23,8 @@ from .spikes import DEFAULT_LEVEL_MV
 from .stimulus import Pulse
 from .validation import check_instance, check_int, check_real, real_array
 
-__all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thresholds", "fraction_fired", "expand_bracket", "bisect",
+__all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thresholds", "fraction_fired",
+           "expand_bracket", "bisect",
            "MAX_BRACKET_FACTOR"]
 
 #: The searches give up above this many times the amplitude that charges the membrane by 20 mV in the pulse.
@@ -263,7 +265,8 @@ def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: b
     shape = np.broadcast_shapes(thr.shape[:-1], amp.shape)
     thr_b = np.broadcast_to(thr, shape + (n,)).reshape(-1, n)
     amp_b = np.broadcast_to(amp, shape).ravel()
-    return np.array([firing_probability_from_thresholds(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b)]).reshape(shape)
+    rows = [firing_probability_from_thresholds(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b, strict=True)]
+    return np.array(rows).reshape(shape)
 
 
 def fraction_fired(thresholds_uA, amplitude_uA, *, smooth: bool = False):

@@ -130,7 +130,8 @@ def real_array(name: str, value, unit: str = "", *, positive: bool = False, nonn
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0{unit_s}, got min {float(arr.min())!r}")
     if max_abs is not None and np.any(np.abs(arr) > max_abs):
-        raise ValueError(f"{name} must lie within ±{max_abs:g}{unit_s}, got {float(arr.flat[np.argmax(np.abs(arr))])!r}")
+        worst = float(arr.flat[np.argmax(np.abs(arr))])
+        raise ValueError(f"{name} must lie within ±{max_abs:g}{unit_s}, got {worst!r}")
     return arr
 
 

@@ -57,9 +57,9 @@ class _Lanes:
 
     def __init__(self, spec, units, lane_amp):
         self.sizes = [block_size(b, spec.n_trials) for _, b in units]
-        self.cond = np.concatenate([np.full(s, c) for (c, _), s in zip(units, self.sizes)])
+        self.cond = np.concatenate([np.full(s, c) for (c, _), s in zip(units, self.sizes, strict=True)])
         self.trial = np.concatenate([np.arange(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s)
-                                     for (_, b), s in zip(units, self.sizes)])
+                                     for (_, b), s in zip(units, self.sizes, strict=True)])
         amp = lane_amp[self.cond, self.trial] if lane_amp is not None else spec.amp_flat[self.cond]
         with np.errstate(over="ignore"):                 # an infinite density is reported as non-finite
             self.i_density = amp / spec.area_flat[self.cond]          # µA/cm² at unit waveform
@@ -88,7 +88,7 @@ class _NoiseBlocks:
 def _relax_gates(model, v, gates, dt):
     """Every gate relaxes exactly towards its steady state at V over dt (in place)."""
     k = model.rate_factor
-    for x, gate in zip(gates, model.gates):
+    for x, gate in zip(gates, model.gates, strict=True):
         a = k * gate.alpha(v)
         rate = a + k * gate.beta(v)
         x_inf = a / rate
@@ -160,12 +160,12 @@ class _Recorder:
     def __init__(self, spec, model, n_lanes, state0):
         self.names = ("v_mV",) + model.gate_names
         self.data = {k: np.empty((n_lanes, spec.n_steps + 1)) for k in self.names}
-        for k, x0 in zip(self.names, state0):
+        for k, x0 in zip(self.names, state0, strict=True):
             self.data[k][:, 0] = x0
 
     def store(self, i, v, gates):
         self.data["v_mV"][:, i] = v
-        for k, x in zip(self.names[1:], gates):
+        for k, x in zip(self.names[1:], gates, strict=True):
             self.data[k][:, i] = x
 
     def write(self, traces, lanes):

@@ -291,7 +291,8 @@ def slices(n=81, n_trials=1000, fresh_n_trials=10, seed=0, centre=None, across_h
         ``{name}_{mse,deviance}_{crn,fresh}`` (n,); read one slice with :func:`slice_of`.
     """
     centre = _centre(centre)
-    out = dict(n_trials=np.array(n_trials), fresh_n_trials=np.array(fresh_n_trials), centre=np.asarray(centre, dtype=float))
+    out = dict(n_trials=np.array(n_trials), fresh_n_trials=np.array(fresh_n_trials),
+               centre=np.asarray(centre, dtype=float))
     for k, name in enumerate(SLICE_NAMES):
         t, dv, da = _slice_points(name, n, centre, across_halfwidth, zoom_halfwidth)
         p_crn = fractions(dv, da, n_trials=n_trials, seed=seed)
@@ -299,7 +300,8 @@ def slices(n=81, n_trials=1000, fresh_n_trials=10, seed=0, centre=None, across_h
         out.update({f"{name}_t": t, f"{name}_delta_v": dv, f"{name}_delta_area": da,
                     f"{name}_p_crn": p_crn, f"{name}_p_fresh": p_fresh})
         for tag, p in (("crn", p_crn), ("fresh", p_fresh)):
-            out[f"{name}_mse_{tag}"], out[f"{name}_deviance_{tag}"] = losses(p, n_trials if tag == "crn" else fresh_n_trials)
+            trials = n_trials if tag == "crn" else fresh_n_trials
+            out[f"{name}_mse_{tag}"], out[f"{name}_deviance_{tag}"] = losses(p, trials)
         if progress:
             progress(k + 1, len(SLICE_NAMES))
     return out
@@ -326,7 +328,8 @@ def slice_of(sl: dict, name: str) -> dict:
         raise ValueError(f"name must be one of {', '.join(SLICE_NAMES)}; got {name!r}")
     pre = f"{name}_"
     out = {k[len(pre):]: v for k, v in sl.items() if k.startswith(pre)}
-    out.update(name=name, n_trials=int(sl["n_trials"]), fresh_n_trials=int(sl["fresh_n_trials"]), plateau=plateau_mask(out["p_crn"]))
+    out.update(name=name, n_trials=int(sl["n_trials"]), fresh_n_trials=int(sl["fresh_n_trials"]),
+               plateau=plateau_mask(out["p_crn"]))
     return out
 
 
@@ -398,14 +401,15 @@ def repeats(points=None, n_trials=(10, 1000), n_repeats=(400, 40), seed=0, fd_st
     """
     pts = np.asarray(((0.0, 0.0), fit_optimum()) if points is None else points, dtype=float)
     out = dict(points=pts, n_trials=np.asarray(n_trials), n_repeats=np.asarray(n_repeats), fd_step=np.array(fd_step))
-    for j, (r, m) in enumerate(zip(n_trials, n_repeats)):
+    for j, (r, m) in enumerate(zip(n_trials, n_repeats, strict=True)):
         p = fractions(np.repeat(pts[:, :1], m, 1), np.repeat(pts[:, 1:], m, 1), n_trials=r, seed=seed, fresh=True,
                       role=_ROLE["repeats"] * 1000 + j)
         out[f"mse_{r}"], out[f"deviance_{r}"] = losses(p, r)
         if progress:
             progress(j + 1, len(n_trials) + 1)
     fd = pts[:, None, :] + np.array([[0, 0], [fd_step, 0], [0, fd_step]])[None]
-    out["fd_mse"], out["fd_deviance"] = losses(fractions(fd[..., 0], fd[..., 1], n_trials=n_trials[-1], seed=seed), n_trials[-1])
+    p_fd = fractions(fd[..., 0], fd[..., 1], n_trials=n_trials[-1], seed=seed)
+    out["fd_mse"], out["fd_deviance"] = losses(p_fd, n_trials[-1])
     if progress:
         progress(len(n_trials) + 1, len(n_trials) + 1)
     return out

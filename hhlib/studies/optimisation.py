@@ -46,7 +46,7 @@ def fit_optimum(seed: int = 0, decimals: int = 3) -> tuple[float, float]:
     return round(dv, int(decimals)), round(da, int(decimals))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fit_optimum(seed: int) -> tuple[float, float]:
     r = fit(seed=seed)
     return float(r.delta_v), float(r.delta_area)

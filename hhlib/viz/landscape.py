@@ -259,7 +259,7 @@ def plot_repeats(rep: dict, loss: str = "mse", n_trials: int = 10, ax=None, *, l
     ax = _new(ax, SLICE_SIZE)
     z = np.asarray(rep[f"{loss}_{n_trials}"])
     bins = np.linspace(z.min(), z.max(), 40)
-    for k, (pt, row) in enumerate(zip(rep["points"], z)):
+    for k, (pt, row) in enumerate(zip(rep["points"], z, strict=True)):
         name = labels[k] if labels else f"({pt[0]:.3g}, {pt[1]:.3g})"
         ax.hist(row, bins=bins, alpha=0.6, color=f"C{k}", label=f"{name}: {row.size} repeats")
     ax.set_xlabel(f"{LOSS_LABELS[loss]}, {n_trials} trials per level")

@@ -112,7 +112,8 @@ def plot_threshold_convergence(dt_us, rel_error, ax=None, *, order=None):
     dt, err = np.asarray(dt_us, float), np.abs(np.asarray(rel_error, float))
     guide = err[0] * (dt / dt[0]) ** 2
     ax.loglog(dt, guide, "-", color="0.75", lw=6, label="slope 2 (second order)")
-    ax.loglog(dt, err, "o-", color="C3", label="hhlib" + (f" (observed order {order:.2f})" if order is not None else ""))
+    label = "hhlib" + (f" (observed order {order:.2f})" if order is not None else "")
+    ax.loglog(dt, err, "o-", color="C3", label=label)
     _dt_ticks(ax, dt)
     ax.set_xlabel("time step dt (µs)")
     ax.set_ylabel("|threshold error| (relative)")

@@ -41,7 +41,7 @@ def plot_family(x, p, values, name, ax=None, *, data=None, n_trials=None):
     """
     ax = new_axes(ax)
     colors = mpl.colormaps["viridis"](np.linspace(0.1, 0.9, len(values)))
-    for pi, v, c in zip(p, values, colors):
+    for pi, v, c in zip(p, values, colors, strict=True):
         ax.plot(x, pi, color=c, label=f"{name} = {v:.2f}")
     if data is not None:
         plot_data(data, ax)

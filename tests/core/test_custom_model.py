@@ -1,6 +1,7 @@
 """A model defined here, in the test file, runs on every engine without any engine edit.
 
-m² h sodium with its own activation rates (HH's shifted 10 mV to the right), HH potassium, leak, and an extra ohmic current: both
+m² h sodium with its own activation rates (HH's shifted 10 mV to the right), HH potassium, leak, and an extra
+ohmic current: both
 engines give identical counts for the same seed, the deterministic threshold agrees with the solve_ivp
 reference within 0.1 %, and the compiled kernel's exact rates equal the model's own functions.
 """
@@ -83,6 +84,7 @@ def test_kernel_rates_equal_the_models_own_functions():
     # the compiled kernel's exact (out-of-table) rates are the model's functions compiled by numba; on a V grid
     # through the removable singularities (35 mV for this m gate, 25 and 10 mV for HH's) they agree to 1e-12
     import numba
+
     from hhlib.engines import numba_engine  # noqa: F401  (registers the scalar linoid)
     v = np.r_[np.linspace(-300.0, 400.0, 1401), [35.0, 25.0, 10.0], 35.0 + np.array([-1e-7, 1e-9, 1e-7])]
     for model in (M2H, hhlib.SEED_MODEL):

@@ -165,7 +165,7 @@ def test_firing_data_is_valid_or_names_the_argument(x, k, n):
         assert re.match(r"(x|n_fired|n_trials)\b", str(err)) or "(x)" in str(err), str(err)
         return
     assert np.all(np.isfinite(d.x)) and np.all(d.x > 0) and len(d) >= 3
-    assert np.all((0 <= d.n_fired) & (d.n_fired <= d.n_trials)) and np.all(d.n_trials >= 1)
+    assert np.all((d.n_fired >= 0) & (d.n_fired <= d.n_trials)) and np.all(d.n_trials >= 1)
     assert np.unique(d.x).size == d.x.size
 
 

@@ -1,5 +1,6 @@
 """The compiled (numba) engine against the numpy reference engine."""
 import dataclasses
+import importlib
 import warnings
 
 import numpy as np
@@ -7,7 +8,6 @@ import pytest
 
 import hhlib
 from hhlib import Pulse, simulate
-import importlib
 
 engines = importlib.import_module("hhlib.engines")
 # numba is a runtime dependency: its absence is a failure here, not a skip

@@ -55,7 +55,7 @@ STARTS = [(-0.9, -0.9), (9.0, 9.0), (-0.9, 9.0), (9.0, -0.9), (0.0, 0.0), (4.0, 
 def test_converges_from_eight_starts_to_one_optimum(default_fit):
     # 4000 trials in the final stage (not 20000) keep this at ~2 s per start; convergence does not depend on it
     fits = [hhlib.fit(start=s, n_trials=4000, validation_n_trials=5000) for s in STARTS]
-    for s, r in zip(STARTS, fits):
+    for s, r in zip(STARTS, fits, strict=True):
         assert r.converged
         assert r.history[0]["stage"] == "start"
         assert r.history[0]["delta_v"] == pytest.approx(s[0]) and r.history[0]["delta_area"] == pytest.approx(s[1])

@@ -24,7 +24,7 @@ def hh_rates_closed_form(v):
 @pytest.mark.parametrize("v", [-80.0, -12.3, 0.0, 7.77, 24.9, 25.1, 40.0, 115.0])
 def test_rates_match_closed_form(v):
     got = M.gate_rates(v, M.HH1952)
-    for g, want in zip(got, hh_rates_closed_form(v)):
+    for g, want in zip(got, hh_rates_closed_form(v), strict=True):
         assert float(g) == pytest.approx(want, rel=1e-12)
 
 
@@ -40,7 +40,7 @@ def test_temperature_factor_multiplies_every_rate():
     v = np.linspace(-50, 120, 41)
     base = M.gate_rates(v, M.HH1952)
     warm = M.gate_rates(v, dataclasses.replace(M.HH1952, rate_factor=12.0))
-    for b, w in zip(base, warm):
+    for b, w in zip(base, warm, strict=True):
         np.testing.assert_allclose(w, 12.0 * b, rtol=1e-14)
 
 

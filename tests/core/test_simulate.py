@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 
 import hhlib
+from conftest import SEED_AREA_CM2
 from hhlib import Pulse, simulate
 from hhlib.reference import solve_reference
 from hhlib.spikes import crossing_times
-from hhlib.thresholds import threshold_current
 from hhlib.stats import probit_fit
-
-from conftest import SEED_AREA_CM2
+from hhlib.thresholds import threshold_current
 
 QUIET_SEED = dataclasses.replace(hhlib.SEED_MODEL, knoise=0.0)
 
@@ -38,9 +37,9 @@ def test_threshold_converges_to_reference_second_order(seed_threshold_ref):
     errors = [abs(threshold_current(hhlib.SEED_MODEL, SEED_AREA_CM2, dt_ms=dt, rtol=1e-6) / seed_threshold_ref - 1)
               for dt in dts]
     print("threshold relative error vs solve_ivp at dt (µs) =",
-          {dt * 1e3: f"{e:.2e}" for dt, e in zip(dts, errors)})
+          {dt * 1e3: f"{e:.2e}" for dt, e in zip(dts, errors, strict=True)})
     assert errors[0] < 1e-3                        # <= 0.1 % at the default step
-    assert all(e1 < e0 for e0, e1 in zip(errors, errors[1:]))
+    assert all(e1 < e0 for e0, e1 in zip(errors, errors[1:], strict=True))
     assert errors[0] / errors[1] == pytest.approx(4.0, rel=0.15)   # second order in dt
     assert errors[-1] < 2e-5
 

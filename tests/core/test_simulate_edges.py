@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import hhlib
 from hhlib import BiphasicPulse, NonFiniteError, Pulse, simulate
@@ -137,7 +138,8 @@ reals = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-1
                   st.booleans(), st.text(max_size=3))
 ERRORS = (ValueError, TypeError)
 PARAM_NAMES = ("amplitude_uA", "delay_ms", "duration_ms", "phase_duration_ms", "gap_ms", "cathodic_first", "area_cm2",
-               "n_trials", "dt_ms", "t_end_ms", "seed", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "c_m", "rate_factor",
+               "n_trials", "dt_ms", "t_end_ms", "seed", "g_na", "g_k", "g_l", "e_na", "e_k", "e_l", "c_m",
+               "rate_factor",
                "knoise", "noise_dt_ref_ms", "v_rest_abs_mV", "name", "spike_threshold_mV", "max_spikes", "condition")
 
 
@@ -146,9 +148,11 @@ def _names_a_parameter(exc):
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(amp=st.one_of(reals, st.floats(-1e-5, 1e-5)), delay=reals, duration=st.one_of(reals, st.sampled_from([0.05, 0.1])),
+@given(amp=st.one_of(reals, st.floats(-1e-5, 1e-5)), delay=reals,
+       duration=st.one_of(reals, st.sampled_from([0.05, 0.1])),
        area=st.one_of(reals, st.floats(1e-12, 1e-6)), n_trials=st.one_of(reals, st.integers(1, 40)),
-       dt=st.one_of(reals, st.sampled_from([0.0025, 0.005, 0.001])), t_end=st.one_of(reals, st.sampled_from([0.5, 1.0])))
+       dt=st.one_of(reals, st.sampled_from([0.0025, 0.005, 0.001])),
+       t_end=st.one_of(reals, st.sampled_from([0.5, 1.0])))
 def test_simulate_gives_a_valid_result_or_names_a_parameter(amp, delay, duration, area, n_trials, dt, t_end):
     try:
         stim = Pulse(amp, delay, duration)

@@ -3,7 +3,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hhlib
 from hhlib import Pulse, simulate
@@ -41,7 +42,7 @@ def test_spike_time_is_the_later_condition_interpolated():
 @given(st.lists(st.tuples(st.floats(-200, 300), st.floats(-20, 115)), min_size=2, max_size=40),
        st.floats(1.0, 100.0))
 def test_scalar_and_vector_detectors_agree(samples, level):
-    v, e = (np.array(x) for x in zip(*samples))
+    v, e = (np.array(x) for x in zip(*samples, strict=True))
     armed_s, armed_v = True, np.ones(1, dtype=bool)
     for i in range(1, v.size):
         fired_s, frac_s, armed_s = spike_event(armed_s, v[i - 1], v[i], e[i - 1], e[i], level)
@@ -101,7 +102,7 @@ def test_noise_cannot_count_one_action_potential_twice(noise_factor):
     loud = dataclasses.replace(hhlib.SEED_MODEL, knoise=noise_factor * hhlib.SEED_MODEL.knoise)
     r = simulate(loud, Pulse(7e-8), SEED_AREA, 300, seed=1, record=True)
     e = ionic_equilibrium(r.m, r.h, r.n, loud)
-    isi = [np.diff(spike_times(r.t_ms, v, equilibrium_mV=ej)) for v, ej in zip(r.v_mV, e)]
+    isi = [np.diff(spike_times(r.t_ms, v, equilibrium_mV=ej)) for v, ej in zip(r.v_mV, e, strict=True)]
     isi = np.concatenate([d for d in isi if d.size])
     assert isi.size > 20 and isi.min() > 0.16
     np.testing.assert_array_equal(hhlib.spikes.count_spikes_in_result(r, loud), r.spike_counts)

@@ -10,7 +10,7 @@ import hhlib
 def test_wilson_interval_matches_scipy_binomtest(n):
     k = np.unique(np.linspace(0, n, 9).round().astype(int))
     low, high = hhlib.binomial_ci(k, n, level=0.95)
-    for ki, lo, hi in zip(k, low, high):
+    for ki, lo, hi in zip(k, low, high, strict=True):
         ref = stats.binomtest(int(ki), n).proportion_ci(0.95, method="wilson")
         assert lo == pytest.approx(ref.low, abs=1e-12) and hi == pytest.approx(ref.high, abs=1e-12)
 
@@ -86,7 +86,7 @@ def test_wilson_interval_is_accurate_near_0_and_1_for_huge_n():
     n = 10**9
     k = np.array([0, 1, 2, n // 2, n - 2, n - 1, n])
     low, high = hhlib.binomial_ci(k, n)
-    for ki, lo, hi in zip(k, low, high):
+    for ki, lo, hi in zip(k, low, high, strict=True):
         ref = stats.binomtest(int(ki), n).proportion_ci(0.95, method="wilson")
         assert lo == pytest.approx(ref.low, rel=1e-9, abs=1e-300) and hi == pytest.approx(ref.high, abs=1e-12)
         assert 0 <= lo <= ki / n <= hi <= 1
@@ -243,7 +243,7 @@ def test_probit_fit_recovers_a_firing_floor():
     se = _floor_standard_errors(x, 1000)                   # about (0.0026, 0.0035, 0.0075)
     fit = hhlib.probit_fit(x, k, 1000, floor=True)
     assert fit.converged and fit.dof == 7
-    for est, truth, s in zip((fit.x50, fit.rs, fit.p0), (1.0, 0.06, 0.3), se):
+    for est, truth, s in zip((fit.x50, fit.rs, fit.p0), (1.0, 0.06, 0.3), se, strict=True):
         assert abs(est - truth) < 3 * s, (est, truth, s)
     assert fit.deviance == pytest.approx(
         hhlib.binomial_deviance(k, 1000, hhlib.probit_curve(x, fit.x50, fit.rs, fit.p0)), rel=1e-9)

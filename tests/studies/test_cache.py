@@ -484,9 +484,9 @@ def test_committed_caches_carry_current_names_and_load_without_building(monkeypa
     registered = {n: v for n, v in cache._REGISTRY.items() if not n.startswith("test_")}
     committed = sorted((ROOT / "data" / "cache").glob("*.npz"))
     assert sorted(cache.cache_path(n, d) for n, (_, d) in registered.items()) == committed
-    for name, (builder, defaults) in registered.items():
-        def refuse(progress=None, **params):
-            raise AssertionError(f"{name}: the committed cache was not used")
+    for name, (_, defaults) in registered.items():
+        def refuse(progress=None, _name=name, **params):
+            raise AssertionError(f"{_name}: the committed cache was not used")
         refuse.cache_name, refuse.cache_defaults = name, defaults
         with warnings.catch_warnings():
             warnings.simplefilter("error")

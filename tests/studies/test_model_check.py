@@ -47,7 +47,9 @@ def test_hhlib_m_rises_during_the_same_pulse():
 
 
 def test_predecessor_noise_is_drawn_from_the_generator_argument():
-    run = lambda rng: mc.predecessor_simulation(hhlib.SEED_MODEL, 0.0, SEED_AREA_CM2, 4, rng=rng, t_end_ms=0.2)
+    def run(rng):
+        return mc.predecessor_simulation(hhlib.SEED_MODEL, 0.0, SEED_AREA_CM2, 4, rng=rng, t_end_ms=0.2)
+
     a, b = run(np.random.default_rng(7)), run(np.random.default_rng(7))
     np.testing.assert_array_equal(a.v_mV, b.v_mV)
     assert not np.array_equal(a.v_mV, run(np.random.default_rng(8)).v_mV)

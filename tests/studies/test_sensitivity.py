@@ -105,7 +105,7 @@ def test_every_builder_module_imports_and_registers():
     names = set(cache._REGISTRY)
     assert {"sensitivity_maps", "sensitivity_families", "optimisation_local_fits", "optimisation_recovery",
             "landscape_surface_crn", "landscape_surface_fresh"} <= names
-    for name, (builder, defaults) in cache._REGISTRY.items():
+    for name, (_, defaults) in cache._REGISTRY.items():
         if name.startswith("test_"):
             continue
         assert cache.cache_path(name, defaults).is_file(), f"{name}: cache not committed (python -m hhlib.studies)"

@@ -21,7 +21,7 @@ def test_explore_and_explorer_are_the_viz_explorers():
     assert hhlib.explore is module.explore and hhlib.Explorer is module.Explorer
     assert {"explore", "Explorer"} <= set(dir(hhlib))
     with pytest.raises(AttributeError, match="no attribute 'plots'"):
-        hhlib.plots
+        _ = hhlib.plots
 
 
 def test_sliders_span_the_predecessors_box_and_runs_are_selectable(explorer):

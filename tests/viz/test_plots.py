@@ -54,7 +54,8 @@ def test_plot_fit_draws_the_curve_it_is_given_and_simulates_nothing(shipped_fit,
     curve = optimisation.fit_curve(shipped_fit, n_trials=300, n_points=7, seed=2)
     assert curve["x"].shape == curve["p"].shape == (7,) and curve["n_trials"] == 300
     lo, hi = shipped_fit.data.x.min(), shipped_fit.data.x.max()
-    assert curve["x"][0] == pytest.approx(lo - 0.25 * (hi - lo)) and curve["x"][-1] == pytest.approx(hi + 0.25 * (hi - lo))
+    assert curve["x"][0] == pytest.approx(lo - 0.25 * (hi - lo))
+    assert curve["x"][-1] == pytest.approx(hi + 0.25 * (hi - lo))
     np.testing.assert_array_equal(curve["p"], hhlib.predict(shipped_fit.delta_v, shipped_fit.delta_area, curve["x"],
                                                             n_trials=300, seed=2))
 
