@@ -70,7 +70,7 @@ class FiringData:
     Examples
     --------
     >>> d = FiringData([0.9, 1.0, 1.1], [10, 50, 90], [100, 100, 100])
-    >>> d.fraction.tolist()
+    >>> d.firing_probability.tolist()
     [0.1, 0.5, 0.9]
     >>> FiringData([0.9, 1.0, 1.1], [10, 2.5, 90], [100, 100, 100])
     Traceback (most recent call last):

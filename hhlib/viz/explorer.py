@@ -19,7 +19,7 @@ from hhlib.data import FiringData, load_data
 from hhlib.fit import BOX
 from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
 from hhlib.thresholds import trial_thresholds
-from hhlib.validation import check_instance, check_int
+from hhlib.validation import check_instance, check_int, renamed
 
 from .plots import plot_prediction
 
@@ -43,10 +43,11 @@ class Explorer:
     """
 
     def __init__(self, data: FiringData | None = None, *, delta_v: float = 0.0, delta_area: float = 0.0,
-                 n_trials: int = 1000, n_trials_options=(10, 100, 1000, 10000), seed: int = 0,
-                 setup: NormalisedSetup = DEFAULT_SETUP, n_curve: int = 31):
+                 n_trials: int | None = None, n_trials_options=(10, 100, 1000, 10000), seed: int = 0,
+                 setup: NormalisedSetup = DEFAULT_SETUP, n_curve: int = 31, runs: int | None = None):
         self.data = load_data() if data is None else check_instance("data", data, FiringData)
-        n_trials = check_int("n_trials", n_trials, minimum=1)
+        n_trials, name = renamed("runs", runs, "n_trials", n_trials, 1000)
+        n_trials = check_int(name, n_trials, minimum=1)
         n_trials_options = [check_int("n_trials_options", r, minimum=1) for r in n_trials_options]
         check_int("n_curve", n_curve, minimum=2)
         self.setup = check_instance("setup", setup, NormalisedSetup)

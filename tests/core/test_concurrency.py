@@ -39,8 +39,11 @@ def test_many_requested_threads_start_no_more_than_the_cores():
 
 def _interrupt_after_start(code, *, group, wait_s=2.0, args=()):
     """Run ``code`` in a subprocess; once it prints 'ready', wait, send SIGINT, return (seconds to exit, result)."""
+    # the child starts with SIGINT at its default, as under a terminal: a shell that runs this suite in the
+    # background (CI) may have set it to "ignore", which Python would then keep
     p = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+                         stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert p.stdout.readline().strip() == "ready"
         time.sleep(wait_s)

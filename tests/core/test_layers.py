@@ -72,7 +72,7 @@ def test_import_hhlib_loads_no_drawing_library_and_explore_still_works(tmp_path)
         "import hhlib\n"
         f"before = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m == 'hhlib.viz' "
         "or m.startswith(('hhlib.viz.', 'hhlib.studies')))\n"
-        "ex = hhlib.explore(delta_v=0.0, delta_area=0.0, runs=10, n_curve=3)\n"
+        "ex = hhlib.explore(delta_v=0.0, delta_area=0.0, n_trials=10, n_curve=3)\n"
         "print(json.dumps(dict(before=before, explorer=type(ex).__name__, same=hhlib.Explorer is type(ex),"
         " backend=sys.modules['matplotlib'].get_backend(), text=ex.text())))\n")
     env = dict(os.environ, MPLBACKEND="Agg", MPLCONFIGDIR=str(tmp_path))
@@ -82,4 +82,4 @@ def test_import_hhlib_loads_no_drawing_library_and_explore_still_works(tmp_path)
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["before"] == [], f"import hhlib loaded {out['before']}"
     assert out["explorer"] == "Explorer" and out["same"] and out["backend"].lower() == "agg"
-    assert "runs = 10: MSE = " in out["text"]
+    assert "trials = 10: MSE = " in out["text"]

@@ -1,5 +1,6 @@
 """The simulator against independent references: solve_ivp, analytic noise facts, scaling laws."""
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ def test_threshold_converges_to_reference_second_order(seed_threshold_ref):
     print("threshold relative error vs solve_ivp at dt (µs) =",
           {dt * 1e3: f"{e:.2e}" for dt, e in zip(dts, errors, strict=True)})
     assert errors[0] < 1e-3                        # <= 0.1 % at the default step
-    assert all(e1 < e0 for e0, e1 in zip(errors, errors[1:], strict=True))
+    assert all(e1 < e0 for e0, e1 in itertools.pairwise(errors))
     assert errors[0] / errors[1] == pytest.approx(4.0, rel=0.15)   # second order in dt
     assert errors[-1] < 2e-5
 

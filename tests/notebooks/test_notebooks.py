@@ -26,6 +26,7 @@ def test_notebook_is_executed_without_errors(path):
     stderr = ["".join(o.get("text", "")) for c in code for o in c.get("outputs", [])
               if o.get("output_type") == "stream" and o.get("name") == "stderr"]
     assert not any("Traceback" in s for s in stderr)
+    assert not any("Warning" in s for s in stderr), [s[:300] for s in stderr if "Warning" in s]
     assert path.stat().st_size < 3e6
 
 

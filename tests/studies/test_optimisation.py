@@ -19,11 +19,11 @@ def test_fit_optimum_is_the_seeded_fit_rounded_and_is_computed_once(monkeypatch,
         O._fit_optimum.cache_clear()
 
 
-def test_fit_arrays_keep_the_path_and_map_the_predecessor_stage_either_name():
+def test_fit_arrays_keep_the_path_and_the_stages():
     class Result:
         delta_v, delta_area, delta_v_ci, delta_area_ci = 1.0, 2.0, (0.5, 1.5), (1.5, 2.5)
         deviance, p_value, converged = 7.0, 0.5, True
-        history = [dict(stage="seed", delta_v=0.0, delta_area=0.0, loss=0.1),
+        history = [dict(stage="predecessor", delta_v=0.0, delta_area=0.0, loss=0.1),
                    dict(stage="predecessor", delta_v=1e-8, delta_area=0.0, loss=0.2),
                    dict(stage="final", delta_v=1.0, delta_area=2.0, loss=7.0)]
     a = O.fit_arrays(Result())
