@@ -45,7 +45,7 @@ test: $(VENV)/.installed
 
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .
-	$(VENV)/bin/python -m pytest -m "not slow and not browser" tests -q
+	$(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q
 
 # Re-pin: pip resolves ".[dev]" (without installing anything) for the oldest Python that
 # pyproject.toml allows, LOCK_PYTHON, and tools/lock.py writes every version to constraints.txt.

@@ -53,8 +53,8 @@ STARTS = [(-0.9, -0.9), (9.0, 9.0), (-0.9, 9.0), (9.0, -0.9), (0.0, 0.0), (4.0, 
 
 @pytest.mark.slow
 def test_converges_from_eight_starts_to_one_optimum(default_fit):
-    # 4000 trials in the final stage (not 20000) keep this at ~2 s per start; convergence does not depend on it
-    fits = [hhlib.fit(start=s, n_trials=4000, validation_n_trials=5000) for s in STARTS]
+    # 2000 trials in the final stage (not 20000) keep this at ~2 s per start; convergence does not depend on it
+    fits = [hhlib.fit(start=s, n_trials=2000, validation_n_trials=5000) for s in STARTS]
     for s, r in zip(STARTS, fits, strict=True):
         assert r.converged
         assert r.history[0]["stage"] == "start"
@@ -65,7 +65,7 @@ def test_converges_from_eight_starts_to_one_optimum(default_fit):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("start", [(-0.9, -0.9), (9.0, 9.0), (0.0, 0.0), (5.0, 1.0)])
+@pytest.mark.parametrize("start", [(-0.9, -0.9), (9.0, 9.0)])
 def test_local_search_alone_also_converges_from_far_starts(default_fit, start):
     r = hhlib.fit(start=start, global_search=False, n_trials=4000, validation_n_trials=5000)
     assert r.converged
@@ -83,7 +83,7 @@ def synthetic(dv, da, seed):
 @pytest.mark.parametrize("truth", [(0.76, 1.5), (3.9, 6.0)])
 def test_parameter_recovery(truth):
     data = synthetic(*truth, seed=987)                      # the fit uses seed 0: other noise
-    r = hhlib.fit(data, n_trials=10000)
+    r = hhlib.fit(data, n_trials=5000)
     print(truth, r.summary())
     assert r.converged
     assert within(r, *truth)

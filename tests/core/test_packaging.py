@@ -226,7 +226,7 @@ def test_makefile_test_target_lints_then_runs_pytest_with_nbval():
     assert (ROOT / "nbval_sanitize.cfg").is_file()
     assert {"tests", "notebooks"} <= set(argv)
     assert _make_recipe("lab") == ["$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/"]
-    assert _make_recipe("check") == [RUFF, '$(VENV)/bin/python -m pytest -m "not slow and not browser" tests -q']
+    assert _make_recipe("check") == [RUFF, '$(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q']
 
 
 
