@@ -53,7 +53,8 @@ def _parser():
     pr = sub.add_parser("predict", help="firing probability at the data's stimulus levels for given deltas")
     pr.add_argument("--delta-v", type=_delta, default=0.0, help="relative change of the stimulus scale (> -1)")
     pr.add_argument("--delta-area", type=_delta, default=0.0, help="relative change of the area (> -1)")
-    pr.add_argument("--runs", type=_positive_int, default=1000, help="trials per stimulus level")
+    pr.add_argument("--runs", "--n-trials", dest="runs", type=_positive_int, default=1000,
+                    help="trials per stimulus level")
     pr.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, printed)")
     pr.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: the shipped data")
     pr.add_argument("--plot", type=_png_path, default=None, metavar="FILE.png",
@@ -62,7 +63,7 @@ def _parser():
     pr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     op = sub.add_parser("optimise", aliases=["optimize"], help="fit delta_v and delta_area to the data")
     op.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: the shipped data")
-    op.add_argument("--runs", type=_fit_runs, default=None,
+    op.add_argument("--runs", "--n-trials", dest="runs", type=_fit_runs, default=None,
                     help="trials per level in the final stage (default: 20x the data's)")
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
     op.add_argument("--start", type=_delta, nargs=2, metavar=("DV", "DA"), default=None,

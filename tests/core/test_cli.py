@@ -34,6 +34,8 @@ def test_predict_json(tmp_path):
     out = json.loads(r.stdout)
     assert out["runs"] == 10 and len(out["predicted"]) == 11 and out["mse"] > 0.1
     assert not list(tmp_path.iterdir())                      # --no-plot wrote nothing
+    alias = run("predict", "--n-trials", "10", "--seed", "1", "--json", cwd=tmp_path)   # the library's word
+    assert json.loads(alias.stdout) == out
 
 
 @pytest.mark.slow
