@@ -3,8 +3,9 @@
 Voila serves the repo's ``notebooks/`` on 127.0.0.1 (it executes the whole notebook, then the
 page talks to the live kernel over a websocket); Playwright drives Debian's Chromium
 (``/usr/bin/chromium``, installed by ``.ci/run``; never ``playwright install``). The test moves the
-"delta-v" slider as a person would (keyboard on the slider's handle, then typing into its readout)
-and checks that the explorer's printed line and figure follow.
+stimulus-scale slider as a person would (keyboard on the slider's handle, then typing into its readout),
+switches to "along the valley" and moves the area slider, and checks that the explorer's printed line and
+figure follow (and that x50 stays within 1 % along the valley).
 
 Outside CI the test skips when Chromium, playwright or voila is missing; with ``CI`` set it fails.
 Every request to a host other than 127.0.0.1/localhost is aborted. Jupyter's, IPython's and
@@ -217,32 +218,56 @@ def _python_errors(page) -> list[str]:
 
 
 class _Explorer:
-    """Locators of the explorer whose slider is described "delta-v" (the first such, if several)."""
+    """Locators of the explorer whose scale slider is described "1 + delta-v ..." (the first such, if several)."""
 
     def __init__(self, page):
-        label = page.locator(".widget-label").filter(has_text=re.compile(r"^\s*delta-v\s*$"))
-        slider = page.locator(".widget-slider").filter(has=label).first
-        # the explorer's VBox: HBox(delta-v, delta-area), Dropdown(runs), Output
-        box = slider.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '),"
-                             " ' widget-vbox ')][1]")
+        self.page = page
+        self.scale = self._slider(r"^\s*1 \+ delta-v")
+        self.area = self._slider(r"^\s*1 \+ delta-area")
+        # the explorer's VBox: HBox(scale, area), HBox(mode, trials), Output
+        box = self.scale["slider"].locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '),"
+                                           " ' widget-vbox ')][1]")
         output = box.locator(".widget-output").first
-        self.slider = slider
-        self.handle = slider.locator(".noUi-handle").first
-        self.readout = slider.locator(".widget-readout").first
         runs_label = page.locator(".widget-label").filter(has_text=re.compile(r"^\s*trials\s*$"))
         self.n_trials = box.locator(".widget-dropdown").filter(has=runs_label).locator("select").first
+        self.mode = box.locator(".widget-toggle-buttons button")
         self.line = output.locator('[data-mime-type="application/vnd.jupyter.stdout"]').filter(
             has_text="MSE =").last
         self.img = output.locator('[data-mime-type="image/png"] img').first
+
+    def _slider(self, pattern):
+        label = self.page.locator(".widget-label").filter(has_text=re.compile(pattern))
+        slider = self.page.locator(".widget-slider").filter(has=label).first
+        return dict(slider=slider, handle=slider.locator(".noUi-handle").first,
+                    readout=slider.locator(".widget-readout").first)
 
     def state(self) -> tuple[str, str]:
         return self.line.inner_text().strip(), self.img.get_attribute("src")
 
 
-def _delta_v(text: str) -> float:
-    m = re.search(r"delta_v = (-?\d+\.\d+)", text)
-    assert m, f"no 'delta_v = ...' in the explorer's line {text!r}"
+def _number(name: str, text: str) -> float:
+    m = re.search(rf"{name} = (-?\d+\.\d+)", text)
+    assert m, f"no '{name} = ...' in the explorer's line {text!r}"
     return float(m.group(1))
+
+
+def _press(handle, key, times=3):
+    handle.focus()
+    for _ in range(times):
+        handle.press(key)
+
+
+def _settled(ex, slider, name, timeout_s):
+    """Wait until the printed line shows the slider's final value (each key press is one kernel update)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        target = float(slider["readout"].inner_text()) - 1.0
+        text = ex.line.inner_text().strip()
+        m = re.search(rf"{name} = (-?\d+\.\d+)", text)
+        if m and abs(float(m.group(1)) - target) <= 0.0011:
+            return text
+        assert time.monotonic() < deadline, f"the line never showed {name} = {target:.3f}: {text!r}"
+        time.sleep(0.2)
 
 
 def test_slider_explorer_redraws_in_a_real_browser(voila_url, page, tmp_path):
@@ -265,48 +290,52 @@ def test_slider_explorer_redraws_in_a_real_browser(voila_url, page, tmp_path):
         expect(ex.img).to_be_visible(timeout=WIDGET_TIMEOUT * 1000)
         text, src = ex.state()
         assert src and src.startswith("data:image/png"), f"the explorer's figure is not a PNG: {src!r:.80}"
-        v = _delta_v(text)
+        v = _number("delta_v", text)
         trail = [f"page loaded (notebook executed) in {t_load:.1f} s, widgets shown after "
                  f"{time.monotonic() - t0:.1f} s", text]
 
-        # 0. fewest runs first (one redraw), so that the slider's redraws below take well under a
-        #    second whatever `runs` the notebook chose (10000 runs take ~8 s per redraw)
+        # 0. fewest trials first (one redraw), so that the redraws below take well under a second
         options = [int(o) for o in ex.n_trials.locator("option").all_inner_texts()]
         if int(ex.n_trials.input_value()) != min(options):
             ex.n_trials.select_option(str(min(options)))
             expect(ex.line).to_contain_text(f"trials = {min(options)}:", timeout=redraw)
             expect(ex.img).not_to_have_attribute("src", src, timeout=redraw)
             text, src = ex.state()
-            assert _delta_v(text) == pytest.approx(v)
+            assert _number("delta_v", text) == pytest.approx(v)
             trail.append(text)
 
-        # 1. keyboard on the delta-v handle: several presses away from the nearer end of the range
-        lo, hi = (float(ex.handle.get_attribute(a)) for a in ("aria-valuemin", "aria-valuemax"))
-        key = "PageUp" if v <= (lo + hi) / 2 else "PageDown"
-        ex.handle.focus()
-        for _ in range(3):
-            ex.handle.press(key)
-        expect(ex.readout).not_to_have_text(f"{v:.2f}")
-        v1 = float(ex.readout.inner_text())
-        assert (v1 > v) == (key == "PageUp"), (v, v1, key)
-        # each press is one kernel update: wait for the last one
-        expect(ex.line).to_contain_text(f"delta_v = {v1:.2f},", timeout=redraw)
+        # 1. keyboard on the scale handle: several presses up (the slider is logarithmic in 1 + delta-v)
+        _press(ex.scale["handle"], "PageUp" if v < 1.0 else "PageDown")
+        expect(ex.scale["readout"]).not_to_have_text(f"{1 + v:.3f}")
+        text1 = _settled(ex, ex.scale, "delta_v", REDRAW_TIMEOUT)
         expect(ex.img).not_to_have_attribute("src", src, timeout=redraw)
-        text1, src = ex.state()
-        assert text1 != text and _delta_v(text1) == pytest.approx(v1)
+        src = ex.img.get_attribute("src")
+        v1 = _number("delta_v", text1)
+        assert (v1 > v) == (v < 1.0), (v, v1)
         trail.append(text1)
 
-        # 2. type a value into the readout box, as a person would
-        v2 = 2.5 if abs(v1 - 2.5) > 0.2 else 3.5
-        ex.readout.click()
+        # 2. type a value into the scale's readout box, as a person would: 1 + delta-v = 2.5
+        ex.scale["readout"].click()
         page.keyboard.press("Control+A")
-        page.keyboard.type(f"{v2:.2f}")
+        page.keyboard.type("2.500")
         page.keyboard.press("Enter")
-        expect(ex.line).to_contain_text(f"delta_v = {v2:.2f},", timeout=redraw)
+        expect(ex.line).to_contain_text("delta_v = 1.500,", timeout=redraw)
         expect(ex.img).not_to_have_attribute("src", src, timeout=redraw)
-        expect(ex.readout).to_have_text(f"{v2:.2f}")
-        assert float(ex.handle.get_attribute("aria-valuenow")) == pytest.approx(v2)
-        trail.append(ex.state()[0])
+        text2, src = ex.state()
+        trail.append(text2)
+
+        # 3. along the valley: moving the area moves the scale and keeps the model's x50 (within 1 %)
+        ex.mode.filter(has_text="along the valley").click()
+        expect(ex.mode.filter(has_text="along the valley")).to_have_class(re.compile("mod-active"), timeout=redraw)
+        x50, da = _number("x50", text2), _number("delta_area", text2)
+        _press(ex.area["handle"], "PageUp" if da < 1.0 else "PageDown")
+        expect(ex.area["readout"]).not_to_have_text(f"{1 + da:.3f}")
+        text3 = _settled(ex, ex.area, "delta_area", REDRAW_TIMEOUT)
+        expect(ex.img).not_to_have_attribute("src", src, timeout=redraw)
+        assert _number("delta_area", text3) != pytest.approx(da)
+        assert _number("delta_v", text3) != pytest.approx(1.5)                 # the scale followed
+        assert _number("x50", text3) == pytest.approx(x50, rel=0.01), (text2, text3)
+        trail.append(text3)
 
         assert not _python_errors(page), f"the page shows Python errors: {_python_errors(page)}"
         trail.append(f"done after {time.monotonic() - t0:.1f} s")

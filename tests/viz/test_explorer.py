@@ -24,62 +24,135 @@ def test_explore_and_explorer_are_the_viz_explorers():
         _ = hhlib.plots
 
 
-def test_sliders_span_the_predecessors_box_and_runs_are_selectable(explorer):
-    for s in (explorer.delta_v, explorer.delta_area):
-        assert (s.min, s.max) == (-0.9, 9.0)
+def test_sliders_are_logarithmic_over_the_predecessors_box(explorer):
+    for s in (explorer.scale, explorer.area):
+        assert type(s).__name__ == "FloatLogSlider" and s.base == 10
+        assert (s.base ** s.min, s.base ** s.max) == pytest.approx((0.1, 10.0))    # 1 + delta over -0.9..9
     assert set(explorer.n_trials.options) >= {10, 100, 1000}
+    assert [k for _, k in hhlib.viz.explorer.MODES] == ["free", "along", "across"]
     assert explorer.last["p_data"].shape == (11,) and explorer.last["p_curve"].shape == explorer.x_curve.shape
 
 
 def test_raising_delta_v_at_fixed_area_raises_the_firing_probability(explorer, floor):
-    explorer.delta_v.value, explorer.delta_area.value = floor
+    explorer.mode.value = "free"
+    explorer.set_point(*floor)
     before = explorer.last
-    explorer.delta_v.value = 2.3
+    explorer.scale.value = 3.3
     after = explorer.last
-    assert after["delta_v"] == 2.3
+    assert after["delta_v"] == pytest.approx(2.3)
     assert np.all(after["p_data"] >= before["p_data"]) and after["p_data"].mean() > before["p_data"].mean() + 0.1
     assert after["x50"] < before["x50"]
     assert explorer.text() != explorer.text(before)
 
 
 def test_x50_and_rs_are_reported_also_off_the_plotted_range(explorer):
-    explorer.delta_v.value, explorer.delta_area.value = 0.0, 0.0       # the predecessor's start: curve is 1 everywhere
+    explorer.mode.value = "free"
+    explorer.set_point(0.0, 0.0)                                        # the predecessor's start: curve is 1 everywhere
     at_origin = explorer.last
     assert np.all(at_origin["p_curve"] > 0.9)                          # the 50 % point is far to the left
     assert "left of the plotted" in explorer.text() and "nan" not in explorer.text()
     assert 0.6 < at_origin["x50"] < explorer.x_curve[0] and 0.12 < at_origin["rs"] < 0.22   # RS ~0.17 at 0.1 µm²
-    explorer.delta_v.value = 9.0                                         # 10x the stimulus scale: x50 / 10
+    texts = [t.get_text() for t in explorer.figure().axes[0].texts]
+    assert any(t == f"x50 = {at_origin['x50']:.3g}" for t in texts)   # the arrow at the edge names it
+    explorer.scale.value = 10.0                                         # 10x the stimulus scale: x50 / 10
     assert explorer.last["x50"] == pytest.approx(at_origin["x50"] / 10, rel=1e-12)
     assert explorer.last["rs"] == at_origin["rs"]                        # RS does not depend on delta_v
-    explorer.delta_v.value = -0.9
+    explorer.scale.value = 0.1
     assert "right of the plotted" in explorer.text()
     assert explorer.last["x50"] == pytest.approx(at_origin["x50"] * 10, rel=1e-12)
 
 
-def test_raising_both_along_the_valley_keeps_x50_and_narrows_the_curve(explorer, floor):
+def test_along_the_valley_mode_keeps_x50_and_narrows_the_curve(explorer, floor):
+    explorer.mode.value = "free"
     ratio = (1 + floor[0]) / (1 + floor[1])
-    curves = []
-    for da in (1.0, 8.0):
-        explorer.delta_area.value = da
-        explorer.delta_v.value = round(ratio * (1 + da) - 1, 2)
+    explorer.set_point(ratio * 2.0 - 1.0, 1.0)                          # on the valley floor, at twice the area
+    explorer.mode.value = "along"
+    assert explorer.scale.disabled
+    x50 = explorer.last["x50"]
+    curves, seen = [], []
+    for area in (2.0, 5.0, 9.0):                                        # 1 + delta_area: 4.5x the area
+        explorer.area.value = area
         r = explorer.last
+        seen.append((r["delta_v"], r["x50"], r["rs"]))
+        assert r["x50"] == pytest.approx(x50, rel=0.01)                 # the point the issue asks for: within 1 %
         k = np.round(r["p_curve"] * r["n_trials"]).astype(int)
         use = (k > 0) & (k < r["n_trials"])
         curves.append(hhlib.probit_fit(explorer.x_curve[use], k[use], r["n_trials"]))
-    small, large = curves
-    assert large.x50 == pytest.approx(small.x50, rel=0.02)
-    assert large.rs < 0.6 * small.rs                       # RS ∝ A^-1/2: 9/2 = 4.5x the area
+    assert seen[0][0] < seen[1][0] < seen[2][0]                         # the scale follows the area
+    assert curves[-1].x50 == pytest.approx(curves[0].x50, rel=0.02)
+    assert curves[-1].rs < 0.6 * curves[0].rs                           # RS ∝ A^-1/2: 4.5x the area
+    assert seen[-1][2] < 0.6 * seen[0][2]
+
+
+def test_the_valley_mode_says_when_the_scale_slider_cannot_follow(explorer):
+    explorer.mode.value = "free"
+    explorer.set_point(8.0, 0.0)                                        # 1 + delta-v = 9, near the slider's end
+    explorer.mode.value = "along"
+    explorer.area.value = 4.0                                           # would need 1 + delta-v ~ 36
+    assert explorer.scale.value == pytest.approx(10.0)
+    assert "the valley is not followed here" in explorer.text()
+    explorer.mode.value = "free"
+    explorer.scale.value = 5.0
+    assert "not followed" not in explorer.text()
+
+
+def test_across_the_valley_mode_keeps_the_product_and_moves_x50(explorer, floor):
+    explorer.mode.value = "free"
+    explorer.set_point(*floor)
+    explorer.mode.value = "across"
+    product = (1 + explorer.delta_v) * (1 + explorer.delta_area)
+    x50 = explorer.last["x50"]
+    explorer.area.value = 1.0 + floor[1] * 1.3
+    r = explorer.last
+    assert (1 + r["delta_v"]) * (1 + r["delta_area"]) == pytest.approx(product, rel=1e-12)
+    assert r["x50"] > 1.3 * x50                                        # threshold ∝ A / (1 + dv): up by ~1.3²
+    explorer.mode.value = "free"
+    assert not explorer.scale.disabled
+
+
+def test_latency_and_jitter_panel_agrees_with_the_first_spike_times(explorer, floor):
+    explorer.mode.value = "free"
+    explorer.set_point(*floor)
+    r = explorer.last
+    lat, jit = r["latency_ms"], r["jitter_ms"]
+    assert lat.shape == jit.shape == explorer.x_curve.shape
+    fired = r["p_curve"] > 0.05
+    assert np.all(np.isfinite(lat[fired])) and np.all(np.isnan(lat[r["p_curve"] == 0]))
+    # independent computation from the raw first-spike times of one stimulus level
+    i = int(np.argmin(np.abs(r["p_curve"] - 0.5)))
+    res = explorer._curve_result(r["delta_v"], r["delta_area"],
+                                 np.concatenate([explorer.data.x, explorer.x_curve]), r["n_trials"])
+    t = res.first_spike_ms[explorer.data.x.size + i]
+    t = t[np.isfinite(t)] - explorer.setup.delay_ms
+    assert lat[i] == pytest.approx(t.mean(), rel=1e-12) and jit[i] == pytest.approx(t.std(ddof=1), rel=1e-12)
+    # stronger stimuli fire earlier and more precisely (the strongest level: p > 0.9)
+    assert r["p_curve"][-1] > 0.9 and lat[-1] < lat[i] and jit[-1] < jit[i]
+    ax_lat = explorer.figure().axes[1]
+    assert "ms" in ax_lat.get_ylabel() and len(ax_lat.lines) == 2
+
+
+def test_the_legend_sits_outside_the_curve_axes(explorer):
+    fig = explorer.figure()
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    legend_box = ax.get_legend().get_window_extent()
+    axes_box = ax.get_window_extent()
+    assert legend_box.y1 <= axes_box.y0 + 1                             # below the axes: hides nothing
+    import matplotlib.pyplot as plt
+    plt.close(fig)
 
 
 def test_the_printed_line_depends_on_every_control(explorer, floor):
-    (explorer.delta_v.value, explorer.delta_area.value), explorer.n_trials.value = floor, 1000
+    explorer.mode.value = "free"
+    explorer.set_point(*floor)
+    explorer.n_trials.value = 1000
     base = explorer.text()
     explorer.n_trials.value = 100
     assert explorer.text() != base and "trials = 100" in explorer.text()
     explorer.n_trials.value = 1000
-    explorer.delta_area.value = floor[1] + 0.25
-    assert explorer.text() != base and f"delta_area = {floor[1] + 0.25:.2f}" in explorer.text()
-    explorer.delta_area.value = floor[1]
+    explorer.area.value = 1 + floor[1] + 0.25
+    assert explorer.text() != base and f"delta_area = {floor[1] + 0.25:.3f}" in explorer.text()
+    explorer.area.value = 1 + floor[1]
     assert explorer.text() == base                          # common random numbers: same noise again
 
 
@@ -87,7 +160,9 @@ def test_loss_numbers_match_the_library(explorer, floor):
     r = explorer.compute(*floor, 1000)
     data = hhlib.load_data()
     x_all = np.concatenate([data.x, explorer.x_curve])
-    p = hhlib.predict(*floor, x_all, n_trials=1000, seed=0)[: data.x.size]
+    p = hhlib.predict(*floor, x_all, n_trials=1000, seed=0)
+    np.testing.assert_array_equal(np.concatenate([r["p_data"], r["p_curve"]]), p)   # the same simulation
+    p = p[: data.x.size]
     assert r["mse"] == pytest.approx(hhlib.mse_loss(p, data))
     assert r["deviance"] == pytest.approx(hhlib.deviance_loss(p, data, n_model_trials=1000))
     assert r["deviance"] < 40 and r["mse"] < 1e-3
@@ -97,7 +172,12 @@ def test_center_on_a_fit_result_and_figure_axes():
     class Result:
         delta_v, delta_area = 1.9, 3.2
     ex = hhlib.explore(center=Result(), n_trials=100)
-    assert (ex.delta_v.value, ex.delta_area.value) == (1.9, 3.2)
+    assert (ex.delta_v, ex.delta_area) == pytest.approx((1.9, 3.2), rel=1e-12)
     fig = ex.figure()
     ax = fig.axes[0]
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
+
+
+def test_bad_mode_is_refused_by_name():
+    with pytest.raises(ValueError, match="mode"):
+        hhlib.explore(n_trials=10, mode="diagonal")
