@@ -16,11 +16,11 @@ from .data import FiringData, load_data
 from .model import SEED_MODEL, MembraneModel
 from .runspec import check_timing
 from .simulate import simulate
-from .stats import binomial_deviance
+from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse
-from .validation import check_instance, check_int, check_real, probability_array, real_array, renamed
+from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
-__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
+__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "Prediction", "predict", "mse_loss", "deviance_loss", "check_deltas"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,28 @@ class NormalisedSetup:
 DEFAULT_SETUP = NormalisedSetup()
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """What :func:`predict` returns with ``return_latency=True``: firing probability, latency and jitter.
+
+    Attributes
+    ----------
+    firing_probability : ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``
+        Fraction of the simulated trials that fired (dimensionless).
+    latency_ms, jitter_ms : ndarray, same shape
+        Mean and standard deviation (``ddof = 1``) of the first-spike latency from the pulse onset over the
+        trials that fired, ms (:func:`hhlib.stats.latency_stats`); NaN where none fired (jitter: fewer than 2).
+    n_fired : ndarray of int, same shape
+    n_trials : int
+    """
+
+    firing_probability: np.ndarray
+    latency_ms: np.ndarray
+    jitter_ms: np.ndarray
+    n_fired: np.ndarray
+    n_trials: int
+
+
 def check_deltas(delta_v, delta_area):
     """Validate ``delta_v, delta_area > -1`` and finite; return them as float arrays."""
     out = []
@@ -87,8 +109,10 @@ def check_deltas(delta_v, delta_area):
 
 
 def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
-            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None):
-    """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x``.
+            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None,
+            return_latency: bool = False):
+    """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x`` (and, on request,
+    their first-spike latency and jitter).
 
     Every ``x`` level draws its own independent trials (random stream = index of ``x``); for a
     fixed ``seed`` the same noise is used at every ``(delta_v, delta_area)``: common random numbers.
@@ -106,18 +130,26 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     engine : {"auto", "numba", "numpy"}
     runs : int, optional
         Old name of ``n_trials`` (deprecated).
+    return_latency : bool
+        Return a :class:`Prediction` (firing probability, latency, jitter, counts) instead of the array of
+        firing probabilities. The same simulation gives both: the probabilities are identical.
 
     Returns
     -------
-    ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``
+    ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``, or Prediction
+        Firing probabilities (or, with ``return_latency=True``, a :class:`Prediction`).
 
     Examples
     --------
     >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], n_trials=500, seed=0)
     >>> p.shape, bool(p[0] < p[1] < p[2])
     ((3,), True)
+    >>> r = predict(2.0, 3.4, [0.9, 1.0, 1.1], n_trials=500, seed=0, return_latency=True)
+    >>> bool((r.firing_probability == p).all()), bool(r.latency_ms[0] > r.latency_ms[2])
+    (True, True)
     """
     check_instance("setup", setup, NormalisedSetup)
+    return_latency = check_bool("return_latency", return_latency)
     n_trials, name = renamed("runs", runs, "n_trials", n_trials, 1000)
     n_trials = check_int(name, n_trials, minimum=1)
     dv, da = check_deltas(delta_v, delta_area)
@@ -130,7 +162,10 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
                    stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
-    return res.firing_probability
+    if not return_latency:
+        return res.firing_probability
+    lat = latency_stats(res.first_spike_ms, setup.delay_ms)
+    return Prediction(res.firing_probability, lat.latency_ms, lat.jitter_ms, lat.n_fired, n_trials)
 
 
 def _check_p(p_model, data):

@@ -212,7 +212,8 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     out = execute(spec)
     shape = spec.cond_shape + (spec.n_trials,)
     result = dict(spike_counts=out.counts.reshape(shape), first_spike_ms=out.first.reshape(shape), dt_ms=spec.dt,
-                  t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root), stimulus_onset_ms=float(stimulus.onset_ms))
+                  t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root),
+                  stimulus_onset_ms=float(stimulus.onset_ms))
     if spec.record:
         traces = {k: a.reshape(shape + (spec.n_steps + 1,)) for k, a in out.traces.items()}
         result.update(t_ms=np.arange(spec.n_steps + 1) * spec.dt, v_mV=traces.pop("v_mV"), gate_traces=traces)

@@ -81,7 +81,7 @@ def test_latency_stats_reject_bad_input():
     with pytest.raises(ValueError, match="seed"):
         latency_ci([[0.3, 0.4]], 0.1, method="bootstrap")
     with pytest.raises(ValueError, match="stimulus onset"):
-        hhlib.SimulationResult(np.ones((1, 2), int), np.ones((1, 2)), 0.0025, 2.0).latency_ms
+        _ = hhlib.SimulationResult(np.ones((1, 2), int), np.ones((1, 2)), 0.0025, 2.0).latency_ms
 
 
 def test_normal_intervals_are_student_t_and_chi_square_and_cover_at_their_level():
@@ -95,8 +95,8 @@ def test_normal_intervals_are_student_t_and_chi_square_and_cover_at_their_level(
     assert jlo[0] == pytest.approx(sd * np.sqrt(11 / stats.chi2.ppf(0.95, 11)), rel=1e-12)
     assert jhi[0] == pytest.approx(sd * np.sqrt(11 / stats.chi2.ppf(0.05, 11)), rel=1e-12)
     # coverage: 90 % +- 3 binomial standard errors (sd 0.47 % for 4000 conditions)
-    cover_mean = np.mean((lo < 0.4) & (0.4 < hi))
-    cover_sd = np.mean((jlo < 0.03) & (0.03 < jhi))
+    cover_mean = np.mean((lo < 0.4) & (hi > 0.4))
+    cover_sd = np.mean((jlo < 0.03) & (jhi > 0.03))
     assert abs(cover_mean - 0.9) < 0.015 and abs(cover_sd - 0.9) < 0.015
 
 
