@@ -55,13 +55,15 @@ def _parser():
     pr.add_argument("--delta-area", type=_delta, default=0.0, help="relative change of the area (> -1)")
     pr.add_argument("--runs", type=_positive_int, default=1000, help="trials per stimulus level")
     pr.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, printed)")
-    pr.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: the shipped data")
+    pr.add_argument("--data", default=None, help="data CSV (x or amplitude_uA/nA/mA, n_fired, n_trials, optional "
+                    "latency_ms, jitter_ms; '# key: value' protocol lines); default: the shipped data")
     pr.add_argument("--plot", type=_png_path, default=None, metavar="FILE.png",
                     help="also write a PNG of data vs prediction to this file (default: no plot)")
     pr.add_argument("--no-plot", action="store_true", help="write no PNG (the default; kept for old scripts)")
     pr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     op = sub.add_parser("optimise", aliases=["optimize"], help="fit delta_v and delta_area to the data")
-    op.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: the shipped data")
+    op.add_argument("--data", default=None, help="data CSV (as for predict; with latency_ms and jitter_ms the fit is "
+                    "joint); default: the shipped data")
     op.add_argument("--runs", type=_fit_runs, default=None,
                     help="trials per level in the final stage (default: 20x the data's)")
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
@@ -108,11 +110,12 @@ def _json_list(a):
 
 
 def _predict(args):
-    from .normalised import deviance_loss, mse_loss, predict
+    from .normalised import deviance_loss, mse_loss, predict, setup_for_data
     from .stats import binomial_ci
     data = _load(args.data)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-    pred = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed, return_latency=True)
+    pred = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed, return_latency=True,
+                   setup=setup_for_data(data))
     p = pred.firing_probability
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
@@ -136,10 +139,12 @@ def _predict(args):
         print(json.dumps(out))
         return
     print(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}, {args.runs} trials per level, seed {seed}")
-    print(f"{'x':>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17} {'latency ms':>11} "
+    stim = "x" if data.stimulus_unit == "normalised" else "I (uA)"
+    print(f"{stim:>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17} {'latency ms':>11} "
           f"{'jitter ms':>10}")
+    xfmt = "8.4f" if data.stimulus_unit == "normalised" else "8.3g"
     for i in range(len(data)):
-        print(f"{data.x[i]:8.4f} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] "
+        print(f"{data.x[i]:{xfmt}} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] "
               f"{p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}] {pred.latency_ms[i]:11.4f} {pred.jitter_ms[i]:10.4f}")
     print("latency: mean first-spike time from the pulse onset over the trials that fired; jitter: its standard "
           "deviation (predicted)")

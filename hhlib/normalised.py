@@ -8,6 +8,7 @@ relative size falls as ``A^-1/2``, separates them.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,8 @@ from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse
 from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
-__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "Prediction", "predict", "mse_loss", "deviance_loss", "check_deltas"]
+__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "Prediction", "predict", "mse_loss", "deviance_loss",
+           "check_deltas"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,62 @@ class NormalisedSetup:
 
 
 DEFAULT_SETUP = NormalisedSetup()
+
+
+def setup_for_data(data: FiringData, setup: NormalisedSetup = DEFAULT_SETUP) -> NormalisedSetup:
+    """The setup that describes ``data``: its stimulus unit and its stated protocol.
+
+    - Physical-unit data (``data.stimulus_unit == "uA"``, ``x`` in µA): the reference current is 1 µA, so
+      ``1 + delta_v`` is the dimensionless factor from the stated stimulus current to the membrane current
+      (an electrode's coupling), and the amplitude reaching the membrane is ``(1 + delta_v) x`` µA.
+    - The protocol's ``delay_ms`` and ``duration_ms`` set the pulse; its ``area_cm2`` sets the reference area
+      ``A_ref`` (cm²: the fitted area is ``A_ref (1 + delta_area)``).
+    - Normalised data without a protocol (the shipped data) get ``setup`` unchanged.
+
+    Parameters
+    ----------
+    data : FiringData
+    setup : NormalisedSetup
+        The starting point (model, time step, ...). If it is not :data:`DEFAULT_SETUP`, a value that the
+        data state differently is an error rather than silently replaced.
+
+    Returns
+    -------
+    NormalisedSetup
+
+    Raises
+    ------
+    ValueError
+        A biphasic or anodic protocol (the normalised setup and the fit handle monophasic cathodic pulses
+        only), or an explicit ``setup`` that contradicts the data.
+
+    Examples
+    --------
+    >>> from hhlib.data import FiringData, Protocol
+    >>> d = FiringData([60.0, 70.0, 80.0], [1, 5, 9], [10, 10, 10], stimulus_unit="uA",
+    ...                protocol=Protocol(delay_ms=0.2, duration_ms=0.05, area_cm2=2e-9))
+    >>> s = setup_for_data(d)
+    >>> s.i_ref_uA, s.a_ref_cm2, s.delay_ms, s.duration_ms
+    (1.0, 2e-09, 0.2, 0.05)
+    """
+    check_instance("data", data, FiringData)
+    check_instance("setup", setup, NormalisedSetup)
+    prot = data.protocol
+    for key, supported in (("waveform", "monophasic"), ("polarity", "cathodic")):
+        value = getattr(prot, key)
+        if value is not None and value != supported:
+            raise ValueError(f"the data's protocol has {key} = {value!r}: the normalised setup (predict, fit) "
+                             f"handles {supported} pulses only")
+    wanted = {"delay_ms": prot.delay_ms, "duration_ms": prot.duration_ms, "a_ref_cm2": prot.area_cm2,
+              "i_ref_uA": 1.0 if data.stimulus_unit == "uA" else None}
+    wanted = {k: float(v) for k, v in wanted.items() if v is not None}
+    if setup is not DEFAULT_SETUP:
+        clash = {k: v for k, v in wanted.items() if getattr(setup, k) != v}
+        if clash:
+            k, v = next(iter(clash.items()))
+            raise ValueError(f"setup.{k} = {getattr(setup, k)!r} contradicts the data ({data.source}), which imply "
+                             f"{k} = {v!r}; pass a setup that agrees, or none")
+    return dataclasses.replace(setup, **wanted) if wanted else setup
 
 
 @dataclass(frozen=True)
