@@ -1,4 +1,5 @@
 """The joint fit (counts + mean latency), data in physical units, and the synthetic example file."""
+import json
 import math
 import subprocess
 import sys
@@ -109,3 +110,19 @@ def test_setup_follows_the_data_unit_and_protocol():
 def test_joint_fit_arguments_are_checked_before_any_simulation(data, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         hhlib.fit(data, **kwargs)
+
+
+def test_cli_predict_uses_the_unit_and_protocol_of_the_data():
+    r = subprocess.run([sys.executable, "-m", "hhlib", "predict", "--data", str(EXAMPLE), "--delta-v", "-0.5",
+                        "--delta-area", "2", "--runs", "200", "--seed", "1", "--json"], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    data = hhlib.load_data(EXAMPLE)
+    ref = hhlib.predict(-0.5, 2.0, data.x, n_trials=200, seed=1, setup=setup_for_data(data), return_latency=True)
+    assert out["predicted"] == pytest.approx(list(ref.firing_probability))
+    assert out["predicted_latency_ms"] == pytest.approx(list(ref.latency_ms), rel=1e-12)
+    assert out["measured_latency_ms"] == pytest.approx(list(data.latency_ms))
+    assert out["measured_jitter_ms"] == pytest.approx(list(data.jitter_ms))
+    # at the truth the curve is the data's, not the shipped setup's (which would put every level at 0 %)
+    assert out["deviance"] < 40 and min(out["predicted"][-3:]) > 0.9
