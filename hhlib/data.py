@@ -124,15 +124,20 @@ class Protocol:
         """The stated keys (notes left out) and their values, in :data:`PROTOCOL_KEYS` order."""
         return {k: getattr(self, k) for k in PROTOCOL_KEYS[:-1] if getattr(self, k) is not None}
 
-    def merged(self, other: Protocol, where: str = "the protocol") -> Protocol:
-        """The union of two protocols (``other`` given as arguments); ValueError if they state a key differently."""
+    def merged(self, given: dict, where: str = "the protocol") -> Protocol:
+        """This protocol with the keys ``given`` to :func:`load_data` added; ValueError if one is stated
+        differently here, or if the union is inconsistent (e.g. ``gap_ms`` without a biphasic waveform)."""
         values = self.stated()
-        for key, value in other.stated().items():
+        for key, value in given.items():
+            value = _PROTOCOL_CHECKS[key](key, value)
             if key in values and values[key] != value:
                 raise ValueError(f"{where}: '{key}' is {values[key]!r} in the file but {value!r} was passed "
                                  f"to load_data ({key}={value!r}); remove one of them")
             values[key] = value
-        return Protocol(**values, notes=self.notes + other.notes)
+        try:
+            return Protocol(**values, notes=self.notes)
+        except ValueError as err:
+            raise ValueError(f"{where}: protocol: {err}") from None
 
 
 def _check_time(name, value):
@@ -652,15 +657,18 @@ def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, pola
     >>> len(d), int(d.n_fired[5]), int(d.n_trials[5]), d.latency_ms, d.stimulus_unit
     (11, 500, 1000, None, 'normalised')
     """
-    given = Protocol(delay_ms=delay_ms, duration_ms=duration_ms, waveform=waveform, polarity=polarity,
-                     gap_ms=gap_ms, area_cm2=area_cm2)
+    given = dict(delay_ms=delay_ms, duration_ms=duration_ms, waveform=waveform, polarity=polarity, gap_ms=gap_ms,
+                 area_cm2=area_cm2)
+    given = {key: value for key, value in given.items() if value is not None}
+    for key, value in given.items():                   # bad arguments fail before the file is read
+        _PROTOCOL_CHECKS[key](key, value)
     if path is None:                                    # package data: a real file, unless hhlib is zipped
         with as_file(DEFAULT_DATA_PATH) as default:
             return _load(_resolve(default), given)
     return _load(_resolve(path), given)
 
 
-def _load(path: Path, given: Protocol) -> FiringData:
+def _load(path: Path, given: dict) -> FiringData:
     """:func:`load_data` of a checked ``path`` (its errors name the path)."""
     try:
         with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:

@@ -79,8 +79,10 @@ def test_protocol_arguments_fill_in_and_must_agree_with_the_file(tmp_path):
         load_data(p, area_cm2="1e-9")
     with pytest.raises(ValueError, match="polarity must be one of 'cathodic', 'anodic'"):
         load_data(p, polarity="up")
-    with pytest.raises(ValueError, match="gap_ms applies to biphasic pulses only"):
+    with pytest.raises(ValueError, match="protocol: gap_ms applies to biphasic pulses only"):
         load_data(p, gap_ms=0.01)
+    bi = write(tmp_path, "# waveform: biphasic\n" + PHYS.split("\n", 5)[5], "bi.csv")
+    assert load_data(bi, gap_ms=0.01).protocol.gap_ms == 0.01           # the gap fits the file's waveform
 
 
 HEAD = "amplitude_uA,n_fired,n_trials,latency_ms,jitter_ms\n"
