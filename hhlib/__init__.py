@@ -9,7 +9,8 @@ Main entry points
 - :func:`count_spikes`, :func:`spike_times` - the spike rule (spikes.py); :func:`threshold_current` (thresholds.py)
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
 - :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
-- :func:`load_data`, :func:`predict`, :func:`fit` - data, the normalised model, the fit (data.py, normalised.py, fit.py)
+- :func:`load_data`, :func:`save_data`, :func:`predict`, :func:`fit` - data (physical units, latency, protocol),
+  the normalised model, the fit (data.py, normalised.py, fit.py)
 - :func:`explore`, :class:`Explorer` - the slider explorer (hhlib/viz/explorer.py), loaded on first use
 
 Layers (docs/architecture.md): this package is the core (numpy, scipy, numba only); :mod:`hhlib.viz` draws
@@ -18,11 +19,11 @@ Layers (docs/architecture.md): this package is the core (numpy, scipy, numba onl
 when first used.
 """
 from . import model, seeds, spikes, stats, thresholds
-from .data import FiringData, load_data
+from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
 from .noise import CurrentNoise
-from .normalised import DEFAULT_SETUP, NormalisedSetup, deviance_loss, mse_loss, predict
+from .normalised import DEFAULT_SETUP, NormalisedSetup, Prediction, deviance_loss, mse_loss, predict
 from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, spike_times
@@ -41,7 +42,8 @@ __all__ = [
     "threshold_current", "count_spikes", "crossing_times", "spike_times",
     "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
     "sweep", "SweepResult",
-    "load_data", "FiringData", "predict", "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
+    "load_data", "save_data", "FiringData", "Protocol", "predict", "Prediction",
+    "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
     "model", "seeds", "spikes", "stats", "thresholds",

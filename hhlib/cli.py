@@ -56,13 +56,15 @@ def _parser():
     pr.add_argument("--runs", "--n-trials", dest="runs", type=_positive_int, default=1000,
                     help="trials per stimulus level")
     pr.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, printed)")
-    pr.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: the shipped data")
+    pr.add_argument("--data", default=None, help="data CSV (x or amplitude_uA/nA/mA, n_fired, n_trials, optional "
+                    "latency_ms, jitter_ms; '# key: value' protocol lines); default: the shipped data")
     pr.add_argument("--plot", type=_png_path, default=None, metavar="FILE.png",
                     help="also write a PNG of data vs prediction to this file (default: no plot)")
     pr.add_argument("--no-plot", action="store_true", help="write no PNG (the default; kept for old scripts)")
     pr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     op = sub.add_parser("optimise", aliases=["optimize"], help="fit delta_v and delta_area to the data")
-    op.add_argument("--data", default=None, help="data CSV (x,n_fired,n_trials); default: the shipped data")
+    op.add_argument("--data", default=None, help="data CSV (as for predict; with latency_ms and jitter_ms the fit is "
+                    "joint); default: the shipped data")
     op.add_argument("--runs", "--n-trials", dest="runs", type=_fit_runs, default=None,
                     help="trials per level in the final stage (default: 20x the data's)")
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
@@ -103,17 +105,29 @@ def _load(path):
     return load_data(path)
 
 
+def _json_list(a):
+    """A list for JSON: NaN (no spike) becomes null."""
+    return [None if not np.isfinite(v) else float(v) for v in np.asarray(a, dtype=float).ravel()]
+
+
 def _predict(args):
-    from .normalised import deviance_loss, mse_loss, predict
+    from .normalised import deviance_loss, mse_loss, predict, setup_for_data
     from .stats import binomial_ci
     data = _load(args.data)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-    p = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed)
+    pred = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed, return_latency=True,
+                   setup=setup_for_data(data))
+    p = pred.firing_probability
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
     out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed, x=data.x.tolist(),
                measured=data.firing_probability.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
-               mse=mse_loss(p, data), deviance=deviance_loss(p, data))
+               mse=mse_loss(p, data), deviance=deviance_loss(p, data),
+               predicted_latency_ms=_json_list(pred.latency_ms), predicted_jitter_ms=_json_list(pred.jitter_ms))
+    if data.latency_ms is not None:
+        out["measured_latency_ms"] = _json_list(data.latency_ms)
+    if data.jitter_ms is not None:
+        out["measured_jitter_ms"] = _json_list(data.jitter_ms)
     if args.plot is not None and not args.no_plot:
         from matplotlib.figure import Figure
 
@@ -126,10 +140,15 @@ def _predict(args):
         print(json.dumps(out))
         return
     print(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}, {args.runs} trials per level, seed {seed}")
-    print(f"{'x':>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17}")
+    stim = "x" if data.stimulus_unit == "normalised" else "I (uA)"
+    print(f"{stim:>8} {'measured':>9} {'95% CI':>17} {'predicted':>10} {'95% CI':>17} {'latency ms':>11} "
+          f"{'jitter ms':>10}")
+    xfmt = "8.4f" if data.stimulus_unit == "normalised" else "8.3g"
     for i in range(len(data)):
-        print(f"{data.x[i]:8.4f} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] "
-              f"{p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}]")
+        print(f"{data.x[i]:{xfmt}} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] "
+              f"{p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}] {pred.latency_ms[i]:11.4f} {pred.jitter_ms[i]:10.4f}")
+    print("latency: mean first-spike time from the pulse onset over the trials that fired; jitter: its standard "
+          "deviation (predicted)")
     print(f"MSE {out['mse']:.5f}   binomial deviance {out['deviance']:.2f}")
     if "plot" in out:
         print(f"plot written to {args.plot}")

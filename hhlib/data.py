@@ -1,21 +1,43 @@
-"""Measured firing data: loading and validation.
+"""Measured firing data: loading, validation and writing.
 
-A data file is a UTF-8 CSV (a leading byte-order mark is allowed) with the columns ``x``
-(normalised stimulus, dimensionless, finite and > 0), ``n_fired`` and ``n_trials`` (whole numbers
-below 2**53, ``0 <= n_fired <= n_trials``, ``n_trials >= 1``), one row per stimulus level, at least
-3 rows, no repeated ``x``. Columns may come in any order; other columns are ignored, but no column
-name may appear twice. Blank lines are skipped. Lines starting with ``#`` are rejected: they are
-reserved for ``# key: value`` protocol lines, which this version cannot interpret yet, and ignoring
-them could silently change the meaning of the data. The shipped ``hhlib/datasets/experimental.csv``
-(package data, installed with hhlib) holds the predecessor project's measurements (1000 trials per level).
+A data file is a UTF-8 CSV (a leading byte-order mark is allowed): optional ``# key: value`` protocol lines,
+then a header, then one row per stimulus level (at least 3 rows, no stimulus repeated). Blank lines are
+skipped; columns may come in any order; other columns are ignored, but no column name may appear twice.
+
+Columns
+-------
+- the stimulus, exactly one of: ``x`` (normalised stimulus, dimensionless: the amplitude is
+  ``I_ref (1 + delta_v) x``), or an amplitude with its unit, ``amplitude_uA``, ``amplitude_nA`` or
+  ``amplitude_mA`` (converted to µA on loading); finite and > 0 (the sign of the current is the protocol's
+  ``polarity``);
+- ``n_fired`` and ``n_trials``: whole numbers below 2**53, ``0 <= n_fired <= n_trials``, ``n_trials >= 1``;
+- optional ``latency_ms``: mean first-spike latency from the stimulus onset over the trials that fired, ms,
+  finite and >= 0; empty (or ``nan``) exactly where ``n_fired = 0``;
+- optional ``jitter_ms`` (needs ``latency_ms``): standard deviation of that latency (``ddof = 1``), ms,
+  finite and >= 0; empty (or ``nan``) exactly where ``n_fired < 2`` (a standard deviation needs two spikes).
+
+Protocol lines (before the header, one key per line; :data:`PROTOCOL_KEYS`): ``delay_ms`` (pulse onset, ms,
+>= 0), ``duration_ms`` (pulse or phase duration, ms, > 0), ``waveform`` (``monophasic`` or ``biphasic``),
+``polarity`` (``cathodic``: the (first) phase depolarises; or ``anodic``), ``gap_ms`` (inter-phase gap of a
+biphasic pulse, ms, >= 0), ``area_cm2`` (reference membrane area, cm², > 0) and ``note`` (free text, may
+repeat: e.g. where the data came from). An unknown key, a key given twice, a bad value or a ``#`` line after
+the header is an error. The same keys may be passed to :func:`load_data` as arguments; a file and an argument
+that disagree are an error. :func:`save_data` writes this format back.
+
+The shipped ``hhlib/datasets/experimental.csv`` (package data, installed with hhlib) holds the predecessor
+project's measurements (1000 trials per level, normalised ``x``, no protocol lines: the seed's 0.1 ms
+monophasic pulse at 0.1 ms).
 
 The columns are parsed by a table (``COLUMN_SPECS``): each entry names a column, says whether it is
 required and gives the function that turns one cell's text into a value; cross-column checks
-(``n_fired <= n_trials``) run on the parsed row. Adding a column is adding an entry.
+(``n_fired <= n_trials``, latency present exactly where trials fired) run on the parsed row
+(``ROW_CHECKS``). Protocol values are parsed by ``PROTOCOL_SPECS`` the same way. Adding a column or a key is
+adding an entry.
 """
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import os
 import re
@@ -27,9 +49,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .validation import check_instance, count_array, real_array
+from .validation import check_choice, check_instance, check_real, count_array, real_array
 
-__all__ = ["FiringData", "load_data", "DEFAULT_DATA_PATH"]
+__all__ = ["FiringData", "Protocol", "load_data", "save_data", "DEFAULT_DATA_PATH", "STIMULUS_UNITS",
+           "PROTOCOL_KEYS"]
 
 #: The shipped measurements: package data ``hhlib/datasets/experimental.csv``, found through
 #: :mod:`importlib.resources` (so also in an installed wheel). A :class:`pathlib.Path` whenever hhlib
@@ -43,10 +66,99 @@ MAX_COUNT = 2**53
 #: The longest line accepted, in characters (a data line is a few dozen characters).
 MAX_LINE_CHARS = 1 << 20
 
+#: Stimulus columns and their factor to µA (None: the normalised, dimensionless ``x``).
+STIMULUS_UNITS = {"x": None, "amplitude_uA": 1.0, "amplitude_nA": 1e-3, "amplitude_mA": 1e3}
+WAVEFORMS = ("monophasic", "biphasic")
+POLARITIES = ("cathodic", "anodic")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The stimulation protocol stated with the data (None: not stated).
+
+    Attributes
+    ----------
+    delay_ms : float or None
+        Pulse onset, ms from the start of the recording (>= 0); latencies are measured from it.
+    duration_ms : float or None
+        Pulse duration (biphasic: duration of each phase), ms (> 0).
+    waveform : {"monophasic", "biphasic"} or None
+    polarity : {"cathodic", "anodic"} or None
+        Cathodic: the (first) phase depolarises the membrane (positive current in hhlib's convention).
+    gap_ms : float or None
+        Inter-phase gap of a biphasic pulse, ms (>= 0); only with ``waveform="biphasic"``.
+    area_cm2 : float or None
+        Reference membrane area, cm² (> 0): the fit's ``A_ref`` for these data.
+    notes : tuple of str
+        Free-text ``note`` lines (e.g. "synthetic, made by ...").
+
+    Examples
+    --------
+    >>> Protocol(delay_ms=0.1, duration_ms=0.05).stated()
+    {'delay_ms': 0.1, 'duration_ms': 0.05}
+    >>> Protocol(waveform="triphasic")
+    Traceback (most recent call last):
+    ...
+    ValueError: waveform must be one of 'monophasic', 'biphasic'; got 'triphasic'
+    """
+
+    delay_ms: float | None = None
+    duration_ms: float | None = None
+    waveform: str | None = None
+    polarity: str | None = None
+    gap_ms: float | None = None
+    area_cm2: float | None = None
+    notes: tuple = ()
+
+    def __post_init__(self):
+        for name in PROTOCOL_KEYS[:-1]:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _PROTOCOL_CHECKS[name](name, value))
+        if not isinstance(self.notes, tuple) or not all(isinstance(n, str) for n in self.notes):
+            raise TypeError(f"notes must be a tuple of str, got {self.notes!r}")
+        if self.gap_ms is not None and self.waveform != "biphasic":
+            raise ValueError(f"gap_ms applies to biphasic pulses only, but waveform is {self.waveform!r}")
+
+    def stated(self) -> dict:
+        """The stated keys (notes left out) and their values, in :data:`PROTOCOL_KEYS` order."""
+        return {k: getattr(self, k) for k in PROTOCOL_KEYS[:-1] if getattr(self, k) is not None}
+
+    def merged(self, given: dict, where: str = "the protocol") -> Protocol:
+        """This protocol with the keys ``given`` to :func:`load_data` added; ValueError if one is stated
+        differently here, or if the union is inconsistent (e.g. ``gap_ms`` without a biphasic waveform)."""
+        values = self.stated()
+        for key, value in given.items():
+            value = _PROTOCOL_CHECKS[key](key, value)
+            if key in values and values[key] != value:
+                raise ValueError(f"{where}: '{key}' is {values[key]!r} in the file but {value!r} was passed "
+                                 f"to load_data ({key}={value!r}); remove one of them")
+            values[key] = value
+        try:
+            return Protocol(**values, notes=self.notes)
+        except ValueError as err:
+            raise ValueError(f"{where}: protocol: {err}") from None
+
+
+def _check_time(name, value):
+    return check_real(name, value, low=0.0, low_open=name == "duration_ms", unit="ms")
+
+
+_PROTOCOL_CHECKS = {
+    "delay_ms": _check_time,
+    "duration_ms": _check_time,
+    "waveform": lambda name, v: check_choice(name, v, WAVEFORMS),
+    "polarity": lambda name, v: check_choice(name, v, POLARITIES),
+    "gap_ms": _check_time,
+    "area_cm2": lambda name, v: check_real(name, v, low=0.0, low_open=True, unit="cm²"),
+}
+#: The keys of ``# key: value`` lines (and of :func:`load_data`'s protocol arguments, ``note`` excepted).
+PROTOCOL_KEYS = ("delay_ms", "duration_ms", "waveform", "polarity", "gap_ms", "area_cm2", "note")
+
 
 @dataclass(frozen=True, eq=False)
 class FiringData:
-    """Firing counts at normalised stimulus levels.
+    """Firing counts (and optionally first-spike latency and jitter) at stimulus levels.
 
     The constructor validates its arguments with the same rules as :func:`load_data` and copies
     them, so a ``FiringData`` is always valid.
@@ -54,13 +166,23 @@ class FiringData:
     Attributes
     ----------
     x : ndarray of float, shape (n,)
-        Normalised stimulus (dimensionless; the amplitude is ``I_ref (1 + delta_v) x``): finite,
-        > 0, no value repeated.
+        The stimulus, in :attr:`stimulus_unit`: normalised (dimensionless; the amplitude is
+        ``I_ref (1 + delta_v) x``) or an amplitude in µA: finite, > 0, no value repeated.
     n_fired, n_trials : ndarray of int64, shape (n,)
         Trials that fired and trials run at each level: whole numbers below 2**53,
         ``0 <= n_fired <= n_trials`` and ``n_trials >= 1``.
     source : str
         Where the data came from (file path or description).
+    latency_ms : ndarray of float, shape (n,), or None
+        Mean first-spike latency from the stimulus onset over the trials that fired, ms: finite and >= 0
+        where ``n_fired >= 1``, NaN exactly where ``n_fired = 0``. None when the data have none.
+    jitter_ms : ndarray of float, shape (n,), or None
+        Standard deviation (``ddof = 1``) of that latency, ms: finite and >= 0 where ``n_fired >= 2``, NaN
+        exactly where ``n_fired < 2``. None when absent; needs ``latency_ms``.
+    stimulus_unit : {"normalised", "uA"}
+        Unit of ``x`` (files in nA or mA are converted to µA on loading).
+    protocol : Protocol
+        The stimulation protocol stated with the data (default: nothing stated).
 
     Raises
     ------
@@ -82,10 +204,16 @@ class FiringData:
     n_fired: np.ndarray
     n_trials: np.ndarray
     source: str = "array"
+    latency_ms: np.ndarray | None = None
+    jitter_ms: np.ndarray | None = None
+    stimulus_unit: str = "normalised"
+    protocol: Protocol = Protocol()
 
     def __post_init__(self):
         check_instance("source", self.source, str)
-        x = real_array("x", self.x, "dimensionless", positive=True)
+        check_choice("stimulus_unit", self.stimulus_unit, ("normalised", "uA"))
+        check_instance("protocol", self.protocol, Protocol)
+        x = real_array("x", self.x, "dimensionless" if self.stimulus_unit == "normalised" else "µA", positive=True)
         k = count_array("n_fired", self.n_fired)
         n = count_array("n_trials", self.n_trials, minimum=1)
         if x.ndim != 1:
@@ -106,6 +234,26 @@ class FiringData:
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "n_fired", k)
         object.__setattr__(self, "n_trials", n)
+        self._set_latency()
+
+    def _set_latency(self):
+        """Validate and copy ``latency_ms`` and ``jitter_ms``: NaN exactly where no (two) trial(s) fired."""
+        if self.jitter_ms is not None and self.latency_ms is None:
+            raise ValueError("jitter_ms needs latency_ms (the jitter is the spread around the mean latency)")
+        for name, fewest in (("latency_ms", 1), ("jitter_ms", 2)):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            arr = np.array(value, dtype=float)
+            if arr.shape != self.x.shape:
+                raise ValueError(f"{name} must have one value per level, shape {self.x.shape}, got {arr.shape}")
+            expected = self.n_fired >= fewest
+            finite = np.isfinite(arr)
+            if np.any(finite != expected) or np.any(arr[finite] < 0):
+                i = int(np.argmax((finite != expected) | (np.where(finite, arr, 0.0) < 0)))
+                rule = _latency_rule(name, fewest, int(self.n_fired[i]))
+                raise ValueError(f"{name}[{i}] = {float(arr[i])!r}: {rule}")
+            object.__setattr__(self, name, arr)
 
     @property
     def firing_probability(self) -> np.ndarray:
@@ -121,6 +269,19 @@ class FiringData:
 
     def __len__(self):
         return self.x.size
+
+    @property
+    def has_latency(self) -> bool:
+        """True when the data carry latency (``latency_ms`` is not None)."""
+        return self.latency_ms is not None
+
+
+def _latency_rule(name: str, fewest: int, n_fired: int) -> str:
+    """Why a latency/jitter value is out of place (for messages)."""
+    if n_fired >= fewest:
+        return f"must be finite and >= 0 ms where n_fired >= {fewest} (n_fired = {n_fired})"
+    what = "no trial fired" if fewest == 1 else f"{n_fired} trial(s) fired (a standard deviation needs 2)"
+    return f"must be empty (NaN) where n_fired < {fewest}: {what}, so there is no {name[:-3]}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,6 +299,26 @@ def _parse_stimulus(text: str) -> float:
     value = _parse_real(text)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"must be finite and > 0, got {text!r}")
+    return value
+
+
+def _amplitude_parser(factor: float | None) -> Callable[[str], float]:
+    """Parser of a stimulus cell: finite and > 0, times ``factor`` (to µA; None: normalised, unchanged)."""
+
+    def parse(text: str) -> float:
+        value = _parse_stimulus(text)
+        return value if factor is None or factor == 1.0 else value * factor
+
+    return parse
+
+
+def _parse_optional_ms(text: str) -> float:
+    """A latency or jitter cell: empty or ``nan`` (no value, NaN) or a finite number of ms >= 0."""
+    if text == "" or text.lower() == "nan":
+        return math.nan
+    value = _parse_real(text)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"must be a finite number of ms >= 0 (or empty where no trial fired), got {text!r}")
     return value
 
 
@@ -163,21 +344,30 @@ def _count_parser(minimum: int | None) -> Callable[[str], int]:
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """One column of a data file: its header name, whether it must be present and its cell parser
-    (text -> value; raises ValueError with a message naming the rule)."""
+    """One column of a data file: its header name, whether it must be present, its cell parser
+    (text -> value; raises ValueError with a message naming the rule) and the key of its value in a
+    parsed row (default: its name; every stimulus column gives ``"x"``)."""
 
     name: str
     parse: Callable[[str], object]
     required: bool = True
+    key: str | None = None
+
+    @property
+    def row_key(self) -> str:
+        return self.key or self.name
 
 
-#: The columns :func:`load_data` reads, in the order their cells are checked.
-COLUMN_SPECS = (
-    ColumnSpec("x", _parse_stimulus),
+#: The columns :func:`load_data` reads, in the order their cells are checked. Exactly one stimulus column
+#: (:data:`STIMULUS_UNITS`) must be present.
+COLUMN_SPECS = tuple(ColumnSpec(name, _amplitude_parser(f), required=False, key="x")
+                     for name, f in STIMULUS_UNITS.items()) + (
     ColumnSpec("n_fired", _count_parser(None)),     # 0 <= n_fired <= n_trials is a row check
     ColumnSpec("n_trials", _count_parser(1)),
+    ColumnSpec("latency_ms", _parse_optional_ms, required=False),     # present exactly where n_fired >= 1
+    ColumnSpec("jitter_ms", _parse_optional_ms, required=False),      # present exactly where n_fired >= 2
 )
-COLUMNS = tuple(spec.name for spec in COLUMN_SPECS)
+COLUMNS = ("x", "n_fired", "n_trials")            # the minimal header
 
 
 def _check_fired_within_trials(values: dict):
@@ -186,8 +376,44 @@ def _check_fired_within_trials(values: dict):
     return None
 
 
+def _check_latency_where_fired(values: dict):
+    for name, fewest in (("latency_ms", 1), ("jitter_ms", 2)):
+        if name in values and math.isnan(values[name]) == (values["n_fired"] >= fewest):
+            return name, _latency_rule(name, fewest, values["n_fired"])
+    return None
+
+
 #: Checks of a parsed row (dict column -> value): each returns None or (column, message).
-ROW_CHECKS = (_check_fired_within_trials,)
+ROW_CHECKS = (_check_fired_within_trials, _check_latency_where_fired)
+
+
+def _parse_choice(choices):
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {text!r}")
+        return text
+    return parse
+
+
+def _real_parser(low_open: bool, unit: str):
+    def parse(text: str) -> float:
+        value = _parse_real(text)
+        if not math.isfinite(value) or value < 0 or (low_open and value == 0):
+            raise ValueError(f"must be a finite number {'>' if low_open else '>='} 0 {unit}, got {text!r}")
+        return value
+    return parse
+
+
+#: Parsers of the ``# key: value`` protocol lines (text -> value, ValueError naming the rule).
+PROTOCOL_SPECS = {
+    "delay_ms": _real_parser(False, "ms"),
+    "duration_ms": _real_parser(True, "ms"),
+    "waveform": _parse_choice(WAVEFORMS),
+    "polarity": _parse_choice(POLARITIES),
+    "gap_ms": _real_parser(False, "ms"),
+    "area_cm2": _real_parser(True, "cm²"),
+    "note": str,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +428,8 @@ class _FileError(ValueError):
 
 
 _NOT_TEXT = re.compile("[\udc80-\udcff\x00]")      # undecodable bytes (surrogateescape) and NUL
-_COMMENT = "lines starting with '#' are not supported: remove comment and '# key: value' lines"
+_COMMENT = ("lines starting with '#' are only allowed before the header, as '# key: value' protocol lines "
+            f"(keys: {', '.join(PROTOCOL_KEYS)})")
 
 
 def _check_text(cell: str, row: int, column):
@@ -223,10 +450,10 @@ def _lines(f):
         yield line
 
 
-def _records(f):
-    """``(row, cells)`` per non-blank CSV record (row 1 = the first line); csv errors become _FileError."""
-    reader = csv.reader(_lines(f))
-    row = 0
+def _records(lines, row: int = 0):
+    """``(row, cells)`` per non-blank CSV record of ``lines`` (an open file or an iterator of lines; its first
+    line is row ``row + 1``); csv errors become _FileError."""
+    reader = csv.reader(_lines(lines) if hasattr(lines, "readline") else lines)
     while True:
         row += 1
         try:
@@ -247,13 +474,50 @@ def _parse_header(row: int, cells: list[str]) -> list[str]:
         _check_text(name, row, None)
         if name and names.index(name) != j:
             raise _FileError(row, name, f"duplicate column name (fields {names.index(name) + 1} and {j + 1})")
-    if names[0].startswith("#"):
-        raise _FileError(row, None, _COMMENT + " (the header must come first)")
+    stimulus = [name for name in names if name in STIMULUS_UNITS]
+    if len(stimulus) > 1:
+        raise _FileError(row, stimulus[1], f"more than one stimulus column ({', '.join(stimulus)}): give exactly "
+                                           f"one of {', '.join(STIMULUS_UNITS)}")
     missing = [s.name for s in COLUMN_SPECS if s.required and s.name not in names]
+    if not stimulus:
+        missing.insert(0, "x")
     if missing:
         raise _FileError(row, missing[0], f"missing column; the header must name {', '.join(COLUMNS)} "
-                                          f"(got {','.join(names)})")
+                                          f"(or, instead of x, one of {', '.join(list(STIMULUS_UNITS)[1:])}; "
+                                          f"got {','.join(names)})")
+    if "jitter_ms" in names and "latency_ms" not in names:
+        raise _FileError(row, "jitter_ms", "jitter_ms needs a latency_ms column (the jitter is the spread around "
+                                           "the mean latency)")
     return names
+
+
+def _parse_protocol_line(row: int, line: str, seen: dict) -> tuple:
+    """``(key, value)`` of a ``# key: value`` line (``seen``: key -> row of the keys already given)."""
+    _check_text(line, row, None)
+    body = line.strip()[1:]
+    key, sep, text = body.partition(":")
+    key, text = key.strip(), text.strip()
+    if not sep or not key:
+        raise _FileError(row, None, f"expected a '# key: value' protocol line, got {line.strip()!r} ({_COMMENT})")
+    if key not in PROTOCOL_SPECS:
+        raise _FileError(row, None, f"unknown protocol key {key!r}; the keys are {', '.join(PROTOCOL_KEYS)}")
+    if key in seen and key != "note":
+        raise _FileError(row, None, f"protocol key {key!r} given twice (rows {seen[key]} and {row})")
+    if not text:
+        raise _FileError(row, None, f"protocol key {key!r} has no value")
+    try:
+        value = PROTOCOL_SPECS[key](text)
+    except ValueError as err:
+        raise _FileError(row, None, f"protocol key {key!r}: {err}") from None
+    seen[key] = row
+    return key, value
+
+
+def _protocol_of(values: dict, notes: list, row: int) -> Protocol:
+    try:
+        return Protocol(**values, notes=tuple(notes))
+    except ValueError as err:
+        raise _FileError(row, None, f"protocol: {err}") from None
 
 
 def _parse_row(row: int, cells: list[str], names: list[str]) -> dict:
@@ -269,7 +533,7 @@ def _parse_row(row: int, cells: list[str], names: list[str]) -> dict:
             continue
         text = cells[names.index(spec.name)].strip()
         try:
-            values[spec.name] = spec.parse(text)
+            values[spec.row_key] = spec.parse(text)
         except ValueError as err:
             raise _FileError(row, spec.name, str(err)) from None
     for check in ROW_CHECKS:
@@ -279,25 +543,55 @@ def _parse_row(row: int, cells: list[str], names: list[str]) -> dict:
     return values
 
 
-def _read_rows(f) -> list[dict]:
-    """The validated data rows of an open text file, one dict (column -> value) per row."""
-    records = _records(f)
+def _read_protocol(f):
+    """The ``# key: value`` lines before the header: ``(protocol, row of the first line after them, that line)``.
+
+    The protocol lines are read as plain text (a protocol value may contain commas); the first other
+    non-blank line is handed back for the CSV reader.
+    """
+    values, notes, seen, row = {}, [], {}, 0
+    lines = _lines(f)
+    while True:
+        row += 1
+        try:
+            line = next(lines)
+        except StopIteration:
+            return _protocol_of(values, notes, row - 1), row, ""
+        except _FileError as err:
+            raise _FileError(row, None, err.message) from None
+        if not line.strip():
+            continue
+        if not line.lstrip().startswith("#"):
+            return _protocol_of(values, notes, row), row, line
+        key, value = _parse_protocol_line(row, line, seen)
+        if key == "note":
+            notes.append(value)
+        else:
+            values[key] = value
+
+
+def _read_rows(f) -> tuple[Protocol, list[str], list[dict]]:
+    """The protocol, header and validated data rows of an open text file, one dict (column -> value) per row."""
+    protocol, first_row, first_line = _read_protocol(f)
+    records = _records(itertools.chain([first_line], _lines(f)), first_row - 1)
     first = next(records, None)
     if first is None:
-        raise _FileError(1, None, f"empty file; expected a header '{','.join(COLUMNS)}'")
+        raise _FileError(first_row if protocol.stated() or protocol.notes else 1, None,
+                         f"empty file; expected a header '{','.join(COLUMNS)}'")
     names = _parse_header(*first)
+    stimulus = next(name for name in names if name in STIMULUS_UNITS)
     rows, seen, last = [], {}, first[0]
     for row, cells in records:
         last = row
         values = _parse_row(row, cells, names)
         if values["x"] in seen:
-            text = cells[names.index("x")].strip()
-            raise _FileError(row, "x", f"duplicate x = {text} (also on row {seen[values['x']]})")
+            text = cells[names.index(stimulus)].strip()
+            raise _FileError(row, stimulus, f"duplicate {stimulus} = {text} (also on row {seen[values['x']]})")
         seen[values["x"]] = row
         rows.append(values)
     if len(rows) < 3:
         raise _FileError(last, None, f"need at least 3 data rows, got {len(rows)}")
-    return rows
+    return protocol, names, rows
 
 
 def _resolve(path) -> Path:
@@ -319,7 +613,8 @@ def _resolve(path) -> Path:
     return path
 
 
-def load_data(path=None) -> FiringData:
+def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, polarity=None, gap_ms=None,
+              area_cm2=None) -> FiringData:
     """Load and validate a firing-data CSV (default: the shipped ``hhlib/datasets/experimental.csv``).
 
     The file is read line by line and validated as it is read, so a bad file fails at its first
@@ -328,45 +623,56 @@ def load_data(path=None) -> FiringData:
     Parameters
     ----------
     path : str or path-like, optional
-        The CSV file: UTF-8 (a leading byte-order mark is fine), a header naming ``x``,
-        ``n_fired`` and ``n_trials`` (any order, other columns ignored, no name twice), then one
-        row per stimulus level; see the module docstring for the rules.
+        The CSV file: UTF-8 (a leading byte-order mark is fine), optional ``# key: value`` protocol lines, a
+        header naming a stimulus column (``x``, ``amplitude_uA``, ``amplitude_nA`` or ``amplitude_mA``),
+        ``n_fired`` and ``n_trials``, optionally ``latency_ms`` and ``jitter_ms`` (any order, other columns
+        ignored, no name twice), then one row per stimulus level; see the module docstring for the rules.
+    delay_ms, duration_ms, waveform, polarity, gap_ms, area_cm2 : optional
+        The protocol, for files that do not state it (the rules of the ``# key: value`` lines). A value the
+        file also states must agree with it.
 
     Returns
     -------
     FiringData
-        With ``source`` = the path.
+        With ``source`` = the path; amplitudes converted to µA (``stimulus_unit = "uA"``).
 
     Raises
     ------
     ValueError
-        ``"{path}, row {row}, column '{column}': {message}"`` (row 1 = the header; the column is
+        ``"{path}, row {row}, column '{column}': {message}"`` (row 1 = the first line; the column is
         left out where the problem is the whole row) for the first problem: not UTF-8 text, not
-        valid CSV, a field or line too long, a missing or repeated column name, a '#' line, a
-        wrong number of fields, a cell that is not a number or out of range, a repeated ``x``,
-        fewer than 3 data rows. Also for a path that is empty or not a regular file.
+        valid CSV, a field or line too long, a missing or repeated column name, no or two stimulus columns, a
+        bad, unknown or repeated protocol key, a '#' line after the header, a wrong number of fields, a cell
+        that is not a number or out of range, a latency or jitter where no trial fired (or none where trials
+        fired), a repeated stimulus, fewer than 3 data rows; a protocol argument the file contradicts. Also
+        for a path that is empty or not a regular file.
     FileNotFoundError
         If the file does not exist.
     TypeError
-        If ``path`` is not a str or path-like.
+        If ``path`` is not a str or path-like, or a protocol argument has the wrong type.
 
     Examples
     --------
     >>> d = load_data()
-    >>> len(d), int(d.n_fired[5]), int(d.n_trials[5])
-    (11, 500, 1000)
+    >>> len(d), int(d.n_fired[5]), int(d.n_trials[5]), d.latency_ms, d.stimulus_unit
+    (11, 500, 1000, None, 'normalised')
     """
+    given = dict(delay_ms=delay_ms, duration_ms=duration_ms, waveform=waveform, polarity=polarity, gap_ms=gap_ms,
+                 area_cm2=area_cm2)
+    given = {key: value for key, value in given.items() if value is not None}
+    for key, value in given.items():                   # bad arguments fail before the file is read
+        _PROTOCOL_CHECKS[key](key, value)
     if path is None:                                    # package data: a real file, unless hhlib is zipped
         with as_file(DEFAULT_DATA_PATH) as default:
-            return _load(_resolve(default))
-    return _load(_resolve(path))
+            return _load(_resolve(default), given)
+    return _load(_resolve(path), given)
 
 
-def _load(path: Path) -> FiringData:
+def _load(path: Path, given: dict) -> FiringData:
     """:func:`load_data` of a checked ``path`` (its errors name the path)."""
     try:
         with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            rows = _read_rows(f)
+            protocol, names, rows = _read_rows(f)
     except _FileError as err:
         where = f"{path}" + (f", row {err.row}" if err.row else "") + (f", column '{err.column}'" if err.column else "")
         raise ValueError(f"{where}: {err.message}") from None
@@ -374,5 +680,68 @@ def _load(path: Path) -> FiringData:
         raise FileNotFoundError(f"data file not found: {path}") from None
     except OSError as err:                              # permission denied, I/O error, ...
         raise ValueError(f"{path}: cannot read the file: {err.strerror or err}") from None
+    protocol = protocol.merged(given, str(path))
+    unit = "normalised" if "x" in names else "uA"
+    optional = {name: np.array([r[name] for r in rows]) for name in ("latency_ms", "jitter_ms") if name in names}
     return FiringData(np.array([r["x"] for r in rows]), np.array([r["n_fired"] for r in rows]),
-                      np.array([r["n_trials"] for r in rows]), source=str(path))
+                      np.array([r["n_trials"] for r in rows]), source=str(path), stimulus_unit=unit,
+                      protocol=protocol, **optional)
+
+
+def _number(v: float) -> str:
+    """Shortest text that reads back as exactly ``v`` (empty for NaN)."""
+    return "" if math.isnan(v) else repr(float(v))
+
+
+def save_data(data: FiringData, path) -> Path:
+    """Write ``data`` as a CSV that :func:`load_data` reads back exactly (same values, protocol and notes).
+
+    The stimulus column is ``x`` for normalised data and ``amplitude_uA`` otherwise; ``latency_ms`` and
+    ``jitter_ms`` are written when present (empty where no value); the protocol as ``# key: value`` lines.
+    The file is written to a temporary name next to ``path`` and then renamed, so it is never half-written.
+
+    Parameters
+    ----------
+    data : FiringData
+    path : str or path-like
+        The file to write (its folder must exist).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = FiringData([0.9, 1.0, 1.1], [0, 5, 9], [10, 10, 10], latency_ms=[float("nan"), 0.4, 0.3],
+    ...                protocol=Protocol(delay_ms=0.1, notes=("synthetic",)))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     back = load_data(save_data(d, pathlib.Path(tmp) / "d.csv"))
+    >>> back.latency_ms.tolist()[1:], back.protocol.delay_ms, back.protocol.notes
+    ([0.4, 0.3], 0.1, ('synthetic',))
+    """
+    check_instance("data", data, FiringData)
+    check_instance("path", path, (str, os.PathLike), "str or path-like")
+    path = Path(path)
+    lines = [f"# note: {note}" for note in data.protocol.notes]
+    for note in data.protocol.notes:
+        if "\n" in note or "\r" in note:
+            raise ValueError(f"a protocol note must be one line, got {note!r}")
+    lines += [f"# {key}: {value!r}" if isinstance(value, float) else f"# {key}: {value}"
+              for key, value in data.protocol.stated().items()]
+    columns = {"x" if data.stimulus_unit == "normalised" else "amplitude_uA": data.x,
+               "n_fired": data.n_fired, "n_trials": data.n_trials}
+    for name in ("latency_ms", "jitter_ms"):
+        if getattr(data, name) is not None:
+            columns[name] = getattr(data, name)
+    lines.append(",".join(columns))
+    for i in range(len(data)):
+        lines.append(",".join(str(int(v[i])) if v.dtype.kind == "i" else _number(v[i]) for v in columns.values()))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

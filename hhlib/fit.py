@@ -42,11 +42,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import interpolate, optimize, stats
 
 from .data import FiringData, load_data
-from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
+from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict, setup_for_data
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
+from .simulate import simulate
+from .stats import latency_stats
+from .stimulus import Pulse
 from .thresholds import trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
 
@@ -74,7 +77,7 @@ class FitResult:
         NaN for ``method="predecessor"``.
     deviance, p_value : float
         Binomial deviance of the data against a fresh ``validation_n_trials``-trial prediction at the
-        optimum, and its chi-square p-value with ``dof`` degrees of freedom.
+        optimum, and its chi-square p-value with ``dof`` degrees of freedom (the counts only).
     dof : int
         Data points minus 2.
     n_evaluations : int
@@ -98,6 +101,13 @@ class FitResult:
         Covariance of ``(u, w) = (log(1 + delta_v), log(1 + delta_area))``.
     seed : SeedRecord
         Reproduces the fit (pass it as ``seed``).
+    uses_latency : bool
+        Whether the loss had the latency term (joint fit).
+    latency_chi2, latency_dof : float, int
+        The latency term of the fresh validation prediction and its number of levels (NaN, 0 without latency):
+        about chi-square with ``latency_dof`` degrees of freedom if the model's latencies fit.
+    fit_latency_chi2 : float
+        The latency term at the optimum in the fit's own simulations (NaN without latency).
     """
 
     delta_v: float
@@ -124,6 +134,26 @@ class FitResult:
     profile_deviance: np.ndarray = field(default_factory=lambda: np.empty(0))
     data: FiringData | None = None
     setup: NormalisedSetup = DEFAULT_SETUP
+    uses_latency: bool = False
+    latency_chi2: float = float("nan")
+    latency_dof: int = 0
+    fit_latency_chi2: float = float("nan")
+
+    @property
+    def stimulus_scale_uA(self) -> float:
+        """``I_ref (1 + delta_v)``: membrane current (µA) per unit of the data's stimulus ``x`` (for physical-unit
+        data, whose ``I_ref`` is 1 µA, the dimensionless factor from the stated current to the membrane's)."""
+        return self.setup.i_ref_uA * (1.0 + self.delta_v)
+
+    @property
+    def area_cm2(self) -> float:
+        """The fitted membrane area ``A_ref (1 + delta_area)``, cm²."""
+        return self.setup.a_ref_cm2 * (1.0 + self.delta_area)
+
+    @property
+    def area_cm2_ci(self) -> tuple:
+        """95 % confidence interval of :attr:`area_cm2`, cm²."""
+        return tuple(self.setup.a_ref_cm2 * (1.0 + v) for v in self.delta_area_ci)
 
     @property
     def u(self) -> float:
@@ -178,7 +208,10 @@ class FitResult:
                     deviance=f(self.deviance), p_value=f(self.p_value), n_evaluations=int(self.n_evaluations),
                     seconds=float(self.seconds), converged=bool(self.converged), method=self.method,
                     message=self.message, dof=int(self.dof), n_trials=int(self.n_trials),
-                    validation_n_trials=int(self.validation_n_trials), n_trials_simulated=int(self.n_trials_simulated))
+                    validation_n_trials=int(self.validation_n_trials), n_trials_simulated=int(self.n_trials_simulated),
+                    uses_latency=bool(self.uses_latency), latency_chi2=f(self.latency_chi2),
+                    latency_dof=int(self.latency_dof), stimulus_scale_uA=f(self.stimulus_scale_uA),
+                    area_cm2=f(self.area_cm2), area_cm2_ci=[f(v) for v in self.area_cm2_ci])
 
     def summary(self, timing: bool = True) -> str:
         """Human-readable report (``timing=False`` leaves out the wall time, for reproducible output)."""
@@ -190,6 +223,12 @@ class FitResult:
                       f"  delta_area = {self.delta_area:.4f}   95% CI [{a0:.4f}, {a1:.4f}]"]
         else:
             lines += [f"  delta_v    = {self.delta_v:.6g}", f"  delta_area = {self.delta_area:.6g}"]
+        if self.data is not None and self.data.stimulus_unit == "uA" and self.method == "profile":
+            lo, hi = self.area_cm2_ci
+            lines += [f"  physical units: membrane current = {self.stimulus_scale_uA:.4g} x stimulus current, "
+                      f"area = {self.area_cm2:.4g} cm²   95% CI [{lo:.4g}, {hi:.4g}]"]
+        if self.uses_latency:
+            lines += [f"  latency chi-square {self.latency_chi2:.2f} over {self.latency_dof} levels (fresh prediction)"]
         lines += [f"  deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_n_trials}-trial "
                   f"prediction), p = {self.p_value:.3g}",
                   f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials"
@@ -246,27 +285,35 @@ class _Profile:
         ranks = (lo + np.arange(1, finite.size + 1)) / n
         return np.interp(self.log_x + s, finite, ranks, left=lo / n, right=(lo + finite.size) / n)
 
-    def deviance(self, lz, s):
+    def binomial(self, lz, s):
+        """The binomial deviance of the counts at log-density offset s."""
         return deviance_loss(self.probabilities(lz, s), self.data)
 
-    def best_s(self, lz):
-        """Minimise the deviance over s for one threshold sample: dense scan, then Brent."""
+    def deviance(self, lz, s, w=None):
+        """The loss at (s, w): the binomial deviance (w, the log-area of ``lz``, is used by the joint loss)."""
+        return self.binomial(lz, s)
+
+    def best_s(self, lz, w=None):
+        """Minimise the loss over s for one threshold sample (of log-area w): dense scan, then Brent."""
         finite = lz[np.isfinite(lz)]
         lo = finite[0] - self.log_x.max() - 0.05
         hi = finite[-1] - self.log_x.min() + 0.05
         grid = np.linspace(lo, hi, 600)
-        dev = np.array([self.deviance(lz, s) for s in grid])
+        dev = np.array([self.deviance(lz, s, w) for s in grid])
         i = int(np.argmin(dev))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-        res = optimize.minimize_scalar(lambda s: self.deviance(lz, s), bounds=(a, b), method="bounded",
-                                       options=dict(xatol=1e-7))
+        # the deviance is +inf where the model's probability excludes the data (a level at 0 % or 100 %):
+        # Brent's parabolic step then gives NaN and it falls back to golden section; no need to warn
+        with np.errstate(invalid="ignore"):
+            res = optimize.minimize_scalar(lambda s: self.deviance(lz, s, w), bounds=(a, b), method="bounded",
+                                           options=dict(xatol=1e-7))
         s_best, d_best = (res.x, res.fun) if res.fun <= dev[i] else (grid[i], dev[i])
         interior = 0 < i < grid.size - 1
         return float(s_best), float(d_best), interior
 
     def evaluate(self, w, n_trials, stage):
         lz = self.thresholds([w], n_trials)[0]
-        s, d, interior = self.best_s(lz)
+        s, d, interior = self.best_s(lz, w)
         self.record(stage, s, w, d, n_trials)
         return d, s, interior
 
@@ -274,7 +321,7 @@ class _Profile:
         lzs = self.thresholds(ws, n_trials)
         out = []
         for w, lz in zip(ws, lzs, strict=True):
-            s, d, interior = self.best_s(lz)
+            s, d, interior = self.best_s(lz, w)
             self.record(stage, s, w, d, n_trials)
             out.append((d, s, interior))
         return out
@@ -282,6 +329,72 @@ class _Profile:
     def record(self, stage, s, w, d, n_trials):
         self.history.append(dict(stage=stage, delta_v=float(np.expm1(s + w)), delta_area=float(np.expm1(w)),
                                  loss=float(d), n_trials=int(n_trials)))
+
+
+#: Simulated trials per area of the joint fit's latency tables (:class:`_JointProfile`), and their stimuli.
+LATENCY_TRIALS = 2000
+LATENCY_GRID_POINTS = 40
+#: Fewest simulated spikes for a model latency to count (its mean and variance must be meaningful).
+MIN_MODEL_SPIKES = 10
+
+
+class _JointProfile(_Profile):
+    """The joint loss: the binomial deviance plus, for the mean latency, ``-2 log`` of a normal likelihood.
+
+    For every level where the data have a jitter (``n_fired >= 2``) the term is ``(L - M)^2 / SE^2`` with the
+    measured mean latency ``L``, the model's ``M`` and ``SE^2 = J^2/k + V/K``: the standard error of the measured
+    mean (jitter ``J`` over ``k`` spikes) plus the Monte Carlo error of the simulated one (variance ``V`` over
+    ``K`` spikes). The model's latency comes from the same noise as the thresholds (stream 0 of the fit's root,
+    the first :data:`LATENCY_TRIALS` trials), simulated once per area on a grid of
+    :data:`LATENCY_GRID_POINTS` stimuli and interpolated (cubic spline in log amplitude), so the loss stays a
+    deterministic, smooth function of ``(s, w)``. Levels where the model fires fewer than
+    :data:`MIN_MODEL_SPIKES` times carry no latency term (the deviance already rules them out).
+    """
+
+    def __init__(self, data, setup, root, progress, n_latency_trials=LATENCY_TRIALS):
+        super().__init__(data, setup, root, progress)
+        self.n_latency_trials = n_latency_trials
+        self.use = data.n_fired >= 2
+        self.latency = data.latency_ms[self.use]
+        self.se2_data = data.jitter_ms[self.use] ** 2 / data.n_fired[self.use]
+        self.tables = {}
+
+    def table(self, w, lz):
+        """Interpolants ``z -> (mean, variance, spikes)`` of the model's latency at log-area w (built once)."""
+        key = float(w)
+        if key not in self.tables:
+            finite = lz[np.isfinite(lz)]
+            lo = finite[min(max(2, int(0.002 * lz.size)), finite.size - 1)]
+            z = np.linspace(lo, finite[-1] + np.ptp(self.log_x) + 0.05, LATENCY_GRID_POINTS)
+            st = _model_latency(self.setup, w, z, self.n_latency_trials, self.root)
+            self.info["simulated_trials"] += z.size * self.n_latency_trials
+            ok = st.n_fired >= MIN_MODEL_SPIKES
+            spline = interpolate.CubicSpline(z[ok], st.latency_ms[ok]) if ok.sum() >= 4 else None
+            self.tables[key] = (z[ok], spline, st.jitter_ms[ok] ** 2, st.n_fired[ok].astype(float))
+        return self.tables[key]
+
+    def latency_chi2(self, lz, s, w):
+        """The latency term at (s, w) and the number of levels that contributed."""
+        z, spline, var, n = self.table(w, lz)
+        if spline is None:
+            return 0.0, 0
+        zi = self.log_x[self.use] + s
+        inside = (zi >= z[0]) & (zi <= z[-1])
+        model = spline(zi[inside])
+        se2 = self.se2_data[inside] + np.interp(zi[inside], z, var) / np.interp(zi[inside], z, n)
+        return float(np.sum((self.latency[inside] - model) ** 2 / se2)), int(inside.sum())
+
+    def deviance(self, lz, s, w=None):
+        return self.binomial(lz, s) + self.latency_chi2(lz, s, w)[0]
+
+
+def _model_latency(setup, w, z, n_trials, root):
+    """Latency statistics of the first ``n_trials`` trials of stream 0 at log-area ``w`` and normalised log
+    amplitudes ``z`` (amplitude ``I_ref e^(w + z)``: the stimuli of the thresholds' CDF)."""
+    amp = setup.i_ref_uA * np.exp(w + np.asarray(z))
+    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), setup.area_cm2(math.expm1(w)),
+                   n_trials, seed=root, stream_ids=np.zeros(amp.size, dtype=int), max_spikes=1, **setup.sim_options)
+    return latency_stats(res.first_spike_ms, setup.delay_ms)
 
 
 def _vertex(ws, ds, fallback):
@@ -327,6 +440,7 @@ class _Outcome:
     fit_deviance: float = math.nan
     profile_w: np.ndarray = field(default_factory=lambda: np.empty(0))
     profile_deviance: np.ndarray = field(default_factory=lambda: np.empty(0))
+    fit_latency_chi2: float = math.nan
 
 
 @dataclass
@@ -367,7 +481,7 @@ def _start_area(prof, start, r_coarse):
     dv0, da0 = (float(v) for v in check_deltas(*start))
     w0 = math.log1p(da0)
     lz0 = prof.thresholds([w0], r_coarse)[0]
-    prof.record("start", math.log1p(dv0) - w0, w0, prof.deviance(lz0, math.log1p(dv0) - w0), r_coarse)
+    prof.record("start", math.log1p(dv0) - w0, w0, prof.deviance(lz0, math.log1p(dv0) - w0, w0), r_coarse)
     return w0
 
 
@@ -433,7 +547,8 @@ def _uncertainty(prof, final, s_star, d_star, data, r_final) -> _Uncertainty:
     (one sample serves every level, so it competes with all N data trials: conservative)."""
     lz_star = prof.thresholds([final.w_star], r_final)[0]
     h = 1e-3
-    d_ss = (prof.deviance(lz_star, s_star + h) - 2 * d_star + prof.deviance(lz_star, s_star - h)) / h**2
+    w_star = final.w_star
+    d_ss = (prof.deviance(lz_star, s_star + h, w_star) - 2 * d_star + prof.deviance(lz_star, s_star - h, w_star)) / h**2
     beta = np.polyfit(np.r_[final.ws, final.w_star], np.r_[final.s_best, s_star], 1)[0]
     mc = 1.0 + float(data.n_trials.sum()) / r_final
     var_w = final.sigma_w**2
@@ -449,8 +564,12 @@ def _uncertainty(prof, final, s_star, d_star, data, r_final) -> _Uncertainty:
                         bool(np.all(np.isfinite(cov_sw))))
 
 
-def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress) -> _Outcome:
-    prof = _Profile(data, setup, child(root, 0), progress)
+def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress,
+                 latency_trials=None) -> _Outcome:
+    if latency_trials is None:
+        prof = _Profile(data, setup, child(root, 0), progress)
+    else:
+        prof = _JointProfile(data, setup, child(root, 0), progress, latency_trials)
     r_final = _final_n_trials(n_trials, n_trials_name, data)
     r_coarse = min(2000, r_final)
     notes = []
@@ -471,10 +590,12 @@ def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_searc
     if not unc.ok:
         notes.append("uncertainty unavailable (non-positive curvature)")
     order = np.argsort(np.r_[final.ws, final.w_star])
+    d_binomial = d_star if latency_trials is None else prof.binomial(prof.thresholds([final.w_star], r_final)[0],
+                                                                     s_star)
     return _Outcome(math.expm1(s_star + final.w_star), math.expm1(final.w_star), unc.delta_v_ci, unc.delta_area_ci,
                     ok and final.ok and s_interior and unc.ok, notes, prof.history, unc.cov_uw, r_final,
-                    prof.info["simulated_trials"], d_star, np.r_[final.ws, final.w_star][order],
-                    np.r_[final.deviance, d_star][order])
+                    prof.info["simulated_trials"], d_binomial, np.r_[final.ws, final.w_star][order],
+                    np.r_[final.deviance, d_star][order], d_star - d_binomial)
 
 
 # ----------------------------------------------------------------------------- the predecessor's method
@@ -519,8 +640,22 @@ def _check_fit_args(data, method, setup, global_search, progress, start):
 
 def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, start=None, method: str = "profile",
         setup: NormalisedSetup = DEFAULT_SETUP, global_search: bool = True, validation_n_trials: int | None = None,
-        progress=None, runs: int | None = None, validation_runs: int | None = None) -> FitResult:
-    """Fit ``delta_v`` and ``delta_area`` to firing counts by binomial maximum likelihood.
+        progress=None, runs: int | None = None, validation_runs: int | None = None, use_latency: bool | None = None,
+        latency_trials: int = LATENCY_TRIALS) -> FitResult:
+    """Fit ``delta_v`` and ``delta_area`` to firing counts (and latencies) by maximum likelihood.
+
+    Counts: binomial likelihood (the deviance). Data with ``latency_ms`` and ``jitter_ms`` add, for the mean
+    latency of every level with at least two spikes, a normal likelihood with standard error
+    ``sqrt(jitter^2 / n_fired + V_model / K_model)`` (the data's standard error of the mean plus the Monte Carlo
+    error of the simulated mean; :class:`_JointProfile`): the loss is ``deviance + sum((L - M)^2 / SE^2)``,
+    i.e. ``-2 log L`` up to a constant. The model's latencies come from the same simulated trials as its
+    firing probabilities (common random numbers).
+
+    Physical-unit data (``amplitude_uA`` / ``_nA`` / ``_mA`` columns) are fitted with a 1 µA reference current,
+    so ``1 + delta_v`` is the factor from the stated current to the membrane current, and the reference area
+    of their protocol (``area_cm2``, else the setup's): :attr:`FitResult.stimulus_scale_uA` and
+    :attr:`FitResult.area_cm2` give the fit in µA and cm². The protocol's pulse timing is used
+    (:func:`hhlib.normalised.setup_for_data`).
 
     Parameters
     ----------
@@ -548,6 +683,11 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         Called with a short text at each stage.
     runs, validation_runs : int, optional
         Old names of ``n_trials`` and ``validation_n_trials`` (deprecated).
+    use_latency : bool, optional
+        Add the latency term (``profile`` only). Default: when the data have ``latency_ms`` (they then need
+        ``jitter_ms`` too, for the standard errors).
+    latency_trials : int
+        Simulated trials per area of the model's latency tables (200 to 1e6; default :data:`LATENCY_TRIALS`).
 
     Returns
     -------
@@ -563,6 +703,8 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     """
     t0 = time.perf_counter()
     data, method = _check_fit_args(data, method, setup, global_search, progress, start)
+    setup = setup_for_data(data, setup)
+    latency_trials = _latency_trials(data, method, use_latency, latency_trials)
     n_trials, n_name = renamed("runs", runs, "n_trials", n_trials)
     if n_trials is not None:
         check_int(n_name, n_trials, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
@@ -570,12 +712,19 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     n_val = check_int(val_name, n_val, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
     root = as_seed_sequence(seed)
     if method == "profile":
-        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress)
+        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress, latency_trials)
     else:
         out = _fit_predecessor(data, setup, root, start)
     if progress:
         progress(f"validating with a fresh {n_val}-trial prediction")
-    p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1))
+    if latency_trials is None:
+        p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1))
+        lat_chi2, lat_dof = math.nan, 0
+    else:
+        pred = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1),
+                       return_latency=True)
+        p_val = pred.firing_probability
+        lat_chi2, lat_dof = _latency_chi2(pred, data)
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
     converged = out.converged and _validated(method, out, dev, dof, data, n_val)
@@ -586,7 +735,31 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         converged=converged, method=method, n_trials=out.n_trials, validation_n_trials=n_val,
         validation_prediction=p_val, history=out.history, covariance_uw=out.covariance_uw, seed=record_of(root),
         message="; ".join(out.notes), fit_deviance=out.fit_deviance, profile_w=out.profile_w,
-        profile_deviance=out.profile_deviance, data=data, setup=setup)
+        profile_deviance=out.profile_deviance, data=data, setup=setup, uses_latency=latency_trials is not None,
+        latency_chi2=lat_chi2, latency_dof=lat_dof, fit_latency_chi2=out.fit_latency_chi2)
+
+
+def _latency_trials(data, method, use_latency, latency_trials):
+    """Trials per area of the latency tables, or None for a fit of the counts alone."""
+    if use_latency is None:
+        use_latency = data.has_latency
+    if not check_bool("use_latency", use_latency):
+        return None
+    if not data.has_latency:
+        raise ValueError("use_latency=True needs data with a latency_ms column (and jitter_ms)")
+    if data.jitter_ms is None:
+        raise ValueError(f"the data ({data.source}) have latency_ms but no jitter_ms: the joint fit needs the "
+                         "jitter for the standard error of each mean latency (or pass use_latency=False)")
+    if method != "profile":
+        raise ValueError(f"the latency term needs method='profile', got method={method!r} (or pass use_latency=False)")
+    return check_int("latency_trials", latency_trials, minimum=200, maximum=1_000_000)
+
+
+def _latency_chi2(pred, data):
+    """The latency term of a fresh prediction (same standard errors as the fit's) and its number of levels."""
+    use = (data.n_fired >= 2) & (pred.n_fired >= MIN_MODEL_SPIKES)
+    se2 = data.jitter_ms[use] ** 2 / data.n_fired[use] + pred.jitter_ms[use] ** 2 / pred.n_fired[use]
+    return float(np.sum((data.latency_ms[use] - pred.latency_ms[use]) ** 2 / se2)), int(use.sum())
 
 
 def _validated(method, out, dev, dof, data, n_val) -> bool:

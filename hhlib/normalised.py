@@ -8,6 +8,7 @@ relative size falls as ``A^-1/2``, separates them.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +17,12 @@ from .data import FiringData, load_data
 from .model import SEED_MODEL, MembraneModel
 from .runspec import check_timing
 from .simulate import simulate
-from .stats import binomial_deviance
+from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse
-from .validation import check_instance, check_int, check_real, probability_array, real_array, renamed
+from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
-__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "predict", "mse_loss", "deviance_loss", "check_deltas"]
+__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "Prediction", "predict", "mse_loss", "deviance_loss",
+           "check_deltas"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,84 @@ class NormalisedSetup:
 DEFAULT_SETUP = NormalisedSetup()
 
 
+def setup_for_data(data: FiringData, setup: NormalisedSetup = DEFAULT_SETUP) -> NormalisedSetup:
+    """The setup that describes ``data``: its stimulus unit and its stated protocol.
+
+    - Physical-unit data (``data.stimulus_unit == "uA"``, ``x`` in µA): the reference current is 1 µA, so
+      ``1 + delta_v`` is the dimensionless factor from the stated stimulus current to the membrane current
+      (an electrode's coupling), and the amplitude reaching the membrane is ``(1 + delta_v) x`` µA.
+    - The protocol's ``delay_ms`` and ``duration_ms`` set the pulse; its ``area_cm2`` sets the reference area
+      ``A_ref`` (cm²: the fitted area is ``A_ref (1 + delta_area)``).
+    - Normalised data without a protocol (the shipped data) get ``setup`` unchanged.
+
+    Parameters
+    ----------
+    data : FiringData
+    setup : NormalisedSetup
+        The starting point (model, time step, ...). If it is not :data:`DEFAULT_SETUP`, a value that the
+        data state differently is an error rather than silently replaced.
+
+    Returns
+    -------
+    NormalisedSetup
+
+    Raises
+    ------
+    ValueError
+        A biphasic or anodic protocol (the normalised setup and the fit handle monophasic cathodic pulses
+        only), or an explicit ``setup`` that contradicts the data.
+
+    Examples
+    --------
+    >>> from hhlib.data import FiringData, Protocol
+    >>> d = FiringData([60.0, 70.0, 80.0], [1, 5, 9], [10, 10, 10], stimulus_unit="uA",
+    ...                protocol=Protocol(delay_ms=0.2, duration_ms=0.05, area_cm2=2e-9))
+    >>> s = setup_for_data(d)
+    >>> s.i_ref_uA, s.a_ref_cm2, s.delay_ms, s.duration_ms
+    (1.0, 2e-09, 0.2, 0.05)
+    """
+    check_instance("data", data, FiringData)
+    check_instance("setup", setup, NormalisedSetup)
+    prot = data.protocol
+    for key, supported in (("waveform", "monophasic"), ("polarity", "cathodic")):
+        value = getattr(prot, key)
+        if value is not None and value != supported:
+            raise ValueError(f"the data's protocol has {key} = {value!r}: the normalised setup (predict, fit) "
+                             f"handles {supported} pulses only")
+    wanted = {"delay_ms": prot.delay_ms, "duration_ms": prot.duration_ms, "a_ref_cm2": prot.area_cm2,
+              "i_ref_uA": 1.0 if data.stimulus_unit == "uA" else None}
+    wanted = {k: float(v) for k, v in wanted.items() if v is not None}
+    if setup is not DEFAULT_SETUP:
+        clash = {k: v for k, v in wanted.items() if getattr(setup, k) != v}
+        if clash:
+            k, v = next(iter(clash.items()))
+            raise ValueError(f"setup.{k} = {getattr(setup, k)!r} contradicts the data ({data.source}), which imply "
+                             f"{k} = {v!r}; pass a setup that agrees, or none")
+    return dataclasses.replace(setup, **wanted) if wanted else setup
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What :func:`predict` returns with ``return_latency=True``: firing probability, latency and jitter.
+
+    Attributes
+    ----------
+    firing_probability : ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``
+        Fraction of the simulated trials that fired (dimensionless).
+    latency_ms, jitter_ms : ndarray, same shape
+        Mean and standard deviation (``ddof = 1``) of the first-spike latency from the pulse onset over the
+        trials that fired, ms (:func:`hhlib.stats.latency_stats`); NaN where none fired (jitter: fewer than 2).
+    n_fired : ndarray of int, same shape
+    n_trials : int
+    """
+
+    firing_probability: np.ndarray
+    latency_ms: np.ndarray
+    jitter_ms: np.ndarray
+    n_fired: np.ndarray
+    n_trials: int
+
+
 def check_deltas(delta_v, delta_area):
     """Validate ``delta_v, delta_area > -1`` and finite; return them as float arrays."""
     out = []
@@ -87,8 +167,10 @@ def check_deltas(delta_v, delta_area):
 
 
 def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
-            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None):
-    """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x``.
+            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None,
+            return_latency: bool = False):
+    """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x`` (and, on request,
+    their first-spike latency and jitter).
 
     Every ``x`` level draws its own independent trials (random stream = index of ``x``); for a
     fixed ``seed`` the same noise is used at every ``(delta_v, delta_area)``: common random numbers.
@@ -106,18 +188,26 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     engine : {"auto", "numba", "numpy"}
     runs : int, optional
         Old name of ``n_trials`` (deprecated).
+    return_latency : bool
+        Return a :class:`Prediction` (firing probability, latency, jitter, counts) instead of the array of
+        firing probabilities. The same simulation gives both: the probabilities are identical.
 
     Returns
     -------
-    ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``
+    ndarray, shape ``broadcast(delta_v, delta_area) + x.shape``, or Prediction
+        Firing probabilities (or, with ``return_latency=True``, a :class:`Prediction`).
 
     Examples
     --------
     >>> p = predict(2.0, 3.4, [0.9, 1.0, 1.1], n_trials=500, seed=0)
     >>> p.shape, bool(p[0] < p[1] < p[2])
     ((3,), True)
+    >>> r = predict(2.0, 3.4, [0.9, 1.0, 1.1], n_trials=500, seed=0, return_latency=True)
+    >>> bool((r.firing_probability == p).all()), bool(r.latency_ms[0] > r.latency_ms[2])
+    (True, True)
     """
     check_instance("setup", setup, NormalisedSetup)
+    return_latency = check_bool("return_latency", return_latency)
     n_trials, name = renamed("runs", runs, "n_trials", n_trials, 1000)
     n_trials = check_int(name, n_trials, minimum=1)
     dv, da = check_deltas(delta_v, delta_area)
@@ -130,7 +220,10 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
                    stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
-    return res.firing_probability
+    if not return_latency:
+        return res.firing_probability
+    lat = latency_stats(res.first_spike_ms, setup.delay_ms)
+    return Prediction(res.firing_probability, lat.latency_ms, lat.jitter_ms, lat.n_fired, n_trials)
 
 
 def _check_p(p_model, data):

@@ -20,6 +20,7 @@ from .model import MembraneModel
 from .runspec import MAX_RESULT_BYTES, MAX_STEPS, build_run_spec
 from .seeds import SeedRecord, as_seed_sequence, record_of
 from .spikes import DEFAULT_LEVEL_MV
+from .stats import latency_ci, latency_stats
 from .stimulus import Pulse
 
 __all__ = ["simulate", "SimulationResult", "NonFiniteError", "TRIALS_PER_STREAM", "firing_probability",
@@ -51,6 +52,13 @@ class SimulationResult:
     gate_traces : dict of ndarray or None
         Recorded gates by name (``"m"``, ``"h"``, ``"n"`` for Hodgkin-Huxley), in [0, 1]; the
         properties ``m``, ``h`` and ``n`` return them.
+    stimulus_onset_ms : float or None
+        When the stimulus starts, ms from the start of the run (``stimulus.onset_ms``); latencies are
+        measured from it. None only for results built by hand without it.
+
+    Latency and jitter (:func:`hhlib.stats.latency_stats`): :attr:`latency_ms` and :attr:`jitter_ms` are the
+    mean and the sample standard deviation (``ddof = 1``) of ``first_spike_ms - stimulus_onset_ms`` over the
+    trials that fired; :meth:`latency_ci` gives their confidence intervals.
     """
 
     spike_counts: np.ndarray
@@ -61,6 +69,7 @@ class SimulationResult:
     t_ms: np.ndarray | None = None
     v_mV: np.ndarray | None = None
     gate_traces: dict | None = None
+    stimulus_onset_ms: float | None = None
 
     @property
     def seed_entropy(self):
@@ -93,6 +102,38 @@ class SimulationResult:
     def n_fired(self) -> np.ndarray:
         """Number of trials that fired, shape ``cond_shape``."""
         return self.fired.sum(axis=-1)
+
+    def _onset(self) -> float:
+        if self.stimulus_onset_ms is None:
+            raise ValueError("this SimulationResult does not know its stimulus onset (stimulus_onset_ms=None): "
+                             "latencies are measured from it")
+        return self.stimulus_onset_ms
+
+    @property
+    def latency_ms(self) -> np.ndarray:
+        """Mean first-spike latency from the stimulus onset over the trials that fired, ms, shape ``cond_shape``;
+        NaN where none fired."""
+        return latency_stats(self.first_spike_ms, self._onset()).latency_ms
+
+    @property
+    def jitter_ms(self) -> np.ndarray:
+        """Standard deviation (``ddof = 1``) of the first-spike latency over the trials that fired, ms, shape
+        ``cond_shape``; NaN where fewer than 2 fired."""
+        return latency_stats(self.first_spike_ms, self._onset()).jitter_ms
+
+    def latency_ci(self, level: float = 0.95, *, method: str = "normal", n_boot: int = 2000, seed=None):
+        """Confidence intervals ``(latency_low, latency_high, jitter_low, jitter_high)`` (ms, each of shape
+        ``cond_shape``; NaN where fewer than 2 fired): see :func:`hhlib.stats.latency_ci`.
+
+        Examples
+        --------
+        >>> import hhlib
+        >>> r = hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(1e-7), 1e-9, 200, seed=0)
+        >>> lo, hi, jlo, jhi = r.latency_ci(0.95)
+        >>> bool(lo < r.latency_ms < hi) and bool(jlo < r.jitter_ms < jhi)
+        True
+        """
+        return latency_ci(self.first_spike_ms, self._onset(), level, method=method, n_boot=n_boot, seed=seed)
 
 
 def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: float = 0.0025,
@@ -171,7 +212,8 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     out = execute(spec)
     shape = spec.cond_shape + (spec.n_trials,)
     result = dict(spike_counts=out.counts.reshape(shape), first_spike_ms=out.first.reshape(shape), dt_ms=spec.dt,
-                  t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root))
+                  t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root),
+                  stimulus_onset_ms=float(stimulus.onset_ms))
     if spec.record:
         traces = {k: a.reshape(shape + (spec.n_steps + 1,)) for k, a in out.traces.items()}
         result.update(t_ms=np.arange(spec.n_steps + 1) * spec.dt, v_mV=traces.pop("v_mV"), gate_traces=traces)

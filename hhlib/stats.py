@@ -1,5 +1,5 @@
-"""Binomial statistics of firing: confidence intervals, the deviance and the integrated-Gaussian
-(probit) curve.
+"""Statistics of firing: binomial confidence intervals, the deviance, the integrated-Gaussian
+(probit) curve, and first-spike latency and jitter (:func:`latency_stats`, :func:`latency_ci`).
 
 Counts (``n_fired``, ``n_trials``) are whole numbers below 2**53 with ``0 <= n_fired <= n_trials``
 and ``n_trials >= 1``; probabilities lie in [0, 1]; every quantity here is dimensionless except the
@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .validation import check_bool, check_real, count_array, probability_array, real_array
+from .seeds import as_seed_sequence, stream
+from .validation import check_bool, check_choice, check_int, check_real, count_array, probability_array, real_array
 
-__all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance"]
+__all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance", "LatencyStats",
+           "latency_stats", "latency_ci", "LATENCY_DDOF"]
 
 
 def _broadcast(names, *arrays):
@@ -523,3 +525,149 @@ def _check_interior(theta, ll, message, m, s, k, n, floor):
     if theta[0] - theta[1] * m / s >= 0:                         # eta at x = 0
         raise ValueError("cannot fit: the data extrapolate to >= 50 % stimulus-driven firing at x = 0, which "
                          "Phi((x/x50 - 1)/RS) with x50 > 0 cannot express (x50 -> 0, RS -> inf)")
+
+
+# --- first-spike latency and jitter ----------------------------------------------------------------
+
+#: Delta degrees of freedom of the jitter (the sample standard deviation, ``n - 1`` in the denominator:
+#: the usual experimental convention, unbiased for the variance).
+LATENCY_DDOF = 1
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Latency and jitter of the first spike per condition (see :func:`latency_stats`).
+
+    Attributes
+    ----------
+    latency_ms : ndarray of float, shape ``cond_shape``
+        Mean first-spike time over the trials that fired, ms from the stimulus onset; NaN where none fired.
+    jitter_ms : ndarray of float, shape ``cond_shape``
+        Sample standard deviation (``ddof = 1``) of those times, ms; NaN where fewer than 2 fired.
+    n_fired : ndarray of int, shape ``cond_shape``
+        Trials that fired (with a finite first-spike time).
+    """
+
+    latency_ms: np.ndarray
+    jitter_ms: np.ndarray
+    n_fired: np.ndarray
+
+
+def _first_spike_array(first_spike_ms):
+    t = np.asarray(first_spike_ms)
+    if t.dtype == bool or not (np.issubdtype(t.dtype, np.integer) or np.issubdtype(t.dtype, np.floating)):
+        raise TypeError(f"first_spike_ms must be real numbers (ms, NaN where no spike), got dtype {t.dtype}")
+    if t.ndim == 0 or t.shape[-1] == 0:
+        raise ValueError(f"first_spike_ms must have trials along its last axis, got shape {t.shape}")
+    t = t.astype(float)
+    if np.any(np.isinf(t)):
+        raise ValueError("first_spike_ms must be finite where a trial fired and NaN where it did not, got inf")
+    return t
+
+
+def latency_stats(first_spike_ms, onset_ms: float, *, ddof: int = LATENCY_DDOF) -> LatencyStats:
+    """Mean first-spike latency and jitter over the trials that fired, per condition.
+
+    The one place where latency and jitter are computed (:class:`hhlib.SimulationResult`, :func:`hhlib.predict`,
+    :func:`hhlib.sweep` and the fit use it). Conditions with no spike give NaN without a RuntimeWarning.
+
+    Parameters
+    ----------
+    first_spike_ms : array_like of float, shape ``cond_shape + (n_trials,)``
+        First-spike time of every trial, ms from the start of the run; NaN where the trial did not fire.
+    onset_ms : float
+        Stimulus onset, ms from the start of the run: latencies are ``first_spike_ms - onset_ms`` (a
+        spontaneous spike before the onset gives a negative latency; it is kept, not hidden).
+    ddof : int
+        Delta degrees of freedom of the jitter (default 1: the sample standard deviation; 0 gives the
+        maximum-likelihood one). The jitter is NaN where ``n_fired <= ddof``.
+
+    Returns
+    -------
+    LatencyStats
+        ``latency_ms``, ``jitter_ms`` (ms) and ``n_fired``, each of shape ``cond_shape``.
+
+    Examples
+    --------
+    >>> s = latency_stats([[0.4, 0.6, float("nan")], [float("nan")] * 3], onset_ms=0.1)
+    >>> s.latency_ms.round(6).tolist(), s.jitter_ms.round(6).tolist(), s.n_fired.tolist()
+    ([0.4, nan], [0.141421, nan], [2, 0])
+    """
+    t = _first_spike_array(first_spike_ms)
+    onset = check_real("onset_ms", onset_ms, unit="ms")
+    ddof = check_int("ddof", ddof, minimum=0)
+    fired = ~np.isnan(t)
+    n = fired.sum(axis=-1)
+    lat = np.where(fired, t - onset, 0.0)
+    mean = np.divide(lat.sum(axis=-1), n, out=np.full(n.shape, np.nan), where=n > 0)
+    dev2 = np.where(fired, (lat - mean[..., None]) ** 2, 0.0).sum(axis=-1)
+    var = np.divide(dev2, n - ddof, out=np.full(n.shape, np.nan), where=n > ddof)
+    return LatencyStats(mean, np.sqrt(var), n.astype(np.int64))
+
+
+def latency_ci(first_spike_ms, onset_ms: float, level: float = 0.95, *, method: str = "normal",
+               n_boot: int = 2000, seed=None):
+    """Confidence intervals for the latency (mean) and the jitter (standard deviation), per condition.
+
+    Parameters
+    ----------
+    first_spike_ms, onset_ms
+        As in :func:`latency_stats`.
+    level : float
+        Confidence level in (0, 1).
+    method : {"normal", "bootstrap"}
+        ``"normal"``: Student-t interval for the mean and chi-square interval for the standard deviation
+        (exact for normally distributed latencies; near threshold latencies are skewed, so the jitter's
+        interval is then approximate). ``"bootstrap"``: percentile bootstrap over the trials that fired,
+        ``n_boot`` resamples drawn from ``seed`` (required: randomness is explicit).
+    n_boot : int
+        Bootstrap resamples (``method="bootstrap"``).
+    seed : int, SeedSequence or Generator
+        Root of the bootstrap's random numbers (condition ``c`` of the flattened shape uses its own stream).
+
+    Returns
+    -------
+    (latency_low, latency_high, jitter_low, jitter_high) : tuple of ndarray, shape ``cond_shape``
+        ms; NaN where fewer than 2 trials fired.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = 0.1 + np.random.default_rng(0).normal(0.3, 0.02, size=(1, 400))
+    >>> lo, hi, jlo, jhi = latency_ci(t, onset_ms=0.1)
+    >>> bool(lo[0] < 0.3 < hi[0]) and bool(jlo[0] < 0.02 < jhi[0])
+    True
+    """
+    t = _first_spike_array(first_spike_ms)
+    level = check_real("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
+    method = check_choice("method", method, ("normal", "bootstrap"))
+    s = latency_stats(t, onset_ms)
+    if method == "normal":
+        return _normal_latency_ci(s, level)
+    if seed is None:
+        raise ValueError("latency_ci(method='bootstrap') needs an explicit seed (int, SeedSequence or Generator)")
+    n_boot = check_int("n_boot", n_boot, minimum=100, maximum=1_000_000)
+    root = as_seed_sequence(seed)
+    flat = t.reshape(-1, t.shape[-1])
+    out = np.full((4, flat.shape[0]), np.nan)
+    alpha = (1.0 - level) / 2
+    for c, row in enumerate(flat):
+        lat = row[~np.isnan(row)] - float(onset_ms)
+        if lat.size < 2:
+            continue
+        idx = stream(root, c, 0).integers(0, lat.size, size=(n_boot, lat.size))
+        sample = lat[idx]
+        means, sds = sample.mean(axis=1), sample.std(axis=1, ddof=LATENCY_DDOF)
+        out[:, c] = np.r_[np.quantile(means, [alpha, 1 - alpha]), np.quantile(sds, [alpha, 1 - alpha])]
+    return tuple(o.reshape(s.n_fired.shape) for o in out)
+
+
+def _normal_latency_ci(s: LatencyStats, level: float):
+    n = s.n_fired.astype(float)
+    ok = n >= 2
+    dof = np.where(ok, n - 1, 1.0)
+    alpha = (1.0 - level) / 2
+    half = np.where(ok, stats.t.ppf(1 - alpha, dof) * s.jitter_ms / np.sqrt(np.where(ok, n, 1.0)), np.nan)
+    j_lo = s.jitter_ms * np.sqrt(dof / stats.chi2.ppf(1 - alpha, dof))
+    j_hi = s.jitter_ms * np.sqrt(dof / stats.chi2.ppf(alpha, dof))
+    return s.latency_ms - half, s.latency_ms + half, np.where(ok, j_lo, np.nan), np.where(ok, j_hi, np.nan)

@@ -16,6 +16,7 @@ import numpy as np
 from .model import MembraneModel
 from .seeds import SeedRecord, as_seed_sequence, record_of
 from .simulate import simulate
+from .stats import latency_stats
 from .stimulus import Pulse
 from .validation import check_instance, check_int, real_array
 
@@ -35,6 +36,10 @@ class SweepResult:
     n_trials : int
     seed : SeedRecord
         Entropy and spawn key of the root seed: pass it as ``seed`` to reproduce the sweep.
+    latency_ms, jitter_ms : ndarray of float, shape ``grid_shape``, or None
+        Mean and standard deviation (``ddof = 1``) of the first-spike latency from the pulse onset over the
+        trials that fired, ms (:func:`hhlib.stats.latency_stats`); NaN where none fired (jitter: fewer than 2).
+        None only for results built by hand without them.
     """
 
     amplitude_uA: np.ndarray
@@ -42,6 +47,8 @@ class SweepResult:
     n_fired: np.ndarray
     n_trials: int
     seed: SeedRecord
+    latency_ms: np.ndarray | None = None
+    jitter_ms: np.ndarray | None = None
 
     @property
     def seed_entropy(self):
@@ -66,19 +73,22 @@ def _task(model, amp, area, ids, n_trials, seed, options, token=None):
     if token is not None and token in _INTERRUPTED:
         raise KeyboardInterrupt(f"sweep {token} was interrupted")
     options.setdefault("max_spikes", 1)
+    delay_ms = options.pop("delay_ms")
     try:
-        res = simulate(model, Pulse(amp, options.pop("delay_ms"), options.pop("duration_ms")), area, n_trials,
+        res = simulate(model, Pulse(amp, delay_ms, options.pop("duration_ms")), area, n_trials,
                        seed=seed, stream_ids=ids, **options)
     except KeyboardInterrupt:
         _INTERRUPTED.add(token)
         raise
-    return res.n_fired
+    lat = latency_stats(res.first_spike_ms, delay_ms)
+    return np.stack([res.n_fired.astype(float), lat.latency_ms, lat.jitter_ms])
 
 
 def sweep(model: MembraneModel, amplitude_uA, area_cm2, n_trials: int, *, seed=None, executor=None,
           n_pieces: int | None = None, progress=None, delay_ms: float = 0.1, duration_ms: float = 0.1,
           **sim_options) -> SweepResult:
-    """Firing probability after a rectangular pulse for every (amplitude, area) of a grid.
+    """Firing probability, first-spike latency and jitter after a rectangular pulse for every (amplitude, area)
+    of a grid.
 
     Parameters
     ----------
@@ -148,10 +158,10 @@ def sweep(model: MembraneModel, amplitude_uA, area_cm2, n_trials: int, *, seed=N
     token = uuid.uuid4().hex
     pieces = [(model, amp_f[a:b], area_f[a:b], np.arange(a, b), n_trials, root, dict(options), token)
               for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    results = _run_pieces(pieces, executor, progress)
-    n_fired = np.concatenate(results)
+    n_fired, latency, jitter = np.concatenate(_run_pieces(pieces, executor, progress), axis=1)
     return SweepResult(np.broadcast_to(amp, shape).copy(), np.broadcast_to(area, shape).copy(),
-                       n_fired.reshape(shape), int(n_trials), root)
+                       n_fired.astype(np.int64).reshape(shape), int(n_trials), root, latency.reshape(shape),
+                       jitter.reshape(shape))
 
 
 #: Neuron-steps per piece that the default split aims at (about 0.1 s of one core): small enough that

@@ -20,7 +20,7 @@ from hhlib.thresholds import trial_thresholds
 from .cache import register
 from .optimisation import fit_optimum
 
-__all__ = ["firing_families", "threshold_maps"]
+__all__ = ["firing_families", "threshold_maps", "latency_curves", "at_probability"]
 
 _SIGMA_QUANTILES = (0.15865525393145707, 0.5, 0.8413447460685429)   # Phi(-1), Phi(0), Phi(1)
 
@@ -122,3 +122,62 @@ def threshold_maps(n_grid, n_trials, seed, progress=None):
     x50 = (j50 * (1 + g) / j_ref)[:, None] / (1 + g)[None, :]
     rs = np.repeat(rs_area[:, None], g.size, axis=1)
     return dict(delta_v=g, delta_area=g, x50=x50, rs=rs, q=q, fires_unstimulated=spont)
+
+
+@register("sensitivity_latency", delta_area=(1.5, 3.25, 9.0), fixed_delta_v=None, fixed_delta_area=None,
+          x=(0.8, 1.6, 33), n_trials=4000, seed=0, min_fired=20)
+def latency_curves(delta_area, fixed_delta_v=None, fixed_delta_area=None, x=(0.8, 1.6, 33), n_trials=4000, seed=0,
+                   min_fired=20, progress=None):
+    """Firing probability, first-spike latency and jitter vs x for the fitted model and, along the valley, for
+    other areas (the ratio ``(1 + delta_v)/(1 + delta_area)`` of the fitted point kept, so x50 barely moves).
+
+    Parameters
+    ----------
+    delta_area : sequence of float
+        Areas along the valley (dimensionless); include the fitted one to show the fitted model.
+    fixed_delta_v, fixed_delta_area : float, optional
+        The point whose drive ratio the valley keeps (dimensionless); ``None``: the fit's optimum rounded to
+        2 decimals (:func:`hhlib.studies.optimisation.fit_optimum`).
+    x : (float, float, int)
+        Stimulus levels ``numpy.linspace(*x)`` (normalised, dimensionless).
+    n_trials : int
+        Trials per level (common random numbers: one noise realisation for every curve).
+    seed : int
+    min_fired : int
+        Fewest spikes for a latency and jitter to be reported (NaN below: too noisy to draw).
+    progress : callable, optional
+
+    Returns
+    -------
+    dict
+        ``x`` (n_x,), ``delta_area`` and ``delta_v`` (n_a,), ``p`` (n_a, n_x) firing probability,
+        ``latency_ms`` and ``jitter_ms`` (n_a, n_x), ms from the pulse onset (NaN where fewer than ``min_fired``
+        trials fired),
+        ``n_fired`` (n_a, n_x), ``fixed_delta_v``, ``fixed_delta_area``.
+    """
+    if fixed_delta_v is None or fixed_delta_area is None:
+        opt = fit_optimum(decimals=2)
+        fixed_delta_v = opt[0] if fixed_delta_v is None else fixed_delta_v
+        fixed_delta_area = opt[1] if fixed_delta_area is None else fixed_delta_area
+    xs = np.linspace(*x[:2], int(x[2]))
+    da = np.asarray(delta_area, dtype=float)
+    dv = (1 + fixed_delta_v) / (1 + fixed_delta_area) * (1 + da) - 1
+    pred = predict(dv, da, xs, n_trials=n_trials, seed=seed, return_latency=True)
+    if progress:
+        progress(1, 1)
+    few = pred.n_fired < max(int(min_fired), 2)
+    return dict(x=xs, delta_area=da, delta_v=dv, p=pred.firing_probability,
+                latency_ms=np.where(few, np.nan, pred.latency_ms), jitter_ms=np.where(few, np.nan, pred.jitter_ms),
+                n_fired=pred.n_fired, fixed_delta_v=np.array(fixed_delta_v),
+                fixed_delta_area=np.array(fixed_delta_area))
+
+
+def at_probability(p, values, level):
+    """``values`` interpolated at firing probability ``level`` along a curve that rises with x (dimensionless
+    ``p``; NaN where the curve does not reach it). The first crossing is used."""
+    p, values = np.asarray(p, dtype=float), np.asarray(values, dtype=float)
+    i = int(np.argmax(p >= level))
+    if p[i] < level or i == 0:
+        return float("nan")
+    t = (level - p[i - 1]) / (p[i] - p[i - 1])
+    return float(values[i - 1] + t * (values[i] - values[i - 1]))

@@ -13,7 +13,7 @@ from matplotlib.colors import LogNorm
 from .plots import plot_data
 from .style import new_axes
 
-__all__ = ["plot_family", "plot_map"]
+__all__ = ["plot_family", "plot_map", "plot_latency_curves", "plot_latency_vs_probability"]
 
 
 def plot_family(x, p, values, name, ax=None, *, data=None, n_trials=None):
@@ -85,3 +85,67 @@ def plot_map(maps, key, ax=None, *, log=False, label=None, data_value=None):
     ax.set_xlabel("1 + delta_v (stimulus scale)")
     ax.set_ylabel("1 + delta_area (area scale)")
     return ax
+
+
+def _colors(n):
+    return mpl.colormaps["viridis"](np.linspace(0.1, 0.9, n))
+
+
+def plot_latency_curves(x, y, values, name, ax=None, *, ylabel="latency (ms from pulse onset)"):
+    """Latency (or jitter) ``y[i]`` against the stimulus ``x`` for each curve ``name = values[i]``.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_x,)
+        Normalised stimulus levels.
+    y : array_like, shape (n_curves, n_x)
+        Mean latency or jitter, ms (NaN where too few trials fired: not drawn).
+    values : sequence of float
+        The parameter value of each curve (legend).
+    name : str
+    ax : matplotlib Axes, optional
+    ylabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = new_axes(ax)
+    for yi, v, c in zip(y, values, _colors(len(values)), strict=True):
+        ax.plot(x, yi, color=c, label=f"{name} = {v:.2f}")
+    ax.set_xlabel("normalised stimulus x")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small", loc="upper right")
+    return ax
+
+
+def plot_latency_vs_probability(p, latency, jitter, values, name, ax=None):
+    """Latency (solid) and jitter (dashed, right axis) against the firing probability, as single-fibre papers
+    plot them (Miller et al. 1999).
+
+    Parameters
+    ----------
+    p : array_like, shape (n_curves, n_x)
+        Firing probabilities (dimensionless).
+    latency, jitter : array_like, shape (n_curves, n_x)
+        Mean latency and its standard deviation, ms.
+    values : sequence of float
+    name : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    ndarray of 2 Axes
+        The latency's axes and the jitter's twin (right) axes.
+    """
+    ax = new_axes(ax)
+    right = ax.twinx()
+    for pi, li, ji, v, c in zip(p, latency, jitter, values, _colors(len(values)), strict=True):
+        ax.plot(pi, li, color=c, label=f"{name} = {v:.2f}")
+        right.plot(pi, ji, color=c, ls="--")
+    ax.set_xlabel("firing probability")
+    ax.set_ylabel("latency (ms, solid)")
+    right.set_ylabel("jitter (ms, dashed)")
+    ax.set_xlim(0, 1)
+    ax.legend(fontsize="small", loc="lower left")        # the curves fall towards p = 1: that corner stays free
+    return np.array([ax, right], dtype=object)

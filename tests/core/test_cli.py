@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import hhlib
@@ -20,11 +21,13 @@ def test_predict_prints_a_table_and_writes_a_png(tmp_path):
     lines = r.stdout.splitlines()
     assert "measured" in lines[1] and "predicted" in lines[1]
     rows = [ln.replace("[", " ").replace("]", " ").replace(",", " ").split() for ln in lines[2:13]]
-    assert all(len(row) == 7 for row in rows)                 # x, measured, CI, predicted, CI
+    assert all(len(row) == 9 for row in rows)                 # x, measured, CI, predicted, CI, latency, jitter
     assert [float(row[0]) for row in rows] == pytest.approx(list(hhlib.load_data().x))
     predicted = [float(row[4]) for row in rows]
-    expected = hhlib.predict(1.95, 3.24, n_trials=300, seed=4)
-    assert predicted == pytest.approx(list(expected), abs=6e-4)
+    expected = hhlib.predict(1.95, 3.24, n_trials=300, seed=4, return_latency=True)
+    assert predicted == pytest.approx(list(expected.firing_probability), abs=6e-4)
+    assert [float(row[7]) for row in rows] == pytest.approx(list(expected.latency_ms), abs=6e-5)
+    assert [float(row[8]) for row in rows] == pytest.approx(list(expected.jitter_ms), abs=6e-5)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -34,6 +37,13 @@ def test_predict_json(tmp_path):
     out = json.loads(r.stdout)
     assert out["runs"] == 10 and len(out["predicted"]) == 11 and out["mse"] > 0.1
     assert not list(tmp_path.iterdir())                      # --no-plot wrote nothing
+    # latency and jitter next to the firing probability; null (not NaN, which is not JSON) where none fired
+    ref = hhlib.predict(0.0, 0.0, n_trials=10, seed=1, return_latency=True)
+    assert out["predicted"] == pytest.approx(list(ref.firing_probability))
+    for key, arr in (("predicted_latency_ms", ref.latency_ms), ("predicted_jitter_ms", ref.jitter_ms)):
+        assert [v is None for v in out[key]] == list(np.isnan(arr))
+        assert [v for v in out[key] if v is not None] == pytest.approx(list(arr[~np.isnan(arr)]), rel=1e-12)
+    assert "NaN" not in r.stdout and "measured_latency_ms" not in out     # the shipped data have no latency
     alias = run("predict", "--n-trials", "10", "--seed", "1", "--json", cwd=tmp_path)   # the library's word
     assert json.loads(alias.stdout) == out
 

@@ -56,3 +56,20 @@ def test_losses():
     assert deviance_loss(d.firing_probability, d) == pytest.approx(0.0, abs=1e-9)
     assert mse_loss(np.full(11, 0.5), d) == pytest.approx(np.mean((d.firing_probability - 0.5) ** 2))
     assert deviance_loss(np.full(11, 0.5), d) > 100
+
+
+def test_predict_reports_latency_and_jitter_of_the_same_trials():
+    x = np.array([0.9, 1.0, 1.2])
+    p = predict(1.95, 3.24, x, n_trials=300, seed=2)
+    r = predict(1.95, 3.24, x, n_trials=300, seed=2, return_latency=True)
+    np.testing.assert_array_equal(r.firing_probability, p)                  # existing callers: unchanged
+    setup = DEFAULT_SETUP
+    amp = setup.amplitude_uA(1.95, x)
+    res = hhlib.simulate(setup.model, hhlib.Pulse(amp, setup.delay_ms, setup.duration_ms), setup.area_cm2(3.24), 300,
+                         seed=2, stream_ids=np.arange(3))
+    np.testing.assert_array_equal(r.latency_ms, res.latency_ms)
+    np.testing.assert_array_equal(r.jitter_ms, res.jitter_ms)
+    np.testing.assert_array_equal(r.n_fired, res.n_fired)
+    assert r.n_trials == 300 and np.all(np.diff(r.latency_ms) < 0)
+    with pytest.raises(TypeError, match="return_latency"):
+        predict(1.95, 3.24, x, n_trials=10, seed=2, return_latency=1)

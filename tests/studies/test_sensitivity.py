@@ -52,6 +52,35 @@ def test_families_fixed_point_defaults_to_the_fit_optimum(monkeypatch):
     assert (float(fam["fixed_delta_v"]), float(fam["fixed_delta_area"])) == (1.9, 2.0)
 
 
+def test_latency_along_the_valley_obeys_the_noise_scaling():
+    lc = sensitivity.latency_curves(delta_area=(1.5, 9.0), fixed_delta_v=1.96, fixed_delta_area=3.25,
+                                    x=(0.8, 1.6, 17), n_trials=1000, seed=0)
+    p, lat, jit = lc["p"], lc["latency_ms"], lc["jitter_ms"]
+    assert lat.shape == jit.shape == p.shape == (2, 17)
+    np.testing.assert_allclose((1 + lc["delta_v"]) / (1 + lc["delta_area"]), 2.96 / 4.25, rtol=1e-12)
+    above = p > 0.5                                               # above threshold the latency falls with x
+    assert all(np.all(np.diff(lat[i][above[i]]) < 0) for i in range(2))
+    # far above threshold (p = 1) the spread of the spike time is noise-driven: jitter ∝ noise/drive ∝ A^-1/2
+    # at fixed current density, so the ratio between the areas is sqrt(10/2.5) = 2
+    top = 14                                                      # x = 1.5
+    assert lc["x"][top] == pytest.approx(1.5) and np.all(p[:, top] == 1.0)
+    assert jit[0, top] / jit[1, top] == pytest.approx(2.0, rel=0.12)
+    # ... and the mean latency approaches the noise-free one, equal for both (same current density)
+    assert abs(lat[0, top] - lat[1, top]) < 0.005
+    # at equal firing probability, less noise (the larger area) means a longer latency (closer to threshold)
+    assert sensitivity.at_probability(p[1], lat[1], 0.5) > sensitivity.at_probability(p[0], lat[0], 0.5) + 0.02
+    assert np.isnan(lat[lc["n_fired"] < 20]).all()
+
+
+def test_at_probability_interpolates_along_the_curve():
+    p = np.array([0.0, 0.2, 0.6, 1.0])
+    v = np.array([np.nan, 0.5, 0.3, 0.1])
+    assert sensitivity.at_probability(p, v, 0.4) == pytest.approx(0.4)
+    assert sensitivity.at_probability(p, v, 0.6) == pytest.approx(0.3)
+    assert np.isnan(sensitivity.at_probability(p * 0.5, v, 0.9))
+    assert np.isnan(sensitivity.at_probability(p + 0.1, v, 0.05))
+
+
 def test_cached_round_trip_and_parameter_keys(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "CACHE_DIR", tmp_path)
     calls = []
@@ -77,7 +106,7 @@ def test_shipped_sensitivity_caches_are_current(shipped_fit, monkeypatch):
     from hhlib.studies import optimisation
     monkeypatch.setattr(optimisation, "_fit_optimum",
                         lambda seed: (shipped_fit.delta_v, shipped_fit.delta_area) if seed == 0 else None)
-    for builder in (sensitivity.threshold_maps, sensitivity.firing_families):
+    for builder in (sensitivity.threshold_maps, sensitivity.firing_families, sensitivity.latency_curves):
         path = cache.cache_path(builder.cache_name, builder.cache_defaults)
         assert path.is_file(), f"missing cache {path.name}: run python -m hhlib.studies"
         stored = cache.cached(builder, progress=False)
