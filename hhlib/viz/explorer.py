@@ -32,6 +32,7 @@ from hhlib.data import FiringData, load_data
 from hhlib.fit import BOX
 from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss
 from hhlib.simulate import simulate
+from hhlib.stats import latency_stats
 from hhlib.stimulus import Pulse
 from hhlib.thresholds import trial_thresholds
 from hhlib.validation import check_choice, check_instance, check_int, renamed
@@ -53,21 +54,6 @@ def _log_slider(value, description):
                                   step=0.002, description=description, continuous_update=False,
                                   readout_format=".3f", style={"description_width": "initial"},
                                   layout=widgets.Layout(width="440px"))
-
-
-def latency_summary(first_spike_ms, onset_ms):
-    """Mean latency and jitter (ms) of the trials that fired, per condition (last axis: trials).
-
-    NaN where no trial fired (latency) or fewer than two fired (jitter, the sample standard deviation).
-    """
-    t = np.asarray(first_spike_ms, dtype=float) - onset_ms
-    fired = np.isfinite(t)
-    n = fired.sum(axis=-1)
-    total = np.where(fired, t, 0.0).sum(axis=-1)
-    mean = np.divide(total, n, out=np.full(n.shape, np.nan), where=n > 0)
-    dev2 = np.where(fired, (t - mean[..., None]) ** 2, 0.0).sum(axis=-1)
-    jitter = np.sqrt(np.divide(dev2, n - 1, out=np.full(n.shape, np.nan), where=n > 1))
-    return mean, jitter
 
 
 class Explorer:
@@ -223,7 +209,8 @@ class Explorer:
         x_all = np.concatenate([self.data.x, self.x_curve])
         res = self._curve_result(dv, da, x_all, n_trials)
         p = res.firing_probability
-        latency, jitter = latency_summary(res.first_spike_ms[self.data.x.size:], self.setup.delay_ms)
+        lat = latency_stats(res.first_spike_ms[self.data.x.size:], self.setup.delay_ms)
+        latency, jitter = lat.latency_ms, lat.jitter_ms
         p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]
         x50, rs = self.threshold_summary(dv, da, n_trials)
         return dict(delta_v=dv, delta_area=da, n_trials=n_trials, p_data=p_data, p_curve=p_curve, x50=x50, rs=rs,
