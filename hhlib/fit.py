@@ -45,7 +45,9 @@ import numpy as np
 from scipy import optimize, stats
 
 from .data import FiringData, load_data
+from .engines import choose_engine
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict
+from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
 from .thresholds import trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
@@ -207,10 +209,12 @@ _THRESHOLD_CACHE_SIZE = 96
 class _Profile:
     """Deviance of the data as a function of (s, w), from per-trial thresholds under CRN."""
 
-    def __init__(self, data: FiringData, setup: NormalisedSetup, root: np.random.SeedSequence, progress):
-        self.data, self.setup, self.root, self.progress = data, setup, root, progress
+    def __init__(self, data: FiringData, setup: NormalisedSetup, root: np.random.SeedSequence, progress, sim):
+        self.data, self.setup, self.root, self.progress, self.sim = data, setup, root, progress, sim
         self.log_x = np.log(data.x)
-        self.key = (setup, str(root.entropy), tuple(root.spawn_key))
+        # the GPU engine draws other (statistically equal) noise than the CPU engines, which agree exactly
+        family = ("cuda", sim["precision"]) if choose_engine(sim["engine"], False) == "cuda" else "cpu"
+        self.key = (setup, str(root.entropy), tuple(root.spawn_key), family)
         self.history = []
         self.info = {"simulated_trials": 0}
 
@@ -224,7 +228,7 @@ class _Profile:
             todo = np.array(todo)
             thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), n_trials, seed=self.root,
                                    delay_ms=self.setup.delay_ms, duration_ms=self.setup.duration_ms,
-                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info)
+                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info, **self.sim)
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
             for w, row in zip(todo, lz, strict=True):
@@ -449,8 +453,8 @@ def _uncertainty(prof, final, s_star, d_star, data, r_final) -> _Uncertainty:
                         bool(np.all(np.isfinite(cov_sw))))
 
 
-def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress) -> _Outcome:
-    prof = _Profile(data, setup, child(root, 0), progress)
+def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress, sim) -> _Outcome:
+    prof = _Profile(data, setup, child(root, 0), progress, sim)
     r_final = _final_n_trials(n_trials, n_trials_name, data)
     r_coarse = min(2000, r_final)
     notes = []
@@ -478,13 +482,14 @@ def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_searc
 
 
 # ----------------------------------------------------------------------------- the predecessor's method
-def _fit_predecessor(data, setup, root, start, n_trials=10, max_evaluations=61) -> _Outcome:
+def _fit_predecessor(data, setup, root, start, sim, n_trials=10, max_evaluations=61) -> _Outcome:
     """The predecessor's L-BFGS-B with finite-difference gradients on a fresh-noise 10-trial MSE."""
     history = []
     counter = itertools.count()
 
     def loss(theta):
-        p = predict(theta[0], theta[1], data.x, n_trials=n_trials, setup=setup, seed=child(root, 2, next(counter)))
+        p = predict(theta[0], theta[1], data.x, n_trials=n_trials, setup=setup, seed=child(root, 2, next(counter)),
+                    **sim)
         m = mse_loss(p, data)
         history.append(dict(stage="predecessor", delta_v=float(theta[0]), delta_area=float(theta[1]), loss=m,
                             n_trials=n_trials))
@@ -519,7 +524,8 @@ def _check_fit_args(data, method, setup, global_search, progress, start):
 
 def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, start=None, method: str = "profile",
         setup: NormalisedSetup = DEFAULT_SETUP, global_search: bool = True, validation_n_trials: int | None = None,
-        progress=None, runs: int | None = None, validation_runs: int | None = None) -> FitResult:
+        progress=None, runs: int | None = None, validation_runs: int | None = None, engine: str = "auto",
+        precision: str = "float64") -> FitResult:
     """Fit ``delta_v`` and ``delta_area`` to firing counts by binomial maximum likelihood.
 
     Parameters
@@ -548,6 +554,10 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         Called with a short text at each stage.
     runs, validation_runs : int, optional
         Old names of ``n_trials`` and ``validation_n_trials`` (deprecated).
+    engine : {"auto", "numba", "numpy", "cuda"}
+        Simulation engine (see :func:`hhlib.simulate`); ``"cuda"`` runs every simulation on the GPU.
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only).
 
     Returns
     -------
@@ -569,13 +579,15 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     n_val, val_name = renamed("validation_runs", validation_runs, "validation_n_trials", validation_n_trials, 20000)
     n_val = check_int(val_name, n_val, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
     root = as_seed_sequence(seed)
+    sim = dict(engine=check_choice("engine", engine, ENGINES), precision=check_choice("precision", precision,
+                                                                                      PRECISIONS))
     if method == "profile":
-        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress)
+        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress, sim)
     else:
-        out = _fit_predecessor(data, setup, root, start)
+        out = _fit_predecessor(data, setup, root, start, sim)
     if progress:
         progress(f"validating with a fresh {n_val}-trial prediction")
-    p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1))
+    p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1), **sim)
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
     converged = out.converged and _validated(method, out, dev, dof, data, n_val)

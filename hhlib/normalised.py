@@ -87,7 +87,8 @@ def check_deltas(delta_v, delta_area):
 
 
 def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
-            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None):
+            setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None,
+            precision: str = "float64"):
     """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x``.
 
     Every ``x`` level draws its own independent trials (random stream = index of ``x``); for a
@@ -103,9 +104,11 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
         Trials per level (default 1000).
     seed : None, int, SeedSequence, Generator or SeedRecord
     setup : NormalisedSetup
-    engine : {"auto", "numba", "numpy"}
+    engine : {"auto", "numba", "numpy", "cuda"}
     runs : int, optional
         Old name of ``n_trials`` (deprecated).
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only; see :func:`hhlib.simulate`).
 
     Returns
     -------
@@ -129,7 +132,7 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
-                   stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
+                   stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **setup.sim_options)
     return res.firing_probability
 
 
