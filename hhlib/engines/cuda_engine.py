@@ -48,7 +48,7 @@ GATE_RATES = "table"
 def _import_numba_cuda():
     """``numba.cuda``, with ``np.row_stack`` restored first if this numpy lacks it (numba-cuda 0.30 needs it)."""
     if not hasattr(np, "row_stack"):
-        np.vstack = np.vstack
+        np.row_stack = np.vstack  # noqa: NPY201  (restoring the removed name is the point)
     from numba import cuda
     return cuda
 

@@ -164,3 +164,14 @@ def test_kernel_compiles_for_hopper_and_float32_stays_single_precision(precision
         assert doubles <= {"fst", "frac", "dt64", "arg.dt64"} | {f"fst.{i}" for i in range(9)}, doubles
     else:
         assert {"v", "vn", "e", "en", "z0", "y0"} <= doubles
+
+
+def test_numpy_without_row_stack_gets_it_back_before_numba_cuda_loads():
+    """numpy 2.5 removed np.row_stack, which numba-cuda 0.30 overloads: every kernel compile then fails."""
+    code = ("import numpy as np, hhlib\n"
+            "del np.row_stack\n"                          # numpy 2.5 (after scipy's `from numpy import *`)
+            "from hhlib.engines import cuda_engine\n"
+            "assert np.row_stack is np.vstack\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
