@@ -45,7 +45,9 @@ import numpy as np
 from scipy import interpolate, optimize, stats
 
 from .data import FiringData, load_data
+from .engines import choose_engine
 from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict, setup_for_data
+from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
 from .simulate import simulate
 from .stats import latency_stats
@@ -246,10 +248,12 @@ _THRESHOLD_CACHE_SIZE = 96
 class _Profile:
     """Deviance of the data as a function of (s, w), from per-trial thresholds under CRN."""
 
-    def __init__(self, data: FiringData, setup: NormalisedSetup, root: np.random.SeedSequence, progress):
-        self.data, self.setup, self.root, self.progress = data, setup, root, progress
+    def __init__(self, data: FiringData, setup: NormalisedSetup, root: np.random.SeedSequence, progress, sim):
+        self.data, self.setup, self.root, self.progress, self.sim = data, setup, root, progress, sim
         self.log_x = np.log(data.x)
-        self.key = (setup, str(root.entropy), tuple(root.spawn_key))
+        # the GPU engine draws other (statistically equal) noise than the CPU engines, which agree exactly
+        family = ("cuda", sim["precision"]) if choose_engine(sim["engine"], False) == "cuda" else "cpu"
+        self.key = (setup, str(root.entropy), tuple(root.spawn_key), family)
         self.history = []
         self.info = {"simulated_trials": 0}
 
@@ -263,7 +267,7 @@ class _Profile:
             todo = np.array(todo)
             thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), n_trials, seed=self.root,
                                    delay_ms=self.setup.delay_ms, duration_ms=self.setup.duration_ms,
-                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info)
+                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info, **self.sim)
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
             for w, row in zip(todo, lz, strict=True):
@@ -351,8 +355,8 @@ class _JointProfile(_Profile):
     :data:`MIN_MODEL_SPIKES` times carry no latency term (the deviance already rules them out).
     """
 
-    def __init__(self, data, setup, root, progress, n_latency_trials=LATENCY_TRIALS):
-        super().__init__(data, setup, root, progress)
+    def __init__(self, data, setup, root, progress, sim, n_latency_trials=LATENCY_TRIALS):
+        super().__init__(data, setup, root, progress, sim)
         self.n_latency_trials = n_latency_trials
         self.use = data.n_fired >= 2
         self.latency = data.latency_ms[self.use]
@@ -366,7 +370,7 @@ class _JointProfile(_Profile):
             finite = lz[np.isfinite(lz)]
             lo = finite[min(max(2, int(0.002 * lz.size)), finite.size - 1)]
             z = np.linspace(lo, finite[-1] + np.ptp(self.log_x) + 0.05, LATENCY_GRID_POINTS)
-            st = _model_latency(self.setup, w, z, self.n_latency_trials, self.root)
+            st = _model_latency(self.setup, w, z, self.n_latency_trials, self.root, self.sim)
             self.info["simulated_trials"] += z.size * self.n_latency_trials
             ok = st.n_fired >= MIN_MODEL_SPIKES
             spline = interpolate.CubicSpline(z[ok], st.latency_ms[ok]) if ok.sum() >= 4 else None
@@ -388,12 +392,13 @@ class _JointProfile(_Profile):
         return self.binomial(lz, s) + self.latency_chi2(lz, s, w)[0]
 
 
-def _model_latency(setup, w, z, n_trials, root):
+def _model_latency(setup, w, z, n_trials, root, sim):
     """Latency statistics of the first ``n_trials`` trials of stream 0 at log-area ``w`` and normalised log
     amplitudes ``z`` (amplitude ``I_ref e^(w + z)``: the stimuli of the thresholds' CDF)."""
     amp = setup.i_ref_uA * np.exp(w + np.asarray(z))
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), setup.area_cm2(math.expm1(w)),
-                   n_trials, seed=root, stream_ids=np.zeros(amp.size, dtype=int), max_spikes=1, **setup.sim_options)
+                   n_trials, seed=root, stream_ids=np.zeros(amp.size, dtype=int), max_spikes=1, **sim,
+                   **setup.sim_options)
     return latency_stats(res.first_spike_ms, setup.delay_ms)
 
 
@@ -564,12 +569,12 @@ def _uncertainty(prof, final, s_star, d_star, data, r_final) -> _Uncertainty:
                         bool(np.all(np.isfinite(cov_sw))))
 
 
-def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress,
+def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_search, progress, sim,
                  latency_trials=None) -> _Outcome:
     if latency_trials is None:
-        prof = _Profile(data, setup, child(root, 0), progress)
+        prof = _Profile(data, setup, child(root, 0), progress, sim)
     else:
-        prof = _JointProfile(data, setup, child(root, 0), progress, latency_trials)
+        prof = _JointProfile(data, setup, child(root, 0), progress, sim, latency_trials)
     r_final = _final_n_trials(n_trials, n_trials_name, data)
     r_coarse = min(2000, r_final)
     notes = []
@@ -599,13 +604,14 @@ def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_searc
 
 
 # ----------------------------------------------------------------------------- the predecessor's method
-def _fit_predecessor(data, setup, root, start, n_trials=10, max_evaluations=61) -> _Outcome:
+def _fit_predecessor(data, setup, root, start, sim, n_trials=10, max_evaluations=61) -> _Outcome:
     """The predecessor's L-BFGS-B with finite-difference gradients on a fresh-noise 10-trial MSE."""
     history = []
     counter = itertools.count()
 
     def loss(theta):
-        p = predict(theta[0], theta[1], data.x, n_trials=n_trials, setup=setup, seed=child(root, 2, next(counter)))
+        p = predict(theta[0], theta[1], data.x, n_trials=n_trials, setup=setup, seed=child(root, 2, next(counter)),
+                    **sim)
         m = mse_loss(p, data)
         history.append(dict(stage="predecessor", delta_v=float(theta[0]), delta_area=float(theta[1]), loss=m,
                             n_trials=n_trials))
@@ -641,7 +647,7 @@ def _check_fit_args(data, method, setup, global_search, progress, start):
 def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, start=None, method: str = "profile",
         setup: NormalisedSetup = DEFAULT_SETUP, global_search: bool = True, validation_n_trials: int | None = None,
         progress=None, runs: int | None = None, validation_runs: int | None = None, use_latency: bool | None = None,
-        latency_trials: int = LATENCY_TRIALS) -> FitResult:
+        latency_trials: int = LATENCY_TRIALS, engine: str = "auto", precision: str = "float64") -> FitResult:
     """Fit ``delta_v`` and ``delta_area`` to firing counts (and latencies) by maximum likelihood.
 
     Counts: binomial likelihood (the deviance). Data with ``latency_ms`` and ``jitter_ms`` add, for the mean
@@ -688,6 +694,10 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         ``jitter_ms`` too, for the standard errors).
     latency_trials : int
         Simulated trials per area of the model's latency tables (200 to 1e6; default :data:`LATENCY_TRIALS`).
+    engine : {"auto", "numba", "numpy", "cuda"}
+        Simulation engine (see :func:`hhlib.simulate`); ``"cuda"`` runs every simulation on the GPU.
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only).
 
     Returns
     -------
@@ -711,18 +721,20 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     n_val, val_name = renamed("validation_runs", validation_runs, "validation_n_trials", validation_n_trials, 20000)
     n_val = check_int(val_name, n_val, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
     root = as_seed_sequence(seed)
+    sim = dict(engine=check_choice("engine", engine, ENGINES), precision=check_choice("precision", precision,
+                                                                                      PRECISIONS))
     if method == "profile":
-        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress, latency_trials)
+        out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress, sim, latency_trials)
     else:
-        out = _fit_predecessor(data, setup, root, start)
+        out = _fit_predecessor(data, setup, root, start, sim)
     if progress:
         progress(f"validating with a fresh {n_val}-trial prediction")
     if latency_trials is None:
-        p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1))
+        p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1), **sim)
         lat_chi2, lat_dof = math.nan, 0
     else:
         pred = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1),
-                       return_latency=True)
+                       return_latency=True, **sim)
         p_val = pred.firing_probability
         lat_chi2, lat_dof = _latency_chi2(pred, data)
     dev = deviance_loss(p_val, data)

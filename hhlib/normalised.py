@@ -168,7 +168,7 @@ def check_deltas(delta_v, delta_area):
 
 def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
             setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None,
-            return_latency: bool = False):
+            return_latency: bool = False, precision: str = "float64"):
     """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x`` (and, on request,
     their first-spike latency and jitter).
 
@@ -185,12 +185,14 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
         Trials per level (default 1000).
     seed : None, int, SeedSequence, Generator or SeedRecord
     setup : NormalisedSetup
-    engine : {"auto", "numba", "numpy"}
+    engine : {"auto", "numba", "numpy", "cuda"}
     runs : int, optional
         Old name of ``n_trials`` (deprecated).
     return_latency : bool
         Return a :class:`Prediction` (firing probability, latency, jitter, counts) instead of the array of
         firing probabilities. The same simulation gives both: the probabilities are identical.
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only; see :func:`hhlib.simulate`).
 
     Returns
     -------
@@ -219,7 +221,7 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
-                   stream_ids=ids, engine=engine, max_spikes=1, **setup.sim_options)
+                   stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **setup.sim_options)
     if not return_latency:
         return res.firing_probability
     lat = latency_stats(res.first_spike_ms, setup.delay_ms)

@@ -19,7 +19,7 @@ from .stimulus import BiphasicPulse, Pulse, grid_steps
 from .validation import check_bool, check_choice, check_instance, check_int, check_real, real_array
 
 __all__ = ["RunSpec", "build_run_spec", "resolve_noise", "check_timing", "MAX_STEPS", "MAX_RESULT_BYTES",
-           "MAX_RECORD_BYTES", "ENGINES", "DEFAULT_CHUNK_LANES"]
+           "MAX_RECORD_BYTES", "ENGINES", "PRECISIONS", "DEFAULT_CHUNK_LANES"]
 
 #: Most time steps one run may take (t_end_ms / dt_ms), checked before anything is allocated.
 MAX_STEPS = 50_000_000
@@ -30,7 +30,9 @@ MAX_RECORD_BYTES = 2 * 1024**3
 #: Default number of lanes (condition x trial pairs) advanced together by the numpy engine.
 DEFAULT_CHUNK_LANES = 32768
 #: Engine names ``simulate`` accepts.
-ENGINES = ("auto", "numba", "numpy")
+ENGINES = ("auto", "numba", "numpy", "cuda")
+#: Floating-point precisions: float64 everywhere; float32 on the GPU engine only.
+PRECISIONS = ("float64", "float32")
 #: Noise types the engines implement.
 NOISE_TYPES = (CurrentNoise,)
 
@@ -58,12 +60,14 @@ class RunSpec:
         The noise of this run (None: deterministic).
     level : float
         Spike detection level, mV above rest.
-    engine : {"numba", "numpy"}
+    engine : {"numba", "numpy", "cuda"}
     n_threads, chunk : int
         Threads (numba) and lanes per chunk (numpy): speed only, never results.
     record : bool
     stop_after : int
         Stop following a trial after this many spikes (0: never).
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (the CPU engines are float64 only).
     """
 
     model: MembraneModel
@@ -82,6 +86,7 @@ class RunSpec:
     chunk: int
     record: bool
     stop_after: int
+    precision: str = "float64"
 
     @property
     def n_steps(self) -> int:
@@ -140,7 +145,7 @@ def _stream_ids(stream_ids, cond_shape, n_cond):
 
 def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_ms=2.0, seed=None, noise=True,
                    record=False, spike_threshold_mV=DEFAULT_LEVEL_MV, engine="auto", n_threads=None,
-                   chunk_lanes=None, stream_ids=None, max_spikes=None) -> RunSpec:
+                   chunk_lanes=None, stream_ids=None, max_spikes=None, precision="float64") -> RunSpec:
     """Validate every argument of :func:`hhlib.simulate` (naming the one at fault) and build the :class:`RunSpec`."""
     check_instance("model", model, MembraneModel, "membrane model (e.g. hhlib.SEED_MODEL)")
     check_instance("stimulus", stimulus, (Pulse, BiphasicPulse), "Pulse or BiphasicPulse")
@@ -155,17 +160,21 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
     n_threads = (os.cpu_count() or 1) if n_threads is None else check_int("n_threads", n_threads, minimum=1)
     stop_after = 0 if max_spikes is None else check_int("max_spikes", max_spikes, minimum=1)
     check_choice("engine", engine, ENGINES)
-    if engine == "numba" and record:
-        raise ValueError("engine='numba' does not record traces; use engine='numpy' (or 'auto') with record=True")
+    check_choice("precision", precision, PRECISIONS)
+    if engine in ("numba", "cuda") and record:
+        raise ValueError(f"engine={engine!r} does not record traces; use engine='numpy' (or 'auto') with record=True")
     amp = stimulus.amplitude_uA
     cond_shape = np.broadcast_shapes(amp.shape, area.shape)
     n_cond = int(np.prod(cond_shape, dtype=np.int64))
     ids = _stream_ids(stream_ids, cond_shape, n_cond)
     _check_sizes(n_cond, n_trials, n_steps, record)
     from .engines import choose_engine  # the engines import this module
+    engine = choose_engine(engine, record)
+    if precision != "float64" and engine != "cuda":
+        raise ValueError(f"precision={precision!r} needs engine='cuda' (the {engine} engine computes in float64 only)")
     return RunSpec(model=model, waveform=stimulus.unit_waveform(dt, n_steps), dt=dt,
                    amp_flat=np.broadcast_to(amp, cond_shape).ravel(),
                    area_flat=np.broadcast_to(area, cond_shape).ravel(), ids=ids, cond_shape=cond_shape,
                    n_trials=n_trials, root=None if run_noise is None else root, noise=run_noise,
-                   level=level, engine=choose_engine(engine, record), n_threads=n_threads, chunk=chunk,
-                   record=record, stop_after=stop_after)
+                   level=level, engine=engine, n_threads=n_threads, chunk=chunk,
+                   record=record, stop_after=stop_after, precision=precision)

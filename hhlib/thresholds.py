@@ -90,7 +90,7 @@ def bisect(fires, lo, hi, tol, n_probe: int = 1, active=None):
 
 def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
                       dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8,
-                      engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV):
+                      engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV, precision: str = "float64"):
     """Deterministic (noise-free) threshold amplitude of a rectangular pulse, µA.
 
     The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised n-section
@@ -108,10 +108,12 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
         Relative bracket width at convergence.
     n_probe : int
         Amplitudes tried per iteration (1 = bisection).
-    engine : {"auto", "numba", "numpy"}
+    engine : {"auto", "numba", "numpy", "cuda"}
         Simulation engine (see :func:`hhlib.simulate`).
     spike_threshold_mV : float
         Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only; see :func:`hhlib.simulate`).
 
     Returns
     -------
@@ -138,7 +140,7 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
     n_probe = check_int("n_probe", n_probe, minimum=1, maximum=1024)
     flat = area.ravel()
     opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, engine=engine, spike_threshold_mV=spike_threshold_mV,
-                max_spikes=1)
+                max_spikes=1, precision=precision)
     specs = {k: build_run_spec(model, stim, flat, k, **opts) for k in {1, n_probe}}   # noise-free: trials = probes
 
     def fires(amps):                                   # amps: (n_area,) or (n_area, n_probe)
@@ -158,7 +160,8 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
 def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None, stream_id: int = 0,
                      delay_ms: float = 0.1, duration_ms: float = 0.1, dt_ms: float = 0.0025, t_end_ms: float = 2.0,
                      rtol: float = 1e-3, max_factor: float = 32.0, engine: str = "auto",
-                     spike_threshold_mV: float = DEFAULT_LEVEL_MV, noise=True, info: dict | None = None) -> np.ndarray:
+                     spike_threshold_mV: float = DEFAULT_LEVEL_MV, noise=True, info: dict | None = None,
+                     precision: str = "float64") -> np.ndarray:
     """Threshold amplitude (µA) of every noisy trial, for a rectangular pulse.
 
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
@@ -183,13 +186,15 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     max_factor : float
         Upper end of the search, in units of the deterministic threshold; trials that do not fire
         there get ``inf``. A trial that fires without any stimulus gets exactly 0.
-    engine : {"auto", "numba", "numpy"}
+    engine : {"auto", "numba", "numpy", "cuda"}
     spike_threshold_mV : float
         Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
     noise : bool or noise object
         As in :func:`hhlib.simulate` (default: the model's own).
     info : dict, optional
         If given, ``info["simulated_trials"]`` is increased by the trials simulated (all probes).
+    precision : {"float64", "float32"}
+        Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only; see :func:`hhlib.simulate`).
 
     Returns
     -------
@@ -213,9 +218,10 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     flat = area.ravel()
     spec = build_run_spec(model, Pulse(0.0, delay_ms, duration_ms), flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
                           seed=seed, noise=noise, engine=engine, spike_threshold_mV=spike_threshold_mV, max_spikes=1,
-                          stream_ids=np.full(flat.size, stream_id))
+                          stream_ids=np.full(flat.size, stream_id), precision=precision)
     i_det = np.atleast_1d(threshold_current(model, flat, duration_ms=duration_ms, delay_ms=delay_ms, dt_ms=dt_ms,
-                                            t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV))
+                                            t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
+                                            precision=precision))
 
     def fires(amp_lanes):
         if info is not None:

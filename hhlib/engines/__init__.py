@@ -5,6 +5,13 @@ named in the spec, checks that every trial stayed finite and caps the counts. En
 
 - ``numpy`` (:mod:`hhlib.engines.numpy_engine`): the vectorised reference; the only one that records traces.
 - ``numba`` (:mod:`hhlib.engines.numba_engine`): a compiled kernel generated for each model's structure.
+- ``cuda`` (:mod:`hhlib.engines.cuda_engine`): the same kernel on an NVIDIA GPU, one thread per trial, with
+  counter-based noise (statistically equal to the CPU engines, not identical); float64 or float32.
+
+Which engine ``"auto"`` picks: numpy when traces are recorded, else numba; the environment variable
+``HHLIB_ENGINE`` (``numba``, ``numpy`` or ``cuda``) changes that choice, and is the only way ``"auto"``
+ever picks the GPU (``HHLIB_ENGINE=cuda``: the GPU when one is usable, else numba with one warning).
+An explicit ``engine="cuda"`` without a usable GPU raises :class:`CudaUnavailableError`.
 
 Work is split into units ``(condition, block)``: block ``b`` holds trials ``b*256 ... b*256+255`` of a
 condition and draws its normals from its own stream (:func:`hhlib.seeds.stream`), so results never depend
@@ -14,6 +21,7 @@ on the engine's chunking or threads. A new engine implements ``run(spec, units, 
 from __future__ import annotations
 
 import importlib
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -21,23 +29,31 @@ import numpy as np
 
 from ..runspec import RunSpec
 
-__all__ = ["RunOutput", "NonFiniteError", "execute", "choose_engine", "compiled_engine_available",
-           "TRIALS_PER_STREAM", "V_LIMIT_MV", "block_size", "units_of"]
+__all__ = ["RunOutput", "NonFiniteError", "CudaUnavailableError", "execute", "choose_engine",
+           "compiled_engine_available", "cuda_available", "cuda_unavailable_reason", "TRIALS_PER_STREAM",
+           "V_LIMIT_MV", "ENGINE_ENV", "block_size", "units_of"]
 
 #: Trials per random-number stream (part of the reproducibility contract: changing it changes results).
 TRIALS_PER_STREAM = 256
 #: A trial whose |V| exceeds this (mV, i.e. 1 kV) has left any meaningful range: reported like NaN.
 V_LIMIT_MV = 1e6
 #: Engine modules by name.
-_ENGINES = {"numpy": "hhlib.engines.numpy_engine", "numba": "hhlib.engines.numba_engine"}
+_ENGINES = {"numpy": "hhlib.engines.numpy_engine", "numba": "hhlib.engines.numba_engine",
+            "cuda": "hhlib.engines.cuda_engine"}
+#: Environment variable naming the engine ``engine="auto"`` picks (the opt-in to the GPU: ``cuda``).
+ENGINE_ENV = "HHLIB_ENGINE"
 _loaded: dict = {}
 _failed: dict = {}
-_warned = False
+_warned: set = set()
 
 
 class NonFiniteError(ValueError, FloatingPointError):
     """The membrane state became NaN or infinite (or |V| exceeded :data:`V_LIMIT_MV`): the model cannot be
     integrated meaningfully for these inputs."""
+
+
+class CudaUnavailableError(RuntimeError):
+    """``engine="cuda"`` was asked for, but no usable NVIDIA GPU (with its driver and numba-cuda) is here."""
 
 
 @dataclass
@@ -80,18 +96,65 @@ def compiled_engine_available() -> bool:
     return _module("numba") is not None
 
 
+def cuda_unavailable_reason() -> str | None:
+    """Why ``engine="cuda"`` cannot run in this process, or None if it can (imports numba.cuda on first use)."""
+    module = _module("cuda")
+    if module is None:
+        return f"numba's CUDA target does not import ({_failed['cuda']!r})"
+    return module.unavailable_reason()
+
+
+def cuda_available() -> bool:
+    """True if ``engine="cuda"`` can run here: an NVIDIA GPU, its driver and numba-cuda (or numba's simulator).
+
+    Examples
+    --------
+    >>> isinstance(cuda_available(), bool)
+    True
+    """
+    return cuda_unavailable_reason() is None
+
+
+def _warn_once(key, message, stacklevel):
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=stacklevel + 1)
+
+
+def _preferred(engine: str) -> str:
+    """``engine``, or for ``"auto"`` the engine named by :data:`ENGINE_ENV` (``"auto"`` when it is unset)."""
+    if engine != "auto":
+        return engine
+    pref = os.environ.get(ENGINE_ENV, "").strip().lower() or "auto"
+    if pref not in ("auto", "numba", "numpy", "cuda"):
+        raise ValueError(f"the environment variable {ENGINE_ENV} must be one of 'numba', 'numpy', 'cuda' (or unset), "
+                         f"got {os.environ[ENGINE_ENV]!r}")
+    if pref == "cuda" and cuda_unavailable_reason() is not None:
+        _warn_once("cuda", f"hhlib: {ENGINE_ENV}=cuda, but the GPU engine cannot run here "
+                           f"({cuda_unavailable_reason()}); using the CPU engines", 5)
+        return "auto"
+    return pref
+
+
 def choose_engine(engine: str, record: bool) -> str:
     """The engine that runs a request: ``"auto"`` is numba unless traces are recorded or numba is missing
-    (then numpy, with one warning per process)."""
-    global _warned
-    if engine == "numpy" or (engine == "auto" and record):
+    (then numpy, with one warning per process), or what :data:`ENGINE_ENV` names; ``"cuda"`` must be usable.
+    """
+    if engine == "auto" and record:
+        return "numpy"
+    engine = _preferred(engine)
+    if engine == "cuda":
+        reason = cuda_unavailable_reason()
+        if reason is not None:
+            raise CudaUnavailableError(f"engine='cuda' needs an NVIDIA GPU with its driver and numba-cuda "
+                                       f"(pip install 'hhlib[gpu]'), but {reason}; use engine='numba' here")
+        return "cuda"
+    if engine == "numpy":
         return "numpy"
     if _module("numba") is not None:
         return "numba"
-    if not _warned:
-        _warned = True
-        warnings.warn(f"hhlib: the compiled (numba) engine is unavailable ({_failed['numba']!r}); "
-                      "falling back to the numpy engine, which is several times slower", RuntimeWarning, stacklevel=4)
+    _warn_once("numba", f"hhlib: the compiled (numba) engine is unavailable ({_failed['numba']!r}); "
+                        "falling back to the numpy engine, which is several times slower", 4)
     return "numpy"
 
 

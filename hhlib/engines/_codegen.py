@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numba
 
-__all__ = ["kernel_source", "load_kernel", "kernel_dir", "KERNEL_FORMAT"]
+__all__ = ["kernel_source", "load_kernel", "kernel_dir", "module_from_file", "KERNEL_FORMAT"]
 
 #: Bump when the template changes in a way the hash of its text would not show (it always shows).
 KERNEL_FORMAT = 1
@@ -198,9 +198,15 @@ def load_kernel(model):
 
 
 def _from_file(model):
-    source = kernel_source(model)
-    digest = hashlib.sha256((source + _dependency_text(model)).encode()).hexdigest()[:20]
-    name = f"hhlib_kernel_{digest}"
+    module = module_from_file(kernel_source(model), _dependency_text(model), "hhlib_kernel")
+    return None if module is None else module.run_block
+
+
+def module_from_file(source: str, dependencies: str, prefix: str):
+    """Write ``source`` to the kernel folder as ``<prefix>_<hash of source and dependencies>.py`` (if not there
+    yet) and import it; None if the folder is not writable (the caller compiles in memory instead)."""
+    digest = hashlib.sha256((source + dependencies).encode()).hexdigest()[:20]
+    name = f"{prefix}_{digest}"
     path = kernel_dir() / f"{name}.py"
     try:
         if not path.is_file() or path.read_text() != source:
@@ -214,7 +220,7 @@ def _from_file(model):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    return module.run_block
+    return module
 
 
 def _in_memory(model):

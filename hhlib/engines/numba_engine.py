@@ -103,19 +103,25 @@ if hasattr(os, "register_at_fork"):
 def run_on_pool(work, units, n_threads):
     """Call ``work(unit, cancel)`` for every unit on up to ``n_threads`` pool threads; Ctrl-C cancels them all.
 
-    ``cancel`` is a one-element uint8 array that the kernels poll; the calling thread only waits, so a
-    KeyboardInterrupt reaches it at once, raises the flag, waits for the kernels to return and re-raises.
+    Each thread takes the next unit when it is free (units may cost very different times, e.g. with
+    ``max_spikes`` where some conditions stop early), so the threads finish together. ``cancel`` is a
+    one-element uint8 array that the kernels poll; the calling thread only waits, so a KeyboardInterrupt
+    reaches it at once, raises the flag, waits for the kernels to return and re-raises.
     """
     cancel = np.zeros(1, dtype=np.uint8)
     n_lanes = min(n_threads, os.cpu_count() or 1, len(units))
+    todo = iter(units)
+    take = threading.Lock()
 
-    def lane(k):
-        for u in units[k::n_lanes]:
-            if cancel[0]:
+    def lane():
+        while not cancel[0]:
+            with take:
+                unit = next(todo, None)
+            if unit is None:
                 return
-            work(u, cancel)
+            work(unit, cancel)
 
-    futures = [_shared_pool().submit(lane, k) for k in range(n_lanes)]
+    futures = [_shared_pool().submit(lane) for _ in range(n_lanes)]
     try:
         for f in futures:
             f.result()
@@ -127,7 +133,13 @@ def run_on_pool(work, units, n_threads):
 
 # ----------------------------------------------------------------------------- the engine
 def run(spec, units, out, lane_amp=None):
-    """Fill ``out`` (a :class:`~hhlib.engines.RunOutput`) for ``units`` with the compiled kernel."""
+    """Fill ``out`` (a :class:`~hhlib.engines.RunOutput`) for ``units`` with the compiled kernel.
+
+    Everything per condition (current density, noise amplitude) is computed once here; per unit, the pool
+    threads only make the block's generator and its two input rows, and the kernel writes straight into
+    ``out`` (each unit its own slice), so a unit holds the GIL for a few tens of µs against milliseconds
+    in the kernel.
+    """
     model = spec.model
     kernel = kernel_for(model)
     table = gate_tables(model, spec.dt)
@@ -139,20 +151,20 @@ def run(spec, units, out, lane_amp=None):
     x0 = np.array(state0[1:], dtype=float)
     waveform = np.ascontiguousarray(spec.waveform, dtype=float)
     use_noise = spec.root is not None
+    with np.errstate(over="ignore"):                  # an infinite density is reported as non-finite
+        density = spec.amp_flat / spec.area_flat if lane_amp is None else lane_amp / spec.area_flat[:, None]
+    sigma = spec.noise.sigma_v_mV(model, spec.dt, spec.area_flat) if use_noise else np.zeros(spec.n_cond)
+    silent = np.random.Generator(np.random.SFC64(0))  # never drawn from (no noise)
 
     def work(unit, cancel):
         c, b = unit
-        size = block_size(b, spec.n_trials)
-        sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
-        gen = stream(spec.root, int(spec.ids[c]), b) if use_noise else np.random.Generator(np.random.SFC64(0))
-        amp = lane_amp[c, sl] if lane_amp is not None else np.full(size, spec.amp_flat[c])
-        lane_in = np.empty((2, size))
-        with np.errstate(over="ignore"):              # an infinite density is reported as non-finite
-            lane_in[0] = amp / spec.area_flat[c]
-        lane_in[1] = spec.noise.sigma_v_mV(model, spec.dt, spec.area_flat[c]) if use_noise else 0.0
-        cnt, fst, bad = np.zeros(size, dtype=np.int64), np.full(size, np.nan), np.zeros(size, dtype=np.bool_)
-        kernel(gen, size, TRIALS_PER_STREAM, use_noise, spec.stop_after, lane_in, waveform, table, consts, g_max,
-               e_rev, x0, cnt, fst, bad, cancel)
-        out.counts[c, sl], out.first[c, sl], out.bad[c, sl] = cnt, fst, bad
+        lo = b * TRIALS_PER_STREAM
+        hi = lo + block_size(b, spec.n_trials)
+        gen = stream(spec.root, int(spec.ids[c]), b) if use_noise else silent
+        lane_in = np.empty((2, hi - lo))
+        lane_in[0] = density[c] if lane_amp is None else density[c, lo:hi]
+        lane_in[1] = sigma[c]
+        kernel(gen, hi - lo, TRIALS_PER_STREAM, use_noise, spec.stop_after, lane_in, waveform, table, consts, g_max,
+               e_rev, x0, out.counts[c, lo:hi], out.first[c, lo:hi], out.bad[c, lo:hi], cancel)
 
     run_on_pool(work, units, spec.n_threads)

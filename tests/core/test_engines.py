@@ -96,13 +96,13 @@ def test_auto_engine_uses_numpy_for_traces_and_numba_refuses_them():
     with pytest.raises(ValueError, match="record"):
         simulate(hhlib.SEED_MODEL, Pulse(7e-8), AREA, 2, engine="numba", record=True)
     with pytest.raises(ValueError, match="engine"):
-        simulate(hhlib.SEED_MODEL, Pulse(7e-8), AREA, 2, engine="cuda")
+        simulate(hhlib.SEED_MODEL, Pulse(7e-8), AREA, 2, engine="gpu")
 
 
 def test_missing_numba_falls_back_with_one_warning(monkeypatch):
     monkeypatch.setattr(engines, "_loaded", {k: v for k, v in engines._loaded.items() if k != "numba"})
     monkeypatch.setattr(engines, "_failed", {"numba": ImportError("No module named 'numba'")})
-    monkeypatch.setattr(engines, "_warned", False)
+    monkeypatch.setattr(engines, "_warned", set())
     stim = Pulse(7e-8 * np.array([0.9, 1.1]))
     with pytest.warns(RuntimeWarning, match="numba"):
         a = simulate(hhlib.SEED_MODEL, stim, AREA, 300, seed=3)

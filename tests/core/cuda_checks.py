@@ -1,0 +1,137 @@
+"""The GPU engine against the numba engine: run on a GPU, or on the CPU in numba's CUDA simulator.
+
+Not collected by the normal test run (the file name does not start with ``test_``): numba reads
+``NUMBA_ENABLE_CUDASIM`` when it is imported, so ``tests/core/test_cuda_engine.py`` runs this module in a
+fresh ``python -m pytest`` with the simulator switched on (tiny sizes: the simulator runs the kernel as
+Python, about 10 µs per trial and step), and, where a GPU is present, again without it (sizes x 100).
+"""
+import numpy as np
+import pytest
+from scipy import stats
+
+import hhlib
+from hhlib import HH1952, SEED_MODEL, Pulse, simulate
+from hhlib.engines import NonFiniteError, cuda_available, execute
+from hhlib.runspec import build_run_spec
+from hhlib.thresholds import trial_thresholds
+
+assert cuda_available(), "run with NUMBA_ENABLE_CUDASIM=1 or on a machine with a GPU"
+from hhlib.engines import cuda_engine  # noqa: E402  (needs numba.cuda, checked above)
+
+SIM = cuda_engine.simulator_active()
+#: Trials per condition of the statistical comparisons.
+N = 150 if SIM else 20000
+AREA = 1e-9
+I_TH = 7.011e-8                    # SEED_MODEL's deterministic threshold at 1e-9 cm², µA (approximately)
+FAST = dict(t_end_ms=1.0)          # 400 steps of 2.5 µs: every spike of these runs comes before 0.8 ms
+
+
+def both(*args, **kw):
+    return simulate(*args, engine="cuda", **kw), simulate(*args, engine="numba", **kw)
+
+
+def test_noise_free_counts_and_times_equal_the_numba_engine():
+    amp = I_TH * np.array([0.9, 0.999, 1.001, 1.2, 3.0, 10.0])
+    area = np.array([[1e-9], [3e-9]])
+    g, c = both(SEED_MODEL, Pulse(amp * area / AREA), area, 1, noise=False, **FAST)
+    np.testing.assert_array_equal(g.spike_counts, c.spike_counts)
+    assert 0 < g.fired.sum() < g.fired.size
+    np.testing.assert_allclose(g.first_spike_ms, c.first_spike_ms, rtol=0, atol=1e-9, equal_nan=True)
+
+
+def test_deterministic_threshold_equals_the_numba_engines_within_1e_6():
+    i_th = hhlib.threshold_current(SEED_MODEL, AREA, engine="numba", rtol=1e-8, **FAST)
+    amps = i_th * np.array([1 - 2e-6, 1 + 2e-6])
+    g = simulate(SEED_MODEL, Pulse(amps), AREA, 1, noise=False, engine="cuda", **FAST)
+    assert g.spike_counts.ravel().tolist() == [0, 1]
+
+
+def test_tonic_spike_train_and_max_spikes():
+    area = 1e-4
+    stim = Pulse(10.0 * area, 0.0, np.inf)
+    g, c = both(HH1952, stim, area, 1, noise=False, t_end_ms=60.0, dt_ms=0.02)
+    assert g.spike_counts[0] == c.spike_counts[0] >= 3
+    assert g.first_spike_ms[0] == pytest.approx(c.first_spike_ms[0], abs=1e-7)
+    capped = simulate(HH1952, stim, area, 1, noise=False, t_end_ms=60.0, dt_ms=0.02, engine="cuda", max_spikes=2)
+    assert capped.spike_counts[0] == 2
+
+
+def test_firing_probabilities_latency_and_jitter_statistically_equal_the_numba_engine():
+    amp = I_TH * (np.array([0.98, 1.03]) if SIM else np.linspace(0.94, 1.06, 7))
+    area = np.array([[1e-9], [4e-9]] if SIM else [[0.5e-9], [1e-9], [2e-9], [4e-9]])
+    g, c = both(SEED_MODEL, Pulse(amp * area / AREA), area, N, seed=11, max_spikes=1, **FAST)
+    k_g, k_c = g.n_fired, c.n_fired
+    pooled = (k_g + k_c) / (2 * N)
+    z = (k_g - k_c) / np.sqrt(2 * N * pooled * (1 - pooled))
+    assert np.all(np.abs(z) < 4.0), z                    # a false alarm has probability 6e-5 per condition
+    assert np.all((pooled > 0.05) & (pooled < 0.95))     # the grid lies on the rising part of the curves
+    # latency and jitter where most trials fire (the largest amplitude at the smallest area)
+    tg, tc = g.first_spike_ms[0, -1][g.fired[0, -1]], c.first_spike_ms[0, -1][c.fired[0, -1]]
+    assert min(tg.size, tc.size) > N / 2
+    assert stats.ks_2samp(tg, tc).pvalue > 1e-3
+    se = np.hypot(tg.std() / np.sqrt(tg.size), tc.std() / np.sqrt(tc.size))
+    assert abs(tg.mean() - tc.mean()) < 4 * se
+    se_sd = np.hypot(tg.std(), tc.std()) / np.sqrt(2 * min(tg.size, tc.size))
+    assert abs(tg.std() - tc.std()) < 4 * se_sd
+
+
+def test_launch_configuration_does_not_change_results():
+    spec = build_run_spec(SEED_MODEL, Pulse(I_TH * np.array([0.98, 1.02])), AREA, 12, seed=3, engine="cuda",
+                          max_spikes=1, **FAST)
+    ref = cuda_engine.simulate_lanes(spec)
+    for tpb, blocks in ((8, 1), (16, 3)):
+        out = cuda_engine.simulate_lanes(spec, threads_per_block=tpb, blocks=blocks)
+        for a, b in zip(out, ref, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert 0 < ref[0].sum() < ref[0].size
+
+
+def test_seed_reproduces_and_the_first_trials_equal_a_smaller_run():
+    stim = Pulse(I_TH * 1.03)
+    a = simulate(SEED_MODEL, stim, AREA, 16, seed=7, engine="cuda", max_spikes=1, **FAST)
+    b = simulate(SEED_MODEL, stim, AREA, 16, seed=a.seed, engine="cuda", max_spikes=1, **FAST)
+    c = simulate(SEED_MODEL, stim, AREA, 8, seed=7, engine="cuda", max_spikes=1, **FAST)
+    d = simulate(SEED_MODEL, stim, AREA, 16, seed=8, engine="cuda", max_spikes=1, **FAST)
+    np.testing.assert_array_equal(a.spike_counts, b.spike_counts)
+    np.testing.assert_array_equal(a.first_spike_ms, b.first_spike_ms)
+    np.testing.assert_array_equal(a.first_spike_ms[:8], c.first_spike_ms)
+    assert 0 < a.fired.sum() < a.fired.size
+    assert not np.array_equal(a.first_spike_ms, d.first_spike_ms, equal_nan=True)
+
+
+def test_per_trial_amplitudes_use_each_trials_own_noise():
+    stim = Pulse(I_TH * np.array([0.99, 1.01]))
+    spec = build_run_spec(SEED_MODEL, stim, AREA, 12, seed=5, engine="cuda", max_spikes=1, **FAST)
+    whole = execute(spec)
+    lanes = execute(spec, lane_amp=np.repeat(spec.amp_flat[:, None], 12, axis=1))
+    np.testing.assert_array_equal(whole.first, lanes.first)
+    swapped = execute(spec, lane_amp=np.repeat(spec.amp_flat[::-1, None], 12, axis=1))
+    assert not np.array_equal(swapped.first, whole.first, equal_nan=True)
+
+
+def test_noise_free_trial_thresholds_equal_the_deterministic_threshold():
+    thr = trial_thresholds(SEED_MODEL, AREA, 2, seed=0, noise=False, engine="cuda", rtol=1e-4, **FAST)
+    i_th = hhlib.threshold_current(SEED_MODEL, AREA, engine="numba", rtol=1e-6, **FAST)
+    np.testing.assert_allclose(thr, i_th, rtol=1.5e-4)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")      # the simulator computes with numpy
+def test_non_finite_state_raises_like_the_cpu_engine():
+    with pytest.raises(NonFiniteError, match="NaN or infinite"):
+        simulate(SEED_MODEL, Pulse(1e300), AREA, 2, seed=0, engine="cuda", **FAST)
+
+
+def test_float32_threshold_within_1e_3_of_float64():
+    """float32 moves the deterministic threshold by far less than the noise's threshold spread (~5 %)."""
+    i_th = hhlib.threshold_current(SEED_MODEL, AREA, engine="numba", rtol=1e-6, **FAST)
+    g = simulate(SEED_MODEL, Pulse(i_th * np.array([1 - 1e-3, 1 + 1e-3])), AREA, 1, noise=False, engine="cuda",
+                 precision="float32", **FAST)
+    assert g.spike_counts.ravel().tolist() == [0, 1]
+
+
+@pytest.mark.skipif(SIM, reason="the whole fit needs a real GPU (the simulator would take hours)")
+def test_fit_on_the_gpu_agrees_with_the_cpu_fit_within_its_confidence_region():
+    cpu = hhlib.fit(seed=0)
+    gpu = hhlib.fit(seed=0, engine="cuda")
+    assert gpu.converged
+    assert cpu.contains(gpu.delta_v, gpu.delta_area)
