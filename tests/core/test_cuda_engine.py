@@ -122,8 +122,13 @@ def _nvvm_missing():
         return "the simulator compiles nothing"
     try:
         import numba_cuda  # noqa: F401
+        from numba import cuda, types
         from numba.cuda.cudadrv import nvvm
         nvvm.NVVM()
+
+        def probe(x):
+            x[0] = 1.0
+        cuda.compile_ptx(probe, (types.float64[:],), cc=(9, 0))     # NVVM and NVRTC both present
     except Exception as exc:
         return repr(exc)
     return None
