@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import MembraneModel
-from .noise import CurrentNoise
+from .noise import ChannelNoise, CurrentNoise
 from .seeds import as_seed_sequence
 from .spikes import DEFAULT_LEVEL_MV, check_level
 from .stimulus import BiphasicPulse, Pulse, grid_steps
@@ -32,7 +32,7 @@ DEFAULT_CHUNK_LANES = 32768
 #: Engine names ``simulate`` accepts.
 ENGINES = ("auto", "numba", "numpy")
 #: Noise types the engines implement.
-NOISE_TYPES = (CurrentNoise,)
+NOISE_TYPES = (CurrentNoise, ChannelNoise)
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +64,10 @@ class RunSpec:
     record : bool
     stop_after : int
         Stop following a trial after this many spikes (0: never).
+    channels : tuple of hhlib.channels.ChannelCurrent
+        The stochastic currents of a :class:`~hhlib.ChannelNoise` run (empty otherwise).
+    channel_n : ndarray of int64, shape (len(channels), n_cond) or None
+        Channels of every stochastic current in every condition.
     """
 
     model: MembraneModel
@@ -82,6 +86,8 @@ class RunSpec:
     chunk: int
     record: bool
     stop_after: int
+    channels: tuple = ()
+    channel_n: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -99,9 +105,12 @@ def resolve_noise(noise, model):
     if isinstance(noise, NOISE_TYPES):
         if isinstance(noise, CurrentNoise):
             noise.scale_conductance(model)            # the model must have the scaling current
+        else:
+            from .channels import channel_plan
+            channel_plan(model, noise)                # the model must have the named, gated currents
         return noise if noise.active else None
-    raise TypeError(f"noise must be True (the model's own), False (none) or a noise object such as "
-                    f"hhlib.CurrentNoise, got {noise!r}")
+    raise TypeError(f"noise must be True (the model's own), False (none) or a noise object "
+                    f"(hhlib.CurrentNoise or hhlib.ChannelNoise), got {noise!r}")
 
 
 def check_timing(stimulus, dt_ms, t_end_ms):
@@ -162,10 +171,15 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
     n_cond = int(np.prod(cond_shape, dtype=np.int64))
     ids = _stream_ids(stream_ids, cond_shape, n_cond)
     _check_sizes(n_cond, n_trials, n_steps, record)
+    channels, channel_n = (), None
+    if isinstance(run_noise, ChannelNoise):
+        from .channels import channel_counts, channel_plan
+        channels = channel_plan(model, run_noise)
+        channel_n = channel_counts(channels, np.broadcast_to(area, cond_shape).ravel())
     from .engines import choose_engine  # the engines import this module
     return RunSpec(model=model, waveform=stimulus.unit_waveform(dt, n_steps), dt=dt,
                    amp_flat=np.broadcast_to(amp, cond_shape).ravel(),
                    area_flat=np.broadcast_to(area, cond_shape).ravel(), ids=ids, cond_shape=cond_shape,
                    n_trials=n_trials, root=None if run_noise is None else root, noise=run_noise,
                    level=level, engine=choose_engine(engine, record), n_threads=n_threads, chunk=chunk,
-                   record=record, stop_after=stop_after)
+                   record=record, stop_after=stop_after, channels=channels, channel_n=channel_n)
