@@ -16,7 +16,7 @@ no first-order "at most one transition per step" error: for V frozen over the st
 the only dt error is the voltage's own (as for the deterministic gates).
 
 - ``markov`` (:func:`markov_step`): channel counts. In each stage the channels of every state are split
-  over the ``p + 1`` destinations by ``p`` sequential conditional binomials. Every binomial consumes
+  over the ``p + 1`` destinations by ``p`` sequential conditional binomials (staying first). Every binomial consumes
   exactly one uniform (exact inversion of its CDF, :func:`binomial_inverse`), and every lane consumes the
   same number per step (:func:`draws_per_step`) whatever its state: the random numbers of a trial do not
   depend on its amplitude, which keeps trials coupled across amplitudes (common random numbers) and
@@ -56,7 +56,7 @@ from .noise import MAX_CHANNELS, UM2_PER_CM2, ChannelNoise
 
 __all__ = ["ChannelCurrent", "channel_plan", "channel_counts", "state_digits", "stationary_distribution",
            "gate_transition", "binomial_inverse", "draws_per_step", "draws_initial", "initial_counts",
-           "initial_fractions", "markov_step", "diffusion_step", "open_fraction_variance", "particle_fraction",
+           "initial_fractions", "markov_step", "diffusion_step", "destination_order", "open_fraction_variance", "particle_fraction",
            "exact_a_b", "MAX_STATES"]
 
 #: Most states of one stochastic current's scheme.
@@ -281,6 +281,13 @@ def _stage_states(cur, gate_pos):
     return k, s - k * st
 
 
+def destination_order(p: int) -> np.ndarray:
+    """Order in which a state's channels are assigned their destinations in a gate's stage: ``order[k]`` =
+    ``[k, 0, 1, ..., p]`` without the repeated ``k`` (staying, the likeliest, first: the later binomials then
+    split few channels)."""
+    return np.array([[k] + [j for j in range(p + 1) if j != k] for k in range(p + 1)], dtype=np.int64)
+
+
 def markov_step(counts, cur: ChannelCurrent, q_gates, u, r: int):
     """One exact step of the channel counts ``counts`` (S, L) int64; ``q_gates[i]`` = :func:`gate_transition`
     of the current's i-th gate (shape (p+1, p+1, L)), ``u`` (L, R) the step's uniforms from column ``r``.
@@ -290,21 +297,23 @@ def markov_step(counts, cur: ChannelCurrent, q_gates, u, r: int):
     states = np.arange(cur.n_states)
     for g, (p, st) in enumerate(zip(cur.powers, cur.strides, strict=True)):
         q = q_gates[g]
-        tail = np.cumsum(q[:, ::-1], axis=1)[:, ::-1]
+        order = destination_order(p)                      # (p + 1, p + 1): stay first, then the others
+        qo = np.take_along_axis(q, order.reshape(order.shape + (1,) * (q.ndim - 2)), axis=1)
+        tail = np.cumsum(qo[:, ::-1], axis=1)[:, ::-1]
         ks, bases = _stage_states(cur, g)
         new = np.zeros_like(counts)
         rem = counts.copy()
-        for kp in range(p):                      # all states at once; state s uses column r + s * p + kp
-            with np.errstate(invalid="ignore", divide="ignore"):
-                prob = np.where(tail[ks, kp] > 0, q[ks, kp] / tail[ks, kp], 0.0)
-            x = binomial_inverse(u[:, r + states * p + kp].T, rem, prob)
-            rem -= x
+        for pos in range(p + 1):                 # all states at once; state s uses column r + s * p + pos
+            if pos < p:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    prob = np.where(tail[ks, pos] > 0, qo[ks, pos] / tail[ks, pos], 0.0)
+                x = binomial_inverse(u[:, r + states * p + pos].T, rem, prob)
+                rem -= x
+            else:
+                x = rem
             for k in range(p + 1):
                 sel = ks == k
-                new[bases[sel] + kp * st] += x[sel]
-        for k in range(p + 1):
-            sel = ks == k
-            new[bases[sel] + p * st] += rem[sel]
+                new[bases[sel] + order[k, pos] * st] += x[sel]
         counts = new
         r += cur.n_states * p
     return counts, r

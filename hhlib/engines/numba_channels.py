@@ -58,7 +58,13 @@ def describe(spec):
 def _search(u, n, p):
     """Smallest k with P(Bin(n, p) <= k) >= u, for 0 < p <= 1/2 and n >= 1."""
     mu = n * p
-    if mu < _MU_SEARCH_FROM_ZERO:
+    if n <= 32:                                  # (1 - p)^n by multiplication
+        k = 0
+        pmf = 1.0 - p
+        base = pmf
+        for _ in range(n - 1):
+            pmf *= base
+    elif mu < _MU_SEARCH_FROM_ZERO:
         k = 0
         pmf = math.exp(n * math.log1p(-p))
     else:
@@ -83,6 +89,8 @@ def binomial_inverse(u, n, p):
         return 0
     if p >= 1.0:
         return n
+    if n == 1:
+        return 0 if u <= 1.0 - p else 1
     if p > 0.5:
         return n - _search(1.0 - u, n, 1.0 - p)
     return _search(u, n, p)
@@ -113,25 +121,30 @@ def _markov_current(state, off, ns, gdesc, g0, ng, ab, rand, r, q, tail, new):
     for gpos in range(g0, g0 + ng):
         gi, p, st = gdesc[gpos, 0], gdesc[gpos, 1], gdesc[gpos, 2]
         gate_q(p, ab[2 * gi], ab[2 * gi + 1], q)
-        for k in range(p + 1):
+        for k in range(p + 1):                   # tail[k, pos]: mass of the destinations from pos on, stay first
             acc = 0.0
-            for j in range(p, -1, -1):
-                acc += q[k, j]
-                tail[k, j] = acc
+            for pos in range(p, 0, -1):
+                acc += q[k, pos - 1 if pos <= k else pos]
+                tail[k, pos] = acc
+            tail[k, 0] = acc + q[k, k]
         for s in range(ns):
             new[s] = 0.0
-        for s in range(ns):
-            k = (s // st) % (p + 1)
-            base = s - k * st
-            rem = int(state[off + s])
-            for kp in range(p):
-                if rem > 0:
-                    t = tail[k, kp]
-                    prob = q[k, kp] / t if t > 0.0 else 0.0
-                    x = binomial_inverse(rand[r + s * p + kp], rem, prob)
-                    new[base + kp * st] += x
-                    rem -= x
-            new[base + p * st] += rem
+        for hi in range(0, ns, st * (p + 1)):
+            for lo in range(st):
+                base = hi + lo
+                for k in range(p + 1):
+                    s = base + k * st
+                    rem = int(state[off + s])
+                    u0 = r + s * p
+                    for pos in range(p):
+                        if rem > 0:
+                            dest = k if pos == 0 else (pos - 1 if pos <= k else pos)
+                            t = tail[k, pos]
+                            prob = q[k, dest] / t if t > 0.0 else 0.0
+                            x = binomial_inverse(rand[u0 + pos], rem, prob)
+                            new[base + dest * st] += x
+                            rem -= x
+                    new[base + (p - 1 if p <= k else p) * st] += rem
         r += ns * p
         for s in range(ns):
             state[off + s] = new[s]
@@ -143,23 +156,24 @@ def _diffusion_current(state, off, ns, gdesc, g0, ng, ab, inv_n, rand, r, q, new
     for gpos in range(g0, g0 + ng):
         gi, p, st = gdesc[gpos, 0], gdesc[gpos, 1], gdesc[gpos, 2]
         gate_q(p, ab[2 * gi], ab[2 * gi + 1], q)
-        for base in range(ns):
-            if (base // st) % (p + 1) != 0:
-                continue
-            for kp in range(p + 1):
-                acc = state[off + base] * q[0, kp]
-                for k in range(1, p + 1):
-                    acc = acc + state[off + base + k * st] * q[k, kp]
-                new[base + kp * st] = acc
-            for i in range(p + 1):
-                for j in range(i + 1, p + 1):
-                    w = state[off + base] * (q[0, i] * q[0, j])
+        for hi in range(0, ns, st * (p + 1)):
+            for lo in range(st):
+                base = off + hi + lo
+                nb = hi + lo
+                for kp in range(p + 1):
+                    acc = state[base] * q[0, kp]
                     for k in range(1, p + 1):
-                        w = w + state[off + base + k * st] * (q[k, i] * q[k, j])
-                    z = math.sqrt(max(w, 0.0) * inv_n) * rand[r]
-                    r += 1
-                    new[base + i * st] += z
-                    new[base + j * st] -= z
+                        acc = acc + state[base + k * st] * q[k, kp]
+                    new[nb + kp * st] = acc
+                for i in range(p + 1):
+                    for j in range(i + 1, p + 1):
+                        w = state[base] * (q[0, i] * q[0, j])
+                        for k in range(1, p + 1):
+                            w = w + state[base + k * st] * (q[k, i] * q[k, j])
+                        z = math.sqrt(max(w, 0.0) * inv_n) * rand[r]
+                        r += 1
+                        new[nb + i * st] += z
+                        new[nb + j * st] -= z
         for s in range(ns):
             state[off + s] = new[s]
     return r
