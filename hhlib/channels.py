@@ -56,7 +56,8 @@ from .noise import MAX_CHANNELS, UM2_PER_CM2, ChannelNoise
 
 __all__ = ["ChannelCurrent", "channel_plan", "channel_counts", "state_digits", "stationary_distribution",
            "gate_transition", "binomial_inverse", "draws_per_step", "draws_initial", "initial_counts",
-           "initial_fractions", "markov_step", "diffusion_step", "destination_order", "open_fraction_variance", "particle_fraction",
+           "initial_fractions", "markov_step", "diffusion_step", "destination_order", "open_fraction_variance",
+           "particle_fraction",
            "exact_a_b", "MAX_STATES"]
 
 #: Most states of one stochastic current's scheme.
