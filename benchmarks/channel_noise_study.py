@@ -8,9 +8,9 @@ counts (N_Na = 600 per µm², N_K = 180 per µm²). Prints:
 
 1. ``spont``: the spontaneous fraction (trials that fire with no stimulus within 2 ms) against N_Na;
 2. ``rs``: x50 (in units of the deterministic threshold) and RS against N_Na for both methods, from
-   per-trial thresholds (common random numbers) summarised by a probit fit with a floor
-   (``hhlib.probit_fit(..., floor=True)``), the slope of log RS against log N_Na where spontaneous
-   firing is negligible, and diffusion / markov ratios;
+   per-trial thresholds (common random numbers) summarised by a probit fit, with a floor p0
+   (``hhlib.probit_fit(..., floor=True)``) where trials fire spontaneously, the slope of log RS against
+   log N_Na where spontaneous firing is negligible, and diffusion / markov ratios;
 3. ``dt``: firing probability at three fixed amplitudes (about x50 - RS, x50, x50 + RS) for
    dt = 10, 5, 2.5, 1, 0.5 µs, both methods, with its binomial standard error.
 
@@ -56,19 +56,20 @@ def spontaneous(n_values, n_trials):
 
 
 def summarise(thr, i_det):
-    """x50/i_det, RS and floor p0 of per-trial thresholds by a probit fit with a floor on their ECDF."""
+    """x50/i_det, RS, fitted floor p0 and the spontaneous fraction of per-trial thresholds: a probit fit on
+    their ECDF at 25 quantiles, with a floor p0 where some trials fire with no stimulus (threshold 0)."""
+    spont = float(np.mean(thr == 0))
     finite = thr[np.isfinite(thr) & (thr > 0)]
-    levels = np.quantile(finite, np.linspace(0.02, 0.98, 25))
-    levels = np.unique(levels)
+    levels = np.unique(np.quantile(finite, np.linspace(0.02, 0.98, 25)))
     k = np.round(firing_probability_from_thresholds(thr, levels) * thr.size).astype(int)
-    fit = hhlib.probit_fit(levels / i_det, k, thr.size, floor=True)
-    return fit.x50, fit.rs, fit.p0
+    fit = hhlib.probit_fit(levels / i_det, k, thr.size, floor=spont > 0.001)
+    return fit.x50, fit.rs, fit.p0, spont
 
 
 def rs_table(n_values, n_trials):
     print(f"\n## 2. x50 and RS against N_Na (per-trial thresholds, {n_trials} trials, seed 1; probit fit with "
           "floor p0)")
-    print(f"{'N_Na':>8} {'method':>10} {'x50/I_det':>10} {'RS':>8} {'p0':>7} {'seconds':>8}")
+    print(f"{'N_Na':>8} {'method':>10} {'x50/I_det':>10} {'RS':>8} {'p0':>7} {'spont':>7} {'seconds':>8}")
     out = {}
     for n_na in n_values:
         area = area_for(n_na)
@@ -76,19 +77,19 @@ def rs_table(n_values, n_trials):
         for m in METHODS:
             t0 = time.perf_counter()
             thr = trial_thresholds(MODEL, area, n_trials, seed=1, noise=noise(m))
-            x50, rs, p0 = summarise(thr, i_det)
-            out[m, n_na] = (x50, rs, p0)
-            print(f"{n_na:>8} {m:>10} {x50:>10.4f} {rs:>8.4f} {p0:>7.4f} {time.perf_counter() - t0:>8.1f}",
-                  flush=True)
-    big = [n for n in n_values if out["markov", n][2] < 0.005]
+            x50, rs, p0, spont = summarise(thr, i_det)
+            out[m, n_na] = (x50, rs, p0, spont)
+            print(f"{n_na:>8} {m:>10} {x50:>10.4f} {rs:>8.4f} {p0:>7.4f} {spont:>7.4f} "
+                  f"{time.perf_counter() - t0:>8.1f}", flush=True)
+    big = [n for n in n_values if max(out[m, n][3] for m in METHODS) < 0.005]
     for m in METHODS:
         if len(big) >= 2:
             slope = np.polyfit(np.log(big), np.log([out[m, n][1] for n in big]), 1)[0]
-            print(f"slope of log RS vs log N_Na ({m}, N_Na {big[0]}..{big[-1]}, p0 < 0.5 %): {slope:.3f}")
+            print(f"slope of log RS vs log N_Na ({m}, N_Na {big[0]}..{big[-1]}, spontaneous < 0.5 %): {slope:.3f}")
     print("\ndiffusion vs markov:")
     print(f"{'N_Na':>8} {'x50 ratio':>10} {'RS ratio':>9}")
     for n in n_values:
-        (xm, rm, _), (xd, rd, _) = out["markov", n], out["diffusion", n]
+        (xm, rm, *_), (xd, rd, *_) = out["markov", n], out["diffusion", n]
         print(f"{n:>8} {xd / xm:>10.4f} {rd / rm:>9.3f}")
     return out
 
@@ -98,7 +99,7 @@ def dt_study(n_na, n_trials, dts_us, out):
     i_det = hhlib.threshold_current(MODEL, area)
     print(f"\n## 3. Firing probability against dt (N_Na = {n_na}, {n_trials} trials per amplitude, seed 3)")
     for m in METHODS:
-        x50, rs, _ = out.get((m, n_na), (1.0, 0.25, 0.0))
+        x50, rs, *_ = out.get((m, n_na), (1.0, 0.25))
         amps = i_det * x50 * np.array([1 - rs, 1.0, 1 + rs])
         print(f"{m}: amplitudes {np.round(amps / i_det, 4)} x I_det")
         print(f"{'dt (µs)':>8} " + " ".join(f"{'P' + str(i):>16}" for i in range(3)) + f" {'seconds':>8}")
