@@ -198,3 +198,28 @@ def test_relative_spread_scales_as_inverse_sqrt_n():
         rs.append((hi - lo) / 2 / mid)
     slope = np.log(rs[1] / rs[0]) / np.log(16)
     assert abs(slope + 0.5) < 0.05, (rs, slope)
+
+
+@pytest.mark.slow
+def test_diffusion_matches_markov_at_many_channels():
+    """N_Na = 64 000 (no spontaneous firing, RS ~ 13 %): the firing probabilities at x50 and x50 (1 +- RS) agree
+    within 0.035 (x50 within ~1 %, RS within ~10 %); benchmarks/channel_noise_study.py has the full table."""
+    area = area_for(64_000)
+    amps = hhlib.threshold_current(SEED, area) * np.array([0.87, 1.0, 1.13])
+    p = {m: hhlib.firing_probability(SEED, amps, area, 3000, seed=9, noise=ChannelNoise(600, 180, method=m))
+         for m in ("markov", "diffusion")}
+    assert 0.4 < p["markov"][1] < 0.6
+    np.testing.assert_allclose(p["diffusion"], p["markov"], atol=0.035)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["markov", "diffusion"])
+def test_firing_probability_converges_in_dt(method):
+    """At N_Na = 16 000, x50: dt = 10 µs and 2.5 µs give the same firing probability within 4 binomial SE
+    (the frozen-V channel step is exact; what remains is the voltage's own dt error)."""
+    area = area_for(16_000)
+    amp = hhlib.threshold_current(SEED, area)
+    noise = ChannelNoise(600, 180, method=method)
+    p = [float(hhlib.firing_probability(SEED, amp, area, 3000, seed=5, noise=noise, dt_ms=dt)) for dt in (0.01, 0.0025)]
+    assert 0.35 < p[1] < 0.65
+    assert abs(p[0] - p[1]) < 4 * np.sqrt(2 * 0.25 / 3000), p
