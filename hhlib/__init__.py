@@ -3,7 +3,8 @@
 Main entry points
 -----------------
 - :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters`, :class:`Membrane` (:class:`Gate`,
-  :class:`Current`) - membrane models, described once (model.py); :class:`CurrentNoise` (noise.py)
+  :class:`Current`) - membrane models, described once (model.py); :class:`CurrentNoise` and
+  :class:`ChannelNoise` (noise.py; channel schemes in channels.py)
 - :class:`Pulse`, :class:`BiphasicPulse` - stimuli (stimulus.py)
 - :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
 - :func:`count_spikes`, :func:`spike_times` - the spike rule (spikes.py); :func:`threshold_current` (thresholds.py)
@@ -22,7 +23,7 @@ from . import model, seeds, spikes, stats, thresholds
 from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
-from .noise import CurrentNoise
+from .noise import ChannelNoise, CurrentNoise
 from .normalised import DEFAULT_SETUP, NormalisedSetup, Prediction, deviance_loss, mse_loss, predict
 from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
@@ -35,7 +36,7 @@ from .thresholds import threshold_current
 __version__ = "0.1.0"
 
 __all__ = [
-    "HH1952", "SEED_MODEL", "HHParameters", "Membrane", "Gate", "Current", "CurrentNoise", "SeedRecord",
+    "HH1952", "SEED_MODEL", "HHParameters", "Membrane", "Gate", "Current", "CurrentNoise", "ChannelNoise", "SeedRecord",
     "temperature_factor",
     "Pulse", "BiphasicPulse",
     "simulate", "SimulationResult", "NonFiniteError", "firing_probability",

@@ -267,7 +267,8 @@ class _Profile:
             todo = np.array(todo)
             thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), n_trials, seed=self.root,
                                    delay_ms=self.setup.delay_ms, duration_ms=self.setup.duration_ms,
-                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, info=self.info, **self.sim)
+                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, noise=self.setup.noise,
+                                   info=self.info, **self.sim)
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
             for w, row in zip(todo, lz, strict=True):
@@ -679,7 +680,9 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         ``"profile"``: the converging method described in the module docstring; ``"predecessor"``: the
         predecessor project's L-BFGS-B on a 10-trial MSE, for comparison.
     setup : NormalisedSetup
-        Reference amplitude/area, model and protocol.
+        Reference amplitude/area, model, protocol and noise (``setup.noise``: e.g.
+        ``dataclasses.replace(hhlib.DEFAULT_SETUP, noise=hhlib.ChannelNoise(600, 180))`` fits with channel
+        noise, the area then setting the channel counts).
     global_search : bool
         Run the global grid stage (``profile`` only).
     validation_n_trials : int

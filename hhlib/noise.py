@@ -5,6 +5,11 @@
   (µA), ``g`` the maximal conductance density of one of the model's currents (sodium by default),
   ``A`` the area. The ``sqrt(dt_ref/dt)`` factor makes it white noise of fixed intensity (equal to the
   original at ``dt = dt_ref``), so results converge as dt shrinks.
+- :class:`ChannelNoise`: channel-number noise. The model's sodium (``"na"``) and potassium (``"k"``)
+  currents are carried by ``N = round(density * area)`` independent channels whose gating particles
+  open and close at the model's rates (Markov schemes derived from the current's gates; conductance
+  ``g_max * N_open / N``); ``method="markov"`` follows every channel count exactly, ``"diffusion"`` is
+  the channel-based Gaussian (Langevin) approximation. Algorithms: :mod:`hhlib.channels`.
 
 A model carries a default noise (``model.noise``); :func:`hhlib.simulate` takes ``noise=True`` (the
 model's own), ``noise=False`` (deterministic) or a noise object.
@@ -15,9 +20,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import check_real
+from .validation import check_choice, check_real
 
-__all__ = ["CurrentNoise"]
+__all__ = ["CurrentNoise", "ChannelNoise", "CHANNEL_METHODS", "UM2_PER_CM2"]
+
+#: Algorithms of :class:`ChannelNoise`.
+CHANNEL_METHODS = ("markov", "diffusion")
+#: µm² per cm².
+UM2_PER_CM2 = 1e8
+#: Single-channel conductance behind the default densities, pS (Goldwyn & Shea-Brown 2011).
+DEFAULT_GAMMA_PS = 20.0
+#: Most channels of one current in one simulated membrane (counts stay exact integers in float64).
+MAX_CHANNELS = 2.0**50
 
 
 @dataclass(frozen=True)
@@ -75,3 +89,119 @@ class CurrentNoise:
     def __repr__(self):
         return (f"CurrentNoise(knoise={self.knoise!r}, dt_ref_ms={self.dt_ref_ms!r}, "
                 f"scale_current={self.scale_current!r})")
+
+
+@dataclass(frozen=True)
+class ChannelNoise:
+    """Channel-number noise: the Na and K currents carried by finitely many stochastic channels.
+
+    A current ``g_max * prod(x_i ** p_i) * (V - E)`` becomes ``g_max * (N_open / N) * (V - E)``: each of its
+    ``N = round(density * area_µm²)`` channels has ``p_i`` independent particles of every gate ``x_i``,
+    opening at ``k alpha_i(V)`` and closing at ``k beta_i(V)`` (the model's own rates), and conducts when
+    all are open (Na: 8 states m0h0 ... m3h1, K: 5 states n0 ... n4). The mean over many channels is the
+    deterministic model; the fluctuations shrink like ``N^-1/2``. Initial states are drawn from the
+    stationary distribution at rest. Currents without a density stay deterministic.
+
+    Parameters
+    ----------
+    na_per_um2, k_per_um2 : float or None
+        Channel densities of the model's currents named ``"na"`` and ``"k"``, channels per µm² (> 0);
+        None keeps that current deterministic. Hodgkin-Huxley (1952) kinetics at 20 pS per channel:
+        60 and 18 (Goldwyn & Shea-Brown 2011); :data:`hhlib.SEED_MODEL` (tenfold conductances): 600 and
+        180. :meth:`for_model` computes them from a single-channel conductance.
+    method : {"markov", "diffusion"}
+        ``"markov"``: the channel counts of every state, advanced exactly for the voltage frozen over a
+        step (the exact single-channel transition probabilities over dt, binomial draws by inversion).
+        ``"diffusion"``: state fractions with the same exact mean step plus Gaussian noise with the
+        Markov chain's exact one-step covariance (channel-based, as Orio & Soudry 2012 / Goldwyn et al.
+        2011, not the subunit Fox-Lu form). Pezo, Soudry & Orio (2014): use the Markov chain below
+        about 1000 channels.
+    other_per_um2 : tuple of (str, float)
+        Densities of further currents by name, channels per µm² (for models with more gated currents).
+
+    Notes
+    -----
+    Time step: :attr:`default_dt_ms` is the step recommended for each method, chosen from the
+    convergence of firing probability in dt (``benchmarks/channel_noise_study.py``); :func:`hhlib.simulate`
+    does not change its ``dt_ms`` by itself.
+
+    Examples
+    --------
+    >>> import hhlib
+    >>> noise = ChannelNoise.for_model(hhlib.SEED_MODEL)          # 20 pS channels
+    >>> noise.na_per_um2, noise.k_per_um2
+    (600.0, 180.0)
+    >>> noise.channel_counts(hhlib.SEED_MODEL, 4.25e-9)           # area 0.425 µm²
+    {'na': 255, 'k': 76}
+    """
+
+    na_per_um2: float | None
+    k_per_um2: float | None
+    method: str = "markov"
+    other_per_um2: tuple = ()
+
+    def __post_init__(self):
+        for name in ("na_per_um2", "k_per_um2"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, check_real(name, value, low=0.0, low_open=True,
+                                                          unit="channels per µm²"))
+        check_choice("method", self.method, CHANNEL_METHODS)
+        try:
+            pairs = tuple((str(c), float(d)) for c, d in self.other_per_um2)
+        except (TypeError, ValueError) as exc:
+            raise TypeError("other_per_um2 must be (current name, channels per µm²) pairs, got "
+                            f"{self.other_per_um2!r}") from exc
+        for c, d in pairs:
+            check_real(f"other_per_um2[{c!r}]", d, low=0.0, low_open=True, unit="channels per µm²")
+        object.__setattr__(self, "other_per_um2", pairs)
+        names = [c for c, _ in self.densities]
+        if not names:
+            raise ValueError("ChannelNoise needs at least one channel density (na_per_um2, k_per_um2 and "
+                             "other_per_um2 are all empty)")
+        if len(set(names)) != len(names):
+            raise ValueError(f"ChannelNoise: a current has two densities ({names})")
+
+    @property
+    def active(self) -> bool:
+        return True
+
+    @property
+    def densities(self) -> tuple:
+        """``(current name, channels per µm²)`` of every stochastic current."""
+        named = tuple((c, d) for c, d in (("na", self.na_per_um2), ("k", self.k_per_um2)) if d is not None)
+        return named + self.other_per_um2
+
+    @property
+    def default_dt_ms(self) -> float:
+        """Recommended time step for this method, ms (see the class notes)."""
+        return DEFAULT_DT_MS[self.method]
+
+    @classmethod
+    def for_model(cls, model, method: str = "markov", gamma_pS: float = DEFAULT_GAMMA_PS) -> ChannelNoise:  # noqa: N803 (pS)
+        """Densities of the model's ``"na"`` and ``"k"`` currents for single channels of ``gamma_pS``.
+
+        ``density = g_max / gamma``: 1 mS/cm² is 10 pS/µm², so ``density = 10 g_max[mS/cm²] / gamma[pS]``
+        channels per µm² (HH1952 at 20 pS: 60 Na, 18 K).
+        """
+        gamma = check_real("gamma_pS", gamma_pS, low=0.0, low_open=True, unit="pS")
+        g = {c.name: float(c.g_max) for c in model.currents}
+        missing = [n for n in ("na", "k") if n not in g]
+        if missing:
+            raise ValueError(f"ChannelNoise.for_model needs currents named 'na' and 'k'; model {model.name!r} "
+                             f"lacks {missing}")
+        return cls(10.0 * g["na"] / gamma, 10.0 * g["k"] / gamma, method=method)
+
+    def channel_counts(self, model, area_cm2) -> dict:
+        """``N = round(density * area_µm²)`` of every stochastic current (ints, or int arrays like ``area_cm2``)."""
+        from .channels import channel_plan
+        area = np.asarray(area_cm2, dtype=float)
+        out = {}
+        for cur in channel_plan(model, self):
+            n = np.round(cur.density * area * UM2_PER_CM2).astype(np.int64)
+            out[cur.name] = int(n) if n.ndim == 0 else n
+        return out
+
+
+#: Recommended time step per channel-noise method, ms (:attr:`ChannelNoise.default_dt_ms`).
+DEFAULT_DT_MS = {"markov": 0.0025, "diffusion": 0.0025}

@@ -15,7 +15,7 @@ import numpy as np
 
 from .data import FiringData, load_data
 from .model import SEED_MODEL, MembraneModel
-from .runspec import check_timing
+from .runspec import check_timing, resolve_noise
 from .simulate import simulate
 from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse
@@ -41,6 +41,10 @@ class NormalisedSetup:
         The pulse, ms (0.1 ms at 0.1 ms).
     dt_ms, t_end_ms : float
         Time step and simulated time, ms.
+    noise : bool or noise object
+        The noise of every simulation (as :func:`hhlib.simulate`'s ``noise``): True = the model's own
+        (the predecessor's current noise for :data:`hhlib.SEED_MODEL`), or e.g.
+        ``hhlib.ChannelNoise(600, 180)``, whose channel counts then follow the area ``A_ref (1 + delta_area)``.
     """
 
     model: MembraneModel = SEED_MODEL
@@ -50,9 +54,11 @@ class NormalisedSetup:
     duration_ms: float = 0.1         # ms
     dt_ms: float = 0.0025            # ms
     t_end_ms: float = 2.0            # ms
+    noise: object = True             # True (the model's own), False or a noise object
 
     def __post_init__(self):
         check_instance("model", self.model, MembraneModel, "membrane model")
+        resolve_noise(self.noise, self.model)                # a bool or a noise object the model supports
         for name, unit in (("i_ref_uA", "µA"), ("a_ref_cm2", "cm²"), ("duration_ms", "ms"), ("dt_ms", "ms"),
                            ("t_end_ms", "ms")):
             object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0, low_open=True, unit=unit))
@@ -71,7 +77,7 @@ class NormalisedSetup:
 
     @property
     def sim_options(self) -> dict:
-        return dict(dt_ms=self.dt_ms, t_end_ms=self.t_end_ms)
+        return dict(dt_ms=self.dt_ms, t_end_ms=self.t_end_ms, noise=self.noise)
 
 
 DEFAULT_SETUP = NormalisedSetup()
@@ -168,7 +174,7 @@ def check_deltas(delta_v, delta_area):
 
 def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=None,
             setup: NormalisedSetup = DEFAULT_SETUP, engine: str = "auto", runs: int | None = None,
-            return_latency: bool = False, precision: str = "float64"):
+            return_latency: bool = False, precision: str = "float64", noise=None):
     """Fraction of ``n_trials`` simulated trials that fired at each normalised stimulus ``x`` (and, on request,
     their first-spike latency and jitter).
 
@@ -193,6 +199,8 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
         firing probabilities. The same simulation gives both: the probabilities are identical.
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only; see :func:`hhlib.simulate`).
+    noise : bool or noise object, optional
+        Overrides ``setup.noise`` (e.g. ``hhlib.ChannelNoise(600, 180)``).
 
     Returns
     -------
@@ -220,8 +228,9 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     amp = setup.amplitude_uA(np.broadcast_to(dv, pshape)[..., None], x)
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
+    options = setup.sim_options if noise is None else dict(setup.sim_options, noise=noise)
     res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
-                   stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **setup.sim_options)
+                   stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **options)
     if not return_latency:
         return res.firing_probability
     lat = latency_stats(res.first_spike_ms, setup.delay_ms)

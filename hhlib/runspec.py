@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import MembraneModel
-from .noise import CurrentNoise
+from .noise import ChannelNoise, CurrentNoise
 from .seeds import as_seed_sequence
 from .spikes import DEFAULT_LEVEL_MV, check_level
 from .stimulus import BiphasicPulse, Pulse, grid_steps
@@ -34,7 +34,7 @@ ENGINES = ("auto", "numba", "numpy", "cuda")
 #: Floating-point precisions: float64 everywhere; float32 on the GPU engine only.
 PRECISIONS = ("float64", "float32")
 #: Noise types the engines implement.
-NOISE_TYPES = (CurrentNoise,)
+NOISE_TYPES = (CurrentNoise, ChannelNoise)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +68,10 @@ class RunSpec:
         Stop following a trial after this many spikes (0: never).
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine (the CPU engines are float64 only).
+    channels : tuple of hhlib.channels.ChannelCurrent
+        The stochastic currents of a :class:`~hhlib.ChannelNoise` run (empty otherwise).
+    channel_n : ndarray of int64, shape (len(channels), n_cond) or None
+        Channels of every stochastic current in every condition.
     """
 
     model: MembraneModel
@@ -87,6 +91,8 @@ class RunSpec:
     record: bool
     stop_after: int
     precision: str = "float64"
+    channels: tuple = ()
+    channel_n: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
@@ -104,9 +110,12 @@ def resolve_noise(noise, model):
     if isinstance(noise, NOISE_TYPES):
         if isinstance(noise, CurrentNoise):
             noise.scale_conductance(model)            # the model must have the scaling current
+        else:
+            from .channels import channel_plan
+            channel_plan(model, noise)                # the model must have the named, gated currents
         return noise if noise.active else None
-    raise TypeError(f"noise must be True (the model's own), False (none) or a noise object such as "
-                    f"hhlib.CurrentNoise, got {noise!r}")
+    raise TypeError(f"noise must be True (the model's own), False (none) or a noise object "
+                    f"(hhlib.CurrentNoise or hhlib.ChannelNoise), got {noise!r}")
 
 
 def check_timing(stimulus, dt_ms, t_end_ms):
@@ -168,6 +177,11 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
     n_cond = int(np.prod(cond_shape, dtype=np.int64))
     ids = _stream_ids(stream_ids, cond_shape, n_cond)
     _check_sizes(n_cond, n_trials, n_steps, record)
+    channels, channel_n = (), None
+    if isinstance(run_noise, ChannelNoise):
+        from .channels import channel_counts, channel_plan
+        channels = channel_plan(model, run_noise)
+        channel_n = channel_counts(channels, np.broadcast_to(area, cond_shape).ravel())
     from .engines import choose_engine  # the engines import this module
     engine = choose_engine(engine, record)
     if precision != "float64" and engine != "cuda":
@@ -177,4 +191,4 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
                    area_flat=np.broadcast_to(area, cond_shape).ravel(), ids=ids, cond_shape=cond_shape,
                    n_trials=n_trials, root=None if run_noise is None else root, noise=run_noise,
                    level=level, engine=engine, n_threads=n_threads, chunk=chunk,
-                   record=record, stop_after=stop_after, precision=precision)
+                   record=record, stop_after=stop_after, precision=precision, channels=channels, channel_n=channel_n)

@@ -51,7 +51,11 @@ class SimulationResult:
         Recorded membrane potential, mV relative to rest (only with ``record=True``).
     gate_traces : dict of ndarray or None
         Recorded gates by name (``"m"``, ``"h"``, ``"n"`` for Hodgkin-Huxley), in [0, 1]; the
-        properties ``m``, ``h`` and ``n`` return them.
+        properties ``m``, ``h`` and ``n`` return them. With :class:`hhlib.ChannelNoise`, the gates of
+        stochastic currents are their channels' fractions of open particles.
+    open_fractions : dict of ndarray or None
+        With :class:`hhlib.ChannelNoise` and ``record=True``: the conducting fraction ``N_open / N`` of
+        every stochastic current by name (``"na"``, ``"k"``), shaped like ``v_mV``.
     stimulus_onset_ms : float or None
         When the stimulus starts, ms from the start of the run (``stimulus.onset_ms``); latencies are
         measured from it. None only for results built by hand without it.
@@ -70,6 +74,7 @@ class SimulationResult:
     v_mV: np.ndarray | None = None
     gate_traces: dict | None = None
     stimulus_onset_ms: float | None = None
+    open_fractions: dict | None = None
 
     @property
     def seed_entropy(self):
@@ -165,7 +170,8 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
         or threads.
     noise : bool or noise object
         True: the model's own noise (``model.noise``); False: the deterministic model exactly; or a noise
-        object such as :class:`hhlib.CurrentNoise`.
+        object: :class:`hhlib.CurrentNoise` or :class:`hhlib.ChannelNoise` (channel counts then follow
+        from ``area_cm2``; see its ``default_dt_ms`` for the recommended ``dt_ms``).
     record : bool
         Keep the traces of V and the gates (memory ``O(trials x steps)``: use for a few trials).
     spike_threshold_mV : float
@@ -225,7 +231,9 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
                   stimulus_onset_ms=float(stimulus.onset_ms))
     if spec.record:
         traces = {k: a.reshape(shape + (spec.n_steps + 1,)) for k, a in out.traces.items()}
-        result.update(t_ms=np.arange(spec.n_steps + 1) * spec.dt, v_mV=traces.pop("v_mV"), gate_traces=traces)
+        opened = {k[5:]: traces.pop(k) for k in list(traces) if k.startswith("open_")} or None
+        result.update(t_ms=np.arange(spec.n_steps + 1) * spec.dt, v_mV=traces.pop("v_mV"), gate_traces=traces,
+                      open_fractions=opened)
     return SimulationResult(**result)
 
 

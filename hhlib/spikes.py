@@ -174,7 +174,14 @@ def count_spikes_in_result(result, model, level_mV: float = DEFAULT_LEVEL_MV):
     """
     if result.v_mV is None:
         raise ValueError("result has no traces: simulate with record=True")
-    e = model.ionic_equilibrium([result.gate_traces[name] for name in model.gate_names])
+    gates = [result.gate_traces[name] for name in model.gate_names]
+    opened = getattr(result, "open_fractions", None) or {}
+    if not opened:
+        e = model.ionic_equilibrium(gates)
+    else:                          # channel noise: stochastic currents conduct g_max times their open fraction
+        gs = [c.g_max * opened[c.name] if c.name in opened else g
+              for c, g in zip(model.currents, model.conductances(gates), strict=True)]
+        e = sum(g * c.e_rev for g, c in zip(gs, model.currents, strict=True)) / sum(gs)
     return count_spikes(result.v_mV, level_mV, equilibrium_mV=e)
 
 

@@ -167,6 +167,9 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
     :func:`hhlib.simulate` uses for a condition with that stream id), at every area: the areas
     share one noise realisation (scaled by ``sqrt(A)``), so thresholds vary smoothly with area.
+    With :class:`hhlib.ChannelNoise` a trial consumes the same uniforms (normals) at every amplitude,
+    so its channels are coupled across the amplitudes tried; the areas share those random numbers, but
+    their channel counts differ.
 
     Parameters
     ----------

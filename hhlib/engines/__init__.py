@@ -61,8 +61,8 @@ class RunOutput:
     """What an engine returns, per condition and trial (shape ``(n_cond, n_trials)``).
 
     ``counts`` spikes, ``first`` first-spike time (ms, NaN if none), ``bad`` the state left the finite range,
-    ``traces`` (``record=True`` only) a dict ``name -> (n_cond, n_trials, n_steps + 1)`` with ``"v_mV"``
-    and every gate.
+    ``traces`` (``record=True`` only) a dict ``name -> (n_cond, n_trials, n_steps + 1)`` with ``"v_mV"``,
+    every gate and, with channel noise, ``"open_<current>"`` for every stochastic current.
     """
 
     counts: np.ndarray
@@ -167,7 +167,7 @@ def execute(spec: RunSpec, lane_amp=None) -> RunOutput:
     n = (spec.n_cond, spec.n_trials)
     out = RunOutput(np.zeros(n, dtype=np.int64), np.full(n, np.nan), np.zeros(n, dtype=bool))
     if spec.record:
-        names = ("v_mV",) + spec.model.gate_names
+        names = ("v_mV",) + spec.model.gate_names + tuple(f"open_{c.name}" for c in spec.channels)
         out.traces = {k: np.empty(n + (spec.n_steps + 1,)) for k in names}
     _module(spec.engine).run(spec, units_of(spec), out, lane_amp)
     if spec.stop_after > 0:

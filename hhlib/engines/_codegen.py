@@ -95,6 +95,81 @@ def run_block(gen, n_lanes, block_lanes, use_noise, stop_after, lane_in, wavefor
 '''
 
 
+_CHANNEL_HEADER = '''
+from hhlib.engines.numba_channels import channel_init as _channel_init
+from hhlib.engines.numba_channels import channel_step as _channel_step
+from hhlib.engines.numba_channels import draw_block as _draw_block
+'''
+
+_CHANNEL_BODY = '''
+@numba.njit(cache={cache}, nogil=True)
+def run_block_channels(gen, n_lanes, block_lanes, markov, stop_after, lane_in, waveform, table, consts, g_max, e_rev,
+                       x0, stoch, cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total, counts, first, bad, cancel):
+    dt, v_min, inv_step, c_m = consts[0], consts[1], consts[2], consts[3]
+    k, v0, level, v_limit = consts[4], consts[5], consts[6], consts[7]
+    v = np.full(n_lanes, v0)
+    e = np.empty(n_lanes)
+{state_init}
+    armed = np.ones(n_lanes, dtype=np.bool_)
+    done = np.zeros(n_lanes, dtype=np.bool_)
+    chan = np.empty((n_lanes, max(n_total, 1)))
+    rand = np.empty((block_lanes, max(n_init, n_step, 1)))
+    ab = np.zeros(2 * max(x0.shape[0], 1))
+    fopen = np.zeros(max(cdesc.shape[0], 1))
+    q = np.empty((9, 9))
+    tail = np.empty((9, 9))
+    new = np.empty(max(n_total, 1))
+    n_table = table.shape[0]
+    decay_scale = -dt / c_m
+    _draw_block(gen, markov, rand, block_lanes, n_init)
+    for j in range(n_lanes):
+        _channel_init(markov, chan[j], cdesc, init_p, n_chan, rand[j], fopen)
+{init_gates}
+{init_currents}
+        e[j] = ({num_sum}) / ({g_sum})
+    for step in range(waveform.shape[0]):
+        if step % 512 == 0 and cancel[0] != 0:
+            return False
+        _draw_block(gen, markov, rand, block_lanes, n_step)
+        w = waveform[step]
+        for j in range(n_lanes):
+            if done[j]:
+                continue
+            vj = v[j]
+            pos = (vj - v_min) * inv_step
+            if pos >= 0.0 and pos < n_table - 1:
+                i = int(pos)
+                f = pos - i
+{table_interp}
+            else:
+{exact}
+{store_ab}
+            _channel_step(markov, chan[j], cdesc, gdesc, ab, n_chan, rand[j], q, tail, new, fopen)
+{gate_update}
+{currents}
+            g = {g_sum}
+            num = {num_sum}
+            vinf = (num + lane_in[0, j] * w) / g
+            vn = vinf + (vj - vinf) * math.exp(decay_scale * g)
+            en = num / g
+            if not (abs(vn) <= v_limit and math.isfinite(en)):
+                bad[j] = True
+                done[j] = True
+                continue
+            fired, frac, armed[j] = _spike_event(armed[j], vj, vn, e[j], en, level)
+            if fired:
+                counts[j] += 1
+                if math.isnan(first[j]):
+                    first[j] = (step + frac) * dt
+                if stop_after > 0 and counts[j] >= stop_after:
+                    done[j] = True
+            v[j] = vn
+            e[j] = en
+{store}
+    return True
+'''
+
+
 def _power(x: str, p: int) -> str:
     """``x ** p`` as products, in the order the numpy engine multiplies (x⁴ as (x²)²)."""
     if p == 4:
@@ -129,6 +204,47 @@ def _body(model, cache: bool) -> str:
         store="\n".join(f"{ind}x_{i}[j] = y{i}" for i in range(n)) or f"{ind}pass")
 
 
+def _channel_body(model, cache: bool) -> str:
+    """The channel-noise kernel: :data:`_CHANNEL_BODY` with the model's gates and currents unrolled.
+
+    A current ``c`` whose ``stoch[c] >= 0`` takes ``g_max[c] * fopen[stoch[c]]`` (its channels' open
+    fraction) instead of its gate product; the mean-field gates are still integrated for the others.
+    """
+    n = len(model.gates)
+    index = {g.name: i for i, g in enumerate(model.gates)}
+    ind16, ind12, ind8 = " " * 16, " " * 12, " " * 8
+    interp = "\n".join(f"{ind16}A{i} = table[i, {2 * i}] + f * (table[i + 1, {2 * i}] - table[i, {2 * i}])\n"
+                       f"{ind16}B{i} = table[i, {2 * i + 1}] + f * (table[i + 1, {2 * i + 1}] - table[i, {2 * i + 1}])"
+                       for i in range(n)) or f"{ind16}pass"
+    exact = "\n".join(f"{ind16}a = k * alpha_{i}(vj)\n{ind16}b = k * beta_{i}(vj)\n{ind16}d = math.exp(-dt * (a + b))\n"
+                      f"{ind16}A{i} = a / (a + b) * (1.0 - d)\n{ind16}B{i} = d" for i in range(n)) or f"{ind16}pass"
+
+    def currents(ind, gate_var):
+        lines = []
+        for c_i, c in enumerate(model.currents):
+            factors = [_power(gate_var(index[g]), p) for g, p in c.gates] + [f"g_max[{c_i}]"]
+            if c.gates:
+                lines += [f"{ind}if stoch[{c_i}] >= 0:", f"{ind}    gc{c_i} = g_max[{c_i}] * fopen[stoch[{c_i}]]",
+                          f"{ind}else:", f"{ind}    gc{c_i} = " + " * ".join(factors)]
+            else:
+                lines.append(f"{ind}gc{c_i} = g_max[{c_i}]")
+        return "\n".join(lines)
+
+    n_cur = len(model.currents)
+    return _CHANNEL_BODY.format(
+        cache=cache,
+        state_init="\n".join(f"    x_{i} = np.full(n_lanes, x0[{i}])" for i in range(n)) or "    pass",
+        init_gates="\n".join(f"{ind8}y{i} = x0[{i}]" for i in range(n)) or f"{ind8}pass",
+        table_interp=interp, exact=exact,
+        store_ab="\n".join(f"{ind12}ab[{2 * i}] = A{i}\n{ind12}ab[{2 * i + 1}] = B{i}" for i in range(n))
+        or f"{ind12}pass",
+        gate_update="\n".join(f"{ind12}y{i} = A{i} + B{i} * x_{i}[j]" for i in range(n)) or f"{ind12}pass",
+        init_currents=currents(ind8, lambda i: f"y{i}"), currents=currents(ind12, lambda i: f"y{i}"),
+        g_sum=" + ".join(f"gc{i}" for i in range(n_cur)),
+        num_sum=" + ".join(f"gc{i} * e_rev[{i}]" for i in range(n_cur)),
+        store="\n".join(f"{ind12}x_{i}[j] = y{i}" for i in range(n)) or f"{ind12}pass")
+
+
 def _importable(fn) -> bool:
     """True if ``fn`` can be imported back by module and qualified name (not a lambda, closure or __main__)."""
     module, name = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
@@ -144,11 +260,24 @@ def _rate_functions(model):
     return [(f"{which}_{i}", getattr(g, which)) for i, g in enumerate(model.gates) for which in ("alpha", "beta")]
 
 
-def kernel_source(model, *, cache: bool = True) -> str:
-    """Python source of the kernel module for ``model`` (rate functions imported by name)."""
+#: Kernel variants: the current-noise (and noise-free) kernel, and the channel-noise kernel.
+VARIANTS = {"current": "run_block", "channels": "run_block_channels"}
+
+
+def _variant_text(model, variant, cache):
+    if variant == "channels":
+        return _CHANNEL_HEADER + _channel_body(model, cache)
+    return _body(model, cache)
+
+
+def kernel_source(model, *, cache: bool = True, variant: str = "current") -> str:
+    """Python source of the kernel module for ``model`` (rate functions imported by name).
+
+    ``variant``: ``"current"`` (:data:`_BODY`, current noise or none) or ``"channels"`` (:data:`_CHANNEL_BODY`).
+    """
     imports = "\n".join(f"from {fn.__module__} import {fn.__qualname__} as _{name}\n"
                         f"{name} = numba.njit(nogil=True)(_{name})" for name, fn in _rate_functions(model))
-    return _HEADER.format(key=structure_key(model), imports=imports) + _body(model, cache)
+    return _HEADER.format(key=structure_key(model), imports=imports) + _variant_text(model, variant, cache)
 
 
 def structure_key(model) -> str:
@@ -159,12 +288,15 @@ def structure_key(model) -> str:
     return f"gates({gates}) currents({currents})"
 
 
-def _dependency_text(model) -> str:
+def _dependency_text(model, variant: str = "current") -> str:
     """Source of every function the kernel calls, for the hash (a change of any makes a new kernel file)."""
     from ..model import linoid
     from ..spikes import spike_event
     from . import numba_engine
     texts = [inspect.getsource(f) for f in (linoid, spike_event, numba_engine._linoid_scalar)]
+    if variant == "channels":
+        from . import numba_channels
+        texts.append(inspect.getsource(numba_channels))
     for _, fn in _rate_functions(model):
         try:
             texts.append(inspect.getsource(fn))
@@ -185,21 +317,23 @@ _kernels: dict = {}
 _lock = threading.Lock()
 
 
-def load_kernel(model):
+def load_kernel(model, variant: str = "current"):
     """The compiled kernel for ``model``: from the kernel folder (numba-cached) when its rate functions are
-    importable by name and the folder is writable, else compiled in memory. One per structure and process."""
-    key = (tuple((g.name, g.alpha, g.beta) for g in model.gates), tuple((c.name, c.gates) for c in model.currents))
+    importable by name and the folder is writable, else compiled in memory. One per structure, variant
+    (:data:`VARIANTS`) and process."""
+    key = (tuple((g.name, g.alpha, g.beta) for g in model.gates), tuple((c.name, c.gates) for c in model.currents),
+           variant)
     with _lock:
         if key not in _kernels:
             fns = [fn for _, fn in _rate_functions(model)]
-            kernel = _from_file(model) if all(_importable(f) for f in fns) else None
-            _kernels[key] = kernel if kernel is not None else _in_memory(model)
+            kernel = _from_file(model, variant) if all(_importable(f) for f in fns) else None
+            _kernels[key] = kernel if kernel is not None else _in_memory(model, variant)
         return _kernels[key]
 
 
-def _from_file(model):
-    module = module_from_file(kernel_source(model), _dependency_text(model), "hhlib_kernel")
-    return None if module is None else module.run_block
+def _from_file(model, variant="current"):
+    module = module_from_file(kernel_source(model, variant=variant), _dependency_text(model, variant), "hhlib_kernel")
+    return None if module is None else getattr(module, VARIANTS[variant])
 
 
 def module_from_file(source: str, dependencies: str, prefix: str):
@@ -223,10 +357,10 @@ def module_from_file(source: str, dependencies: str, prefix: str):
     return module
 
 
-def _in_memory(model):
+def _in_memory(model, variant="current"):
     namespace = {f"_{name}": fn for name, fn in _rate_functions(model)}
     body = "\n".join(f"{name} = numba.njit(nogil=True)(_{name})" for name, _ in _rate_functions(model))
     header = _HEADER.format(key=structure_key(model), imports="")
-    exec(compile(header + body + "\n" + _body(model, cache=False), f"<hhlib kernel {structure_key(model)}>", "exec"),
-         namespace)
-    return namespace["run_block"]
+    exec(compile(header + body + "\n" + _variant_text(model, variant, False), f"<hhlib kernel {structure_key(model)}>",
+                 "exec"), namespace)
+    return namespace[VARIANTS[variant]]

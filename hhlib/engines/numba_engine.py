@@ -69,9 +69,10 @@ def gate_tables(model, dt_ms: float) -> np.ndarray:
     return out
 
 
-def kernel_for(model):
-    """The compiled block kernel for ``model``'s structure (gates' rate functions, currents' gate exponents)."""
-    return load_kernel(model)
+def kernel_for(model, variant: str = "current"):
+    """The compiled block kernel for ``model``'s structure (gates' rate functions, currents' gate exponents);
+    ``variant="channels"`` for channel noise."""
+    return load_kernel(model, variant)
 
 
 # ----------------------------------------------------------------------------- the thread pool
@@ -140,6 +141,8 @@ def run(spec, units, out, lane_amp=None):
     ``out`` (each unit its own slice), so a unit holds the GIL for a few tens of µs against milliseconds
     in the kernel.
     """
+    if spec.channels:
+        return _run_channels(spec, units, out, lane_amp)
     model = spec.model
     kernel = kernel_for(model)
     table = gate_tables(model, spec.dt)
@@ -166,5 +169,41 @@ def run(spec, units, out, lane_amp=None):
         lane_in[1] = sigma[c]
         kernel(gen, hi - lo, TRIALS_PER_STREAM, use_noise, spec.stop_after, lane_in, waveform, table, consts, g_max,
                e_rev, x0, out.counts[c, lo:hi], out.first[c, lo:hi], out.bad[c, lo:hi], cancel)
+
+    run_on_pool(work, units, spec.n_threads)
+
+
+def _run_channels(spec, units, out, lane_amp):
+    """The channel-noise kernel (:mod:`hhlib.engines.numba_channels`): same units, streams and outputs."""
+    from .numba_channels import describe
+    model = spec.model
+    kernel = kernel_for(model, "channels")
+    table = gate_tables(model, spec.dt)
+    state0 = model.initial_state()
+    consts = np.array([spec.dt, TABLE_V_MIN_MV, 1.0 / TABLE_STEP_MV, model.c_m, model.rate_factor, state0[0],
+                       spec.level, V_LIMIT_MV])
+    g_max = np.array([c.g_max for c in model.currents], dtype=float)
+    e_rev = np.array([c.e_rev for c in model.currents], dtype=float)
+    x0 = np.array(state0[1:], dtype=float)
+    stoch = np.full(len(model.currents), -1, dtype=np.int64)
+    for slot, cur in enumerate(spec.channels):
+        stoch[cur.index] = slot
+    cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total = describe(spec)
+    markov = spec.noise.method == "markov"
+    waveform = np.ascontiguousarray(spec.waveform, dtype=float)
+
+    def work(unit, cancel):
+        c, b = unit
+        size = block_size(b, spec.n_trials)
+        sl = slice(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + size)
+        amp = lane_amp[c, sl] if lane_amp is not None else np.full(size, spec.amp_flat[c])
+        lane_in = np.empty((1, size))
+        with np.errstate(over="ignore"):              # an infinite density is reported as non-finite
+            lane_in[0] = amp / spec.area_flat[c]
+        cnt, fst, bad = np.zeros(size, dtype=np.int64), np.full(size, np.nan), np.zeros(size, dtype=np.bool_)
+        kernel(stream(spec.root, int(spec.ids[c]), b), size, TRIALS_PER_STREAM, markov, spec.stop_after, lane_in,
+               waveform, table, consts, g_max, e_rev, x0, stoch, cdesc, gdesc, init_p,
+               np.ascontiguousarray(n_chan[:, c]), n_init, n_step, n_total, cnt, fst, bad, cancel)
+        out.counts[c, sl], out.first[c, sl], out.bad[c, sl] = cnt, fst, bad
 
     run_on_pool(work, units, spec.n_threads)

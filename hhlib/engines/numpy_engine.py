@@ -10,6 +10,10 @@ Numerical scheme (chosen by measuring against the converged ``solve_ivp`` refere
 3. then the noise, Euler-Maruyama (:meth:`hhlib.CurrentNoise.sigma_v_mV` per N(0,1));
 4. then the spike detector (:mod:`hhlib.spikes`) on V and the ionic equilibrium potential.
 
+With :class:`hhlib.ChannelNoise`, step 1 also advances the channel states of the stochastic currents
+exactly for V frozen over the step (:mod:`hhlib.channels`), step 2 uses their open fractions as
+``prod(x_i ** p_i)`` of those currents, and step 3 is left out.
+
 This staggered ordering is second order in dt for the threshold; updating V and gates simultaneously
 from the old state is first order. Lanes (condition x trial pairs) are advanced together in chunks.
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import channels as ch
+from ..noise import CurrentNoise
 from ..seeds import stream
 from ..spikes import spike_events
 from . import TRIALS_PER_STREAM, V_LIMIT_MV, block_size
@@ -97,11 +103,15 @@ def _relax_gates(model, v, gates, dt):
         x += x_inf
 
 
-def _conductance(model, gates, index):
-    """Total conductance and ``sum g_i E_i`` (mS/cm², mS/cm² mV) of the model's currents at these gates."""
+def _conductance(model, gates, index, open_fraction=None):
+    """Total conductance and ``sum g_i E_i`` (mS/cm², mS/cm² mV) of the model's currents at these gates
+    (stochastic currents: ``g_max`` times their open fraction, from ``open_fraction`` by current index)."""
     g_tot = num = None
-    for c in model.currents:
-        g = c.g_max if not c.gates else current_product(gates, c, index) * c.g_max
+    for i, c in enumerate(model.currents):
+        if open_fraction is not None and i in open_fraction:
+            g = open_fraction[i] * c.g_max
+        else:
+            g = c.g_max if not c.gates else current_product(gates, c, index) * c.g_max
         g_tot = g if g_tot is None else g_tot + g
         num = g * c.e_rev if num is None else num + g * c.e_rev
     return g_tot, num
@@ -114,14 +124,19 @@ def _run_chunk(spec, units, out, lane_amp):
     state0 = model.initial_state()
     v, gates = np.full(L, state0[0]), [np.full(L, x) for x in state0[1:]]
     e_old = np.broadcast_to(np.asarray(model.ionic_equilibrium(state0[1:]), dtype=float), (L,)).copy()
-    noise = _NoiseBlocks(spec, units, lanes) if spec.root is not None else None
+    noise = _NoiseBlocks(spec, units, lanes) if isinstance(spec.noise, CurrentNoise) else None
+    chan = _Channels(spec, units, lanes) if spec.channels else None
+    if chan is not None:
+        e_old = np.asarray(num_g(model, gates, index, chan.open_fraction()), dtype=float)
     cnt, first_t, armed = np.zeros(L, dtype=np.int64), np.full(L, np.nan), np.ones(L, dtype=bool)
     diverged = np.zeros(L, dtype=bool)
-    rec = _Recorder(spec, model, L, state0) if spec.record else None
+    rec = _Recorder(spec, model, L, state0, chan) if spec.record else None
     with np.errstate(all="ignore"):                   # non-finite states are reported, by condition
         for step in range(spec.n_steps):
+            if chan is not None:
+                chan.step(step, v)
             _relax_gates(model, v, gates, dt)
-            g, num = _conductance(model, gates, index)
+            g, num = _conductance(model, gates, index, None if chan is None else chan.open_fraction())
             w = spec.waveform[step]
             v_inf = (num + lanes.i_density * w if w != 0.0 else num) / np.broadcast_to(g, (L,))
             v_old = v
@@ -138,7 +153,7 @@ def _run_chunk(spec, units, out, lane_amp):
             diverged |= _diverged(spec, v, e_new, cnt, fired)
             e_old = e_new
             if rec is not None:
-                rec.store(step + 1, v, gates)
+                rec.store(step + 1, v, gates, chan)
     out.counts[lanes.cond, lanes.trial] = cnt
     out.first[lanes.cond, lanes.trial] = first_t
     out.bad[lanes.cond, lanes.trial] = diverged
@@ -154,19 +169,105 @@ def _diverged(spec, v, e, cnt, fired):
     return bad
 
 
+def num_g(model, gates, index, open_fraction):
+    """Ionic equilibrium potential ``sum g_i E_i / sum g_i`` (mV) with stochastic open fractions."""
+    g, num = _conductance(model, gates, index, open_fraction)
+    return np.broadcast_to(num / g, np.shape(gates[0]) if gates else np.shape(num))
+
+
+class _Channels:
+    """Channel states of a chunk's stochastic currents, their random numbers, and their exact steps."""
+
+    def __init__(self, spec, units, lanes):
+        self.spec, self.plan, self.method = spec, spec.channels, spec.noise.method
+        self.n_lanes = lanes.n
+        self.n_chan = spec.channel_n[:, lanes.cond]                        # (n_currents, L)
+        self.inv_n = 1.0 / self.n_chan
+        self.per_step = ch.draws_per_step(self.plan, self.method)
+        self.sizes = lanes.sizes
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        self.gens = [stream(spec.root, int(spec.ids[c]), b) for c, b in units]
+        init = self._draw(ch.draws_initial(self.plan), 1)[0]              # (L, n_init)
+        self.state, col = [], 0
+        for i, cur in enumerate(self.plan):
+            pi = ch.stationary_distribution(spec.model, cur, 0.0)
+            block = init[:, col:col + cur.n_states - 1]
+            col += cur.n_states - 1
+            if self.method == "markov":
+                self.state.append(ch.initial_counts(pi, self.n_chan[i], block))
+            else:
+                self.state.append(ch.initial_fractions(pi, self.inv_n[i], block))
+        self.buf = None
+
+    def _draw(self, per_lane, n_steps):
+        """``(n_steps, L, per_lane)`` uniforms or normals, every stream drawing ``(n_steps, 256, per_lane)``."""
+        out = np.empty((n_steps, self.n_lanes, per_lane))
+        for j, gen in enumerate(self.gens):
+            shape = (n_steps, TRIALS_PER_STREAM, per_lane)
+            draws = gen.random(shape) if self.method == "markov" else gen.standard_normal(shape)
+            out[:, self.offsets[j]:self.offsets[j + 1]] = draws[:, :self.sizes[j]]
+        return out
+
+    def step(self, step, v):
+        """Advance every stochastic current over one step at the voltage ``v`` (frozen)."""
+        if step % NOISE_BLOCK_STEPS == 0:
+            self.buf = self._draw(self.per_step, min(NOISE_BLOCK_STEPS, self.spec.n_steps - step))
+        rand = self.buf[step % NOISE_BLOCK_STEPS]
+        ab = ch.exact_a_b(self.spec.model, v, self.spec.dt)
+        r = 0
+        for i, cur in enumerate(self.plan):
+            q = [ch.gate_transition(p, *ab[g]) for g, p in zip(cur.gates, cur.powers, strict=True)]
+            if self.method == "markov":
+                self.state[i], r = ch.markov_step(self.state[i], cur, q, rand, r)
+            else:
+                self.state[i], r = ch.diffusion_step(self.state[i], cur, q, self.inv_n[i], rand, r)
+
+    def fractions(self, i):
+        """State fractions of current ``i``, (S, L)."""
+        return self.state[i] * self.inv_n[i] if self.method == "markov" else self.state[i]
+
+    def open_fraction(self):
+        """Open fraction of every stochastic current, by current index in the model."""
+        return {cur.index: self.fractions(i)[cur.open_state] for i, cur in enumerate(self.plan)}
+
+    def gate_values(self):
+        """Particle fractions of the gates of stochastic currents, by gate index (first current wins)."""
+        out = {}
+        for i, cur in enumerate(self.plan):
+            for pos, g in enumerate(cur.gates):
+                out.setdefault(g, ch.particle_fraction(cur, pos, self.fractions(i)))
+        return out
+
+
 class _Recorder:
-    """Traces of V and every gate of a chunk, ``(lanes, n_steps + 1)`` each."""
+    """Traces of V, every gate and the stochastic currents' open fractions of a chunk, ``(lanes, n_steps + 1)``.
 
-    def __init__(self, spec, model, n_lanes, state0):
-        self.names = ("v_mV",) + model.gate_names
+    With channel noise, a gate of a stochastic current is recorded as its channels' fraction of open
+    particles; ``"open_<current>"`` holds each stochastic current's open (conducting) fraction.
+    """
+
+    def __init__(self, spec, model, n_lanes, state0, chan=None):
+        self.gate_names = model.gate_names
+        self.open_names = tuple(f"open_{c.name}" for c in spec.channels)
+        self.names = ("v_mV",) + self.gate_names + self.open_names
         self.data = {k: np.empty((n_lanes, spec.n_steps + 1)) for k in self.names}
-        for k, x0 in zip(self.names, state0, strict=True):
+        for k, x0 in zip(self.names, state0, strict=False):
             self.data[k][:, 0] = x0
+        if chan is not None:
+            self._store_channels(0, chan)
 
-    def store(self, i, v, gates):
-        self.data["v_mV"][:, i] = v
-        for k, x in zip(self.names[1:], gates, strict=True):
+    def _store_channels(self, i, chan):
+        for g, x in chan.gate_values().items():
+            self.data[self.gate_names[g]][:, i] = x
+        for k, x in zip(self.open_names, chan.open_fraction().values(), strict=True):
             self.data[k][:, i] = x
+
+    def store(self, i, v, gates, chan=None):
+        self.data["v_mV"][:, i] = v
+        for k, x in zip(self.gate_names, gates, strict=True):
+            self.data[k][:, i] = x
+        if chan is not None:
+            self._store_channels(i, chan)
 
     def write(self, traces, lanes):
         for k in self.names:
