@@ -24,7 +24,15 @@ from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
 from .noise import ChannelNoise, CurrentNoise
-from .normalised import DEFAULT_SETUP, NormalisedSetup, Prediction, deviance_loss, mse_loss, predict
+from .normalised import (
+    DEFAULT_SETUP,
+    NormalisedSetup,
+    Prediction,
+    channel_noise_setup,
+    deviance_loss,
+    mse_loss,
+    predict,
+)
 from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, spike_times
@@ -44,7 +52,7 @@ __all__ = [
     "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
     "sweep", "SweepResult",
     "load_data", "save_data", "FiringData", "Protocol", "predict", "Prediction",
-    "NormalisedSetup", "DEFAULT_SETUP", "mse_loss", "deviance_loss",
+    "NormalisedSetup", "DEFAULT_SETUP", "channel_noise_setup", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
     "model", "seeds", "spikes", "stats", "thresholds",

@@ -178,7 +178,7 @@ class ChannelNoise:
         return DEFAULT_DT_MS[self.method]
 
     @classmethod
-    def for_model(cls, model, method: str = "markov", gamma_pS: float = DEFAULT_GAMMA_PS) -> ChannelNoise:  # noqa: N803 (pS)
+    def for_model(cls, model, method: str = "markov", gamma_pS: float = DEFAULT_GAMMA_PS) -> ChannelNoise:
         """Densities of the model's ``"na"`` and ``"k"`` currents for single channels of ``gamma_pS``.
 
         ``density = g_max / gamma``: 1 mS/cm² is 10 pS/µm², so ``density = 10 g_max[mS/cm²] / gamma[pS]``

@@ -21,8 +21,8 @@ from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse
 from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
-__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "Prediction", "predict", "mse_loss", "deviance_loss",
-           "check_deltas"]
+__all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "channel_noise_setup", "Prediction", "predict",
+           "mse_loss", "deviance_loss", "check_deltas"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,29 @@ class NormalisedSetup:
 
 
 DEFAULT_SETUP = NormalisedSetup()
+
+
+def channel_noise_setup(method: str = "diffusion", setup: NormalisedSetup = DEFAULT_SETUP, *,
+                        a_ref_cm2: float = 1e-6, i_ref_uA: float = 1e-4, gamma_pS: float = 20.0) -> NormalisedSetup:
+    """``setup`` with channel-number noise and a reference area (cm²) and current (µA) that suit it.
+
+    Channel noise (:class:`hhlib.ChannelNoise`, densities from ``gamma_pS`` per channel,
+    :meth:`~hhlib.ChannelNoise.for_model`) needs far larger membranes than the predecessor's current noise:
+    at SEED_MODEL's 600 Na channels per µm², its 0.1 µm² reference area holds 60 channels, which fire on
+    their own in almost every trial. The defaults are the predecessor's reference area and current times
+    1000 (100 µm², 1e-4 µA): the current density of every ``(delta_v, delta_area)`` is kept, so the
+    deterministic valley stays where it was, and the box ``-0.9 <= delta <= 9`` spans 10 to 1000 µm².
+
+    Examples
+    --------
+    >>> s = channel_noise_setup("markov")
+    >>> s.a_ref_cm2, s.i_ref_uA, s.noise.method, s.noise.na_per_um2
+    (1e-06, 0.0001, 'markov', 600.0)
+    """
+    from .noise import ChannelNoise
+    check_instance("setup", setup, NormalisedSetup)
+    return dataclasses.replace(setup, a_ref_cm2=a_ref_cm2, i_ref_uA=i_ref_uA,
+                               noise=ChannelNoise.for_model(setup.model, method=method, gamma_pS=gamma_pS))
 
 
 def setup_for_data(data: FiringData, setup: NormalisedSetup = DEFAULT_SETUP) -> NormalisedSetup:

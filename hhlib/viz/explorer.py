@@ -9,6 +9,9 @@
 - a **mode**: ``free`` (both sliders), ``along the valley`` (moving the area slider moves the stimulus scale
   so that the model's x50 stays where it was: only the noise, hence the slope, changes) or ``across the
   valley`` (the area slider moves the point perpendicular to the valley, ``(1 + dv)(1 + da)`` fixed);
+- a **noise model**: the model's own current noise, or channel-number noise (:class:`hhlib.ChannelNoise`,
+  diffusion or Markov chain) with the reference area and current scaled by 1000, since channel noise needs
+  membranes of tens to hundreds of µm² (the readout then gives the area in µm² and the Na channel count);
 - a trials selector; the model's firing curve with its binomial band over the data (the legend outside
   the axes, so it never hides the data or the curve), a marker at the model's x50, also when that lies off
   the plotted range; a second panel with the first-spike latency (mean, from stimulus onset) and jitter
@@ -30,7 +33,8 @@ from IPython.display import display
 
 from hhlib.data import FiringData, load_data
 from hhlib.fit import BOX
-from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss
+from hhlib.noise import UM2_PER_CM2, ChannelNoise
+from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, channel_noise_setup, check_deltas, deviance_loss, mse_loss
 from hhlib.simulate import simulate
 from hhlib.stats import latency_stats
 from hhlib.stimulus import Pulse
@@ -39,10 +43,14 @@ from hhlib.validation import check_choice, check_instance, check_int, renamed
 
 from .plots import plot_prediction
 
-__all__ = ["Explorer", "explore", "MODES"]
+__all__ = ["Explorer", "explore", "MODES", "NOISES"]
 
 #: Slider modes: name shown -> key.
 MODES = (("free", "free"), ("along the valley", "along"), ("across the valley", "across"))
+#: Noise models: name shown -> key. "current" is the setup's own noise; the channel-noise entries use
+#: :func:`hhlib.normalised.channel_noise_setup` (reference area and current x1000: 100 µm², 1e-4 µA).
+NOISES = (("current noise (the model's own)", "current"), ("channel noise, diffusion", "diffusion"),
+          ("channel noise, Markov chain (slow)", "markov"))
 #: Quantiles of a standard normal at -1 and +1 sigma (RS from per-trial thresholds).
 _Q = (0.15865525393145707, 0.5, 0.8413447460685429)
 
@@ -66,6 +74,8 @@ class Explorer:
     mode : ipywidgets.ToggleButtons
         ``"free"``, ``"along"`` (the area slider keeps the model's x50) or ``"across"`` (it keeps
         ``(1 + delta_v)(1 + delta_area)``); in the last two the scale slider follows and is disabled.
+    noise : ipywidgets.Dropdown
+        ``"current"``, ``"diffusion"`` or ``"markov"`` (see :data:`NOISES`); changes :attr:`setup`.
     n_trials : ipywidgets.Dropdown
     output : ipywidgets.Output
         Where the figure and the numbers are drawn.
@@ -80,13 +90,14 @@ class Explorer:
     def __init__(self, data: FiringData | None = None, *, delta_v: float = 0.0, delta_area: float = 0.0,
                  n_trials: int | None = None, n_trials_options=(10, 100, 1000, 10000), seed: int = 0,
                  setup: NormalisedSetup = DEFAULT_SETUP, n_curve: int = 31, mode: str = "free",
-                 runs: int | None = None):
+                 noise: str = "current", runs: int | None = None):
         self.data = load_data() if data is None else check_instance("data", data, FiringData)
         n_trials, name = renamed("runs", runs, "n_trials", n_trials, 1000)
         n_trials = check_int(name, n_trials, minimum=1)
         n_trials_options = [check_int("n_trials_options", r, minimum=1) for r in n_trials_options]
         check_int("n_curve", n_curve, minimum=2)
-        self.setup = check_instance("setup", setup, NormalisedSetup)
+        self.base_setup = check_instance("setup", setup, NormalisedSetup)
+        self.setup = self.base_setup
         self.seed = seed
         lo, hi = float(self.data.x.min()), float(self.data.x.max())
         pad = 0.25 * (hi - lo)
@@ -98,6 +109,9 @@ class Explorer:
                                           description="sliders move", style={"description_width": "initial"})
         self.n_trials = widgets.Dropdown(options=sorted(set(n_trials_options) | {n_trials}), value=n_trials,
                                          description="trials")
+        self.noise = widgets.Dropdown(options=NOISES, value=check_choice("noise", noise, [k for _, k in NOISES]),
+                                      description="noise", layout=widgets.Layout(width="360px"))
+        self.setup = self.setup_for(self.noise.value)
         self.output = widgets.Output()
         self.last: dict = {}
         self._thresholds: dict = {}
@@ -107,9 +121,10 @@ class Explorer:
         self.scale.observe(lambda change: self._redraw(), names="value")
         self.area.observe(lambda change: self._area_moved(), names="value")
         self.n_trials.observe(lambda change: self._redraw(), names="value")
+        self.noise.observe(lambda change: self._noise_changed(), names="value")
         self.mode.observe(lambda change: self._mode_changed(), names="value")
         self.widget = widgets.VBox([widgets.HBox([self.scale, self.area]),
-                                    widgets.HBox([self.mode, self.n_trials]), self.output])
+                                    widgets.HBox([self.mode, self.n_trials, self.noise]), self.output])
         self._mode_changed(redraw=False)
         self.update()
 
@@ -145,6 +160,18 @@ class Explorer:
         if not self._quiet:
             self.note = ""
             self.update()
+
+    def setup_for(self, noise: str) -> NormalisedSetup:
+        """The normalised setup of a noise model key (see :data:`NOISES`)."""
+        if noise == "current":
+            return self.base_setup
+        return channel_noise_setup(noise, self.base_setup)
+
+    def _noise_changed(self):
+        self.setup = self.setup_for(self.noise.value)
+        self.note = ""
+        self._mode_changed(redraw=False)                       # a valley mode re-anchors under the new noise
+        self.update()
 
     def _mode_changed(self, redraw: bool = True):
         """Store what the valley modes keep: the current x50 (along) or ``(1 + dv)(1 + da)`` (across)."""
@@ -220,12 +247,12 @@ class Explorer:
 
     def _sorted_thresholds(self, delta_area: float, n_trials: int) -> np.ndarray:
         """Per-trial thresholds (µA) at this area, sorted; computed once per (area, trials)."""
-        key = (float(delta_area), int(n_trials))
+        s = self.setup
+        key = (s, float(delta_area), int(n_trials))
         if key not in self._thresholds:
-            s = self.setup
             self._thresholds[key] = np.sort(trial_thresholds(
                 s.model, s.area_cm2(delta_area), n_trials, seed=self.seed, delay_ms=s.delay_ms,
-                duration_ms=s.duration_ms, dt_ms=s.dt_ms, t_end_ms=s.t_end_ms))
+                duration_ms=s.duration_ms, dt_ms=s.dt_ms, t_end_ms=s.t_end_ms, noise=s.noise))
         return self._thresholds[key]
 
     def threshold_summary(self, delta_v: float, delta_area: float, n_trials: int):
@@ -252,10 +279,21 @@ class Explorer:
         where = "" if lo <= x50 <= hi else f" ({'left' if x50 < lo else 'right'} of the plotted {lo:.2f}-{hi:.2f})"
         return f"x50 = {x50:.3f}{where}, RS = {r['rs']:.3f}"
 
+    def membrane_text(self, delta_area: float) -> str:
+        """The noise model and, for channel noise, the area (µm²) and its Na channel count."""
+        noise = self.setup.noise
+        if not isinstance(noise, ChannelNoise):
+            return "current noise"
+        area = float(self.setup.area_cm2(delta_area))
+        n_na = noise.channel_counts(self.setup.model, area).get("na")
+        return (f"channel noise ({noise.method}), area {area * UM2_PER_CM2:.4g} µm²"
+                + (f" = {n_na:,} Na channels" if n_na is not None else ""))
+
     def text(self, r: dict | None = None) -> str:
         """The printed summary line: depends on every control."""
         r = self.last if r is None else r
-        return (f"delta_v = {r['delta_v']:.3f}, delta_area = {r['delta_area']:.3f}, trials = {r['n_trials']}: "
+        return (f"delta_v = {r['delta_v']:.3f}, delta_area = {r['delta_area']:.3f}, trials = {r['n_trials']}, "
+                f"{self.membrane_text(r['delta_area'])}: "
                 f"MSE = {r['mse']:.5f}, deviance = {r['deviance']:.1f} ({self.data.x.size} points), "
                 + self.x50_text(r) + (self.note if r is self.last else ""))
 
@@ -314,7 +352,8 @@ def explore(data: FiringData | None = None, *, center=None, **kwargs) -> Explore
         Initial point (e.g. a fit's optimum), clipped to the sliders' box.
     **kwargs
         ``delta_v``, ``delta_area``, ``n_trials``, ``n_trials_options``, ``seed``, ``setup``, ``n_curve``,
-        ``mode`` (``"free"``, ``"along"``, ``"across"``).
+        ``mode`` (``"free"``, ``"along"``, ``"across"``), ``noise`` (``"current"``, ``"diffusion"``,
+        ``"markov"``).
 
     Examples
     --------

@@ -298,7 +298,7 @@ def test_slider_explorer_redraws_in_a_real_browser(voila_url, page, tmp_path):
         options = [int(o) for o in ex.n_trials.locator("option").all_inner_texts()]
         if int(ex.n_trials.input_value()) != min(options):
             ex.n_trials.select_option(str(min(options)))
-            expect(ex.line).to_contain_text(f"trials = {min(options)}:", timeout=redraw)
+            expect(ex.line).to_contain_text(f"trials = {min(options)},", timeout=redraw)
             expect(ex.img).not_to_have_attribute("src", src, timeout=redraw)
             text, src = ex.state()
             assert _number("delta_v", text) == pytest.approx(v)

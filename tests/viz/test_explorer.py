@@ -181,3 +181,31 @@ def test_center_on_a_fit_result_and_figure_axes():
 def test_bad_mode_is_refused_by_name():
     with pytest.raises(ValueError, match="mode"):
         hhlib.explore(n_trials=10, mode="diagonal")
+
+
+def test_the_noise_selector_switches_to_channel_noise_with_its_own_reference_area(floor):
+    ex = hhlib.explore(center=floor, n_trials=100)
+    assert [k for _, k in hhlib.viz.explorer.NOISES] == ["current", "diffusion", "markov"]
+    current = ex.last
+    assert "current noise" in ex.text()
+    ex.noise.value = "diffusion"
+    channel = ex.last
+    assert ex.setup.noise == hhlib.ChannelNoise(600.0, 180.0, method="diffusion")
+    assert ex.setup.a_ref_cm2 == 1e-6 and ex.setup.i_ref_uA == 1e-4
+    area_um2 = 100.0 * (1 + floor[1])
+    n_na = round(600 * area_um2)
+    assert f"channel noise (diffusion), area {area_um2:.4g} µm² = {n_na:,} Na channels" in ex.text()
+    # the same current density: the deterministic part of x50 is kept (noise shifts the median by < 3 %) ...
+    assert channel["x50"] == pytest.approx(current["x50"], rel=0.03)
+    # ... while 255 000 channels give a narrower curve than the current noise the data were fitted with
+    assert channel["rs"] < 0.9 * current["rs"]
+    ref = hhlib.predict(*floor, np.concatenate([ex.data.x, ex.x_curve]), n_trials=100, seed=0,
+                        setup=hhlib.channel_noise_setup("diffusion"))
+    np.testing.assert_array_equal(np.concatenate([channel["p_data"], channel["p_curve"]]), ref)
+    ex.noise.value = "current"
+    assert ex.text() == ex.text(current) and np.array_equal(ex.last["p_data"], current["p_data"])
+
+
+def test_bad_noise_is_refused_by_name():
+    with pytest.raises(ValueError, match="noise"):
+        hhlib.explore(n_trials=10, noise="pink")
