@@ -1,0 +1,73 @@
+"""hhlib.studies.noise_models: channel-noise physics in small runs, and what the shipped caches say."""
+import numpy as np
+import pytest
+
+import hhlib
+from hhlib.studies import cache, noise_models
+
+
+def test_channel_setup_is_the_librarys_channel_noise_setup():
+    for method in ("markov", "diffusion"):
+        s = noise_models.channel_setup(method)
+        assert s == hhlib.channel_noise_setup(method)
+        assert s.noise == hhlib.ChannelNoise(600.0, 180.0, method=method)
+        # the same current density at every (delta_v, delta_area) as the predecessor's setup
+        d = hhlib.DEFAULT_SETUP
+        assert s.i_ref_uA / s.a_ref_cm2 == pytest.approx(d.i_ref_uA / d.a_ref_cm2, rel=1e-12)
+
+
+def test_quantile_summary_counts_spontaneous_trials_as_threshold_zero():
+    thr = np.array([[0.0, 0.0, 1.0, 2.0, 3.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
+    x50, rs, zero = noise_models.quantile_summary(thr, 2.0)
+    assert zero.tolist() == [0.4, 0.0] and x50.tolist() == [0.5, 0.5] and rs[1] == 0.0
+
+
+@pytest.mark.slow
+def test_small_scaling_run_obeys_the_channel_physics():
+    s = noise_models.noise_scaling(n_na=(4000, 16000, 64000), n_trials=150, markov_n_na=(64000,), markov_trials=60,
+                                   spont_n_na=(250, 16000), spont_trials=200, seed=2)
+    assert s["zero_fraction"][0] > 0.05 and s["zero_fraction"][-1] == 0       # small membranes fire on their own
+    assert s["rs"][2] < 0.7 * s["rs"][1]                                      # 4x the channels: RS / 2
+    assert s["x50"][2] == pytest.approx(1.0, abs=0.03)                        # -> the deterministic threshold
+    assert s["markov_x50"][0] == pytest.approx(s["x50"][2], rel=0.03)         # the two methods agree there
+    assert s["spont_markov"][0] > 0.7 and s["spont_markov"][1] < 0.05
+    assert s["spont_diffusion"][0] == pytest.approx(s["spont_markov"][0], abs=0.1)
+
+
+def _shipped(builder):
+    path = cache.cache_path(builder.cache_name, builder.cache_defaults)
+    assert path.is_file(), f"missing cache {path.name}: run python -m hhlib.studies"
+    return cache.cached(builder, progress=False)
+
+
+def test_shipped_scaling_cache_shows_rs_falling_as_inverse_sqrt_n():
+    s = _shipped(noise_models.noise_scaling)
+    lo, hi = s["slope_ci"]
+    assert float(s["slope"]) == pytest.approx(-0.5, abs=0.05) and lo < -0.5 < hi
+    quiet = s["zero_fraction"] < 0.01
+    assert s["n_na"][quiet].max() / s["n_na"][quiet].min() >= 16                  # over at least a 16x range
+    assert np.all(np.diff(s["spont_markov"]) <= 0.02)                             # fewer channels, more firing
+    big = s["n_na"] >= 16000
+    assert np.all(np.abs(s["x50"][big] - 1) < 0.02)
+
+
+def test_shipped_dt_cache_converges_within_sampling_error():
+    d = _shipped(noise_models.noise_dt)
+    for method in ("markov", "diffusion"):
+        p = d[f"p_{method}"]
+        se = np.sqrt(np.maximum(p[-1] * (1 - p[-1]), 0.01) / noise_models.noise_dt.cache_defaults["n_trials"])
+        i25 = int(np.flatnonzero(np.isclose(d["dts_ms"], 0.0025))[0])
+        assert np.all(np.abs(p[i25] - p[-1]) < 4 * np.sqrt(2) * se), method   # the default 2.5 µs step
+
+
+def test_shipped_fit_cache_both_noise_models_fit_the_data():
+    f = _shipped(noise_models.noise_fits)
+    assert bool(f["current_converged"]) and bool(f["channel_converged"])
+    assert float(f["current_p_value"]) > 0.05 and float(f["channel_p_value"]) > 0.05
+    # channel noise needs about a thousand times the current-noise fit's area
+    assert f["channel_area_cm2"][0] > 100 * f["current_area_cm2"][0]
+    lo, hi = f["channel_area_cm2"][1:]
+    assert lo < f["channel_area_cm2"][0] < hi
+    np.testing.assert_array_equal(f["channel_counts"][0], np.rint(600 * f["channel_area_cm2"] * 1e8))
+    assert float(f["markov_p_value"]) > 0.01                                     # the Markov chain agrees
+    assert f["curve_p"].shape == (3, f["curve_x"].size)
