@@ -226,3 +226,25 @@ def test_firing_probability_converges_in_dt(method):
     p = [float(hhlib.firing_probability(SEED, amp, area, 3000, seed=5, noise=noise, dt_ms=dt)) for dt in (0.01, 0.0025)]
     assert 0.35 < p[1] < 0.65
     assert abs(p[0] - p[1]) < 4 * np.sqrt(2 * 0.25 / 3000), p
+
+
+# ----------------------------------------------------------------------------- pinned counts
+def _pin_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "data" / "make_channel_pins.py"
+    spec = importlib.util.spec_from_file_location("make_channel_pins", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_channel_noise_counts_match_the_pins():
+    """Same seed, same counts: both methods reproduce the counts and first-spike times that the generic
+    channel loops of commit 9639f08 gave (tests/data/make_channel_pins.py), bit for bit."""
+    pytest.importorskip("numba")
+    module = _pin_module()
+    pins = np.load(module.OUT)
+    for name, res in module.pin_runs().items():
+        np.testing.assert_array_equal(res.spike_counts, pins[f"{name}_counts"], err_msg=name)
+        np.testing.assert_array_equal(res.first_spike_ms, pins[f"{name}_first"], err_msg=name)
