@@ -133,9 +133,9 @@ def channel_dispatch(model, indent: int) -> str:
         out += [f"if stoch[{c}] >= 0:",
                 f"    sl = stoch[{c}]",
                 "    if markov:",
-                f"        fopen[sl] = _markov_c{c}(chan[j], cdesc[sl, 1], {ab}, rand[j], r) * (1.0 / n_chan[sl])",
+                f"        fopen[sl] = _markov_c{c}(chan[j], cdesc[sl, 1], {ab}, rand[j], r) * inv_n[sl]",
                 f"        r += {draws(cur.gates, 'markov')}",
                 "    else:",
-                f"        fopen[sl] = _diffusion_c{c}(chan[j], cdesc[sl, 1], {ab}, 1.0 / n_chan[sl], rand[j], r)",
+                f"        fopen[sl] = _diffusion_c{c}(chan[j], cdesc[sl, 1], {ab}, inv_n[sl], rand[j], r)",
                 f"        r += {draws(cur.gates, 'diffusion')}"]
     return "\n".join(" " * indent + line for line in out) or " " * indent + "pass"

@@ -117,6 +117,7 @@ def run_block_channels(rng, n_lanes, block_lanes, markov, stop_after, lane_in, w
     chan = np.empty((n_lanes, max(n_total, 1)))
     rand = np.empty((block_lanes, max(n_init, n_step, 1)))
     fopen = np.zeros(max(cdesc.shape[0], 1))
+    inv_n = 1.0 / n_chan
     n_table = table.shape[0]
     decay_scale = -dt / c_m
     _fill_block(rng, markov, rand, block_lanes, n_init)
