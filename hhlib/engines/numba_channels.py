@@ -148,13 +148,13 @@ def _normal_tail(a, b, c, w, rabs, idx, x):
     if idx == 0:
         while True:
             t, a, b, c, w = _sfc64(a, b, c, w)
-            xx = -_ZIG_INV_R * np.log1p(-(np.float64(t >> _U11) * _TO_UNIT))
+            xx = -_ZIG_INV_R * np.log1p(-(np.float64(np.int64(t >> _U11)) * _TO_UNIT))
             t, a, b, c, w = _sfc64(a, b, c, w)
-            yy = -np.log1p(-(np.float64(t >> _U11) * _TO_UNIT))
+            yy = -np.log1p(-(np.float64(np.int64(t >> _U11)) * _TO_UNIT))
             if yy + yy > xx * xx:
                 return (-(_ZIG_R + xx) if (rabs >> _U8) & _U1 else _ZIG_R + xx), a, b, c, w
     t, a, b, c, w = _sfc64(a, b, c, w)
-    if (_FI[idx - 1] - _FI[idx]) * (np.float64(t >> _U11) * _TO_UNIT) + _FI[idx] < np.exp(-0.5 * x * x):
+    if (_FI[idx - 1] - _FI[idx]) * (np.float64(np.int64(t >> _U11)) * _TO_UNIT) + _FI[idx] < np.exp(-0.5 * x * x):
         return x, a, b, c, w
     return np.nan, a, b, c, w
 
@@ -163,20 +163,21 @@ def _normal_tail(a, b, c, w, rabs, idx, x):
 def fill_block(rng, markov, buf, rows, cols):
     """``buf[:rows, :cols]``: uniforms (markov) or standard normals, lane-major (the numpy engine's order),
     from the SFC64 state ``rng`` (uint64[4], updated): the numbers of ``Generator(SFC64).random`` and
-    ``.standard_normal`` (numpy's algorithms: 53-bit uniforms, 256-level ziggurat), bit for bit."""
+    ``.standard_normal`` (numpy's algorithms: 53-bit uniforms, 256-level ziggurat), bit for bit. Integers
+    below 2^53 are converted to float through int64 (exact, and cheaper than from uint64)."""
     a, b, c, w = rng[0], rng[1], rng[2], rng[3]
     for j in range(rows):
         for r in range(cols):
             if markov:
                 t, a, b, c, w = _sfc64(a, b, c, w)
-                buf[j, r] = np.float64(t >> _U11) * _TO_UNIT
+                buf[j, r] = np.float64(np.int64(t >> _U11)) * _TO_UNIT
                 continue
             while True:
                 t, a, b, c, w = _sfc64(a, b, c, w)
                 idx = t & _BYTE
                 t >>= _U8
                 rabs = (t >> _U1) & _MANTISSA
-                x = np.float64(rabs) * _WI[idx]
+                x = np.float64(np.int64(rabs)) * _WI[idx]
                 if t & _U1:
                     x = -x
                 if rabs < _KI[idx]:
