@@ -5,7 +5,9 @@
 SEED_MODEL, the seed's pulse at the deterministic threshold, 2 ms at dt = 2.5 µs = 800 steps, every
 trial followed to the end (no max_spikes), all cores. Areas with N_Na ~ 260 and ~ 2600 sodium channels
 (600 Na and 180 K channels per µm²). Prints neuron-steps/s (trials x steps / wall time, best of
-``repeats``) per noise model and area; the first call (kernel compilation) is excluded. Goals
+``repeats``) per noise model and area, and the CPU time per trial-step (process time over all threads:
+on a shared machine it shows what the cores would give when idle); the first call (kernel compilation)
+is excluded. Goals
 (issue 10): diffusion >= 1e7, markov >= 2e6 neuron-steps/s on 2 cores.
 """
 from __future__ import annotations
@@ -25,12 +27,12 @@ STEPS = 800
 def rate(noise, area, n_trials, repeats):
     amp = hhlib.threshold_current(hhlib.SEED_MODEL, area)
     hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(amp), area, 16, seed=0, noise=noise)        # compile / load
-    best = np.inf
+    best, cpu = np.inf, np.inf
     for r in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(amp), area, n_trials, seed=r, noise=noise)
-        best = min(best, time.perf_counter() - t0)
-    return n_trials * STEPS / best, best
+        best, cpu = min(best, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
+    return n_trials * STEPS / best, best, cpu / (n_trials * STEPS) * 1e9
 
 
 def main():
@@ -39,7 +41,7 @@ def main():
     args = ap.parse_args()
     scale, repeats = (0.25, 1) if args.quick else (1.0, 3)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, numba engine")
-    print(f"{'noise':>28} {'N_Na':>6} {'trials':>7} {'neuron-steps/s':>15} {'seconds':>8}")
+    print(f"{'noise':>28} {'N_Na':>6} {'trials':>7} {'neuron-steps/s':>15} {'seconds':>8} {'CPU ns/step':>12}")
     for n_na in (260, 2600):
         area = n_na / 600 / 1e8
         cases = [("current (SEED_MODEL's own)", True, 40960),
@@ -47,8 +49,8 @@ def main():
                  ("channel, markov", hhlib.ChannelNoise(600, 180, method="markov"), 2048)]
         for name, noise, n_trials in cases:
             n = max(256, int(n_trials * scale))
-            r, t = rate(noise, area, n, repeats)
-            print(f"{name:>28} {n_na:>6} {n:>7} {r:>15.3g} {t:>8.2f}", flush=True)
+            r, t, ns = rate(noise, area, n, repeats)
+            print(f"{name:>28} {n_na:>6} {n:>7} {r:>15.3g} {t:>8.2f} {ns:>12.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numba
 
+from ._channel_codegen import channel_dispatch, channel_functions
+
 __all__ = ["kernel_source", "load_kernel", "kernel_dir", "module_from_file", "KERNEL_FORMAT"]
 
 #: Bump when the template changes in a way the hash of its text would not show (it always shows).
@@ -96,15 +98,15 @@ def run_block(gen, n_lanes, block_lanes, use_noise, stop_after, lane_in, wavefor
 
 
 _CHANNEL_HEADER = '''
+from hhlib.engines.numba_channels import binomial_inverse as _binomial_inverse
 from hhlib.engines.numba_channels import channel_init as _channel_init
-from hhlib.engines.numba_channels import channel_step as _channel_step
-from hhlib.engines.numba_channels import draw_block as _draw_block
+from hhlib.engines.numba_channels import fill_block as _fill_block
 '''
 
 _CHANNEL_BODY = '''
 @numba.njit(cache={cache}, nogil=True)
-def run_block_channels(gen, n_lanes, block_lanes, markov, stop_after, lane_in, waveform, table, consts, g_max, e_rev,
-                       x0, stoch, cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total, counts, first, bad, cancel):
+def run_block_channels(rng, n_lanes, block_lanes, markov, stop_after, lane_in, waveform, table, consts, g_max, e_rev,
+                       x0, stoch, cdesc, init_p, n_chan, n_init, n_step, n_total, counts, first, bad, cancel):
     dt, v_min, inv_step, c_m = consts[0], consts[1], consts[2], consts[3]
     k, v0, level, v_limit = consts[4], consts[5], consts[6], consts[7]
     v = np.full(n_lanes, v0)
@@ -114,14 +116,11 @@ def run_block_channels(gen, n_lanes, block_lanes, markov, stop_after, lane_in, w
     done = np.zeros(n_lanes, dtype=np.bool_)
     chan = np.empty((n_lanes, max(n_total, 1)))
     rand = np.empty((block_lanes, max(n_init, n_step, 1)))
-    ab = np.zeros(2 * max(x0.shape[0], 1))
     fopen = np.zeros(max(cdesc.shape[0], 1))
-    q = np.empty((9, 9))
-    tail = np.empty((9, 9))
-    new = np.empty(max(n_total, 1))
+    inv_n = 1.0 / n_chan
     n_table = table.shape[0]
     decay_scale = -dt / c_m
-    _draw_block(gen, markov, rand, block_lanes, n_init)
+    _fill_block(rng, markov, rand, block_lanes, n_init)
     for j in range(n_lanes):
         _channel_init(markov, chan[j], cdesc, init_p, n_chan, rand[j], fopen)
 {init_gates}
@@ -130,7 +129,7 @@ def run_block_channels(gen, n_lanes, block_lanes, markov, stop_after, lane_in, w
     for step in range(waveform.shape[0]):
         if step % 512 == 0 and cancel[0] != 0:
             return False
-        _draw_block(gen, markov, rand, block_lanes, n_step)
+        _fill_block(rng, markov, rand, block_lanes, n_step)
         w = waveform[step]
         for j in range(n_lanes):
             if done[j]:
@@ -143,8 +142,8 @@ def run_block_channels(gen, n_lanes, block_lanes, markov, stop_after, lane_in, w
 {table_interp}
             else:
 {exact}
-{store_ab}
-            _channel_step(markov, chan[j], cdesc, gdesc, ab, n_chan, rand[j], q, tail, new, fopen)
+            r = 0
+{channel_steps}
 {gate_update}
 {currents}
             g = {g_sum}
@@ -236,8 +235,7 @@ def _channel_body(model, cache: bool) -> str:
         state_init="\n".join(f"    x_{i} = np.full(n_lanes, x0[{i}])" for i in range(n)) or "    pass",
         init_gates="\n".join(f"{ind8}y{i} = x0[{i}]" for i in range(n)) or f"{ind8}pass",
         table_interp=interp, exact=exact,
-        store_ab="\n".join(f"{ind12}ab[{2 * i}] = A{i}\n{ind12}ab[{2 * i + 1}] = B{i}" for i in range(n))
-        or f"{ind12}pass",
+        channel_steps=channel_dispatch(model, 12),
         gate_update="\n".join(f"{ind12}y{i} = A{i} + B{i} * x_{i}[j]" for i in range(n)) or f"{ind12}pass",
         init_currents=currents(ind8, lambda i: f"y{i}"), currents=currents(ind12, lambda i: f"y{i}"),
         g_sum=" + ".join(f"gc{i}" for i in range(n_cur)),
@@ -266,7 +264,7 @@ VARIANTS = {"current": "run_block", "channels": "run_block_channels"}
 
 def _variant_text(model, variant, cache):
     if variant == "channels":
-        return _CHANNEL_HEADER + _channel_body(model, cache)
+        return _CHANNEL_HEADER + channel_functions(model, cache) + _channel_body(model, cache)
     return _body(model, cache)
 
 
@@ -295,8 +293,8 @@ def _dependency_text(model, variant: str = "current") -> str:
     from . import numba_engine
     texts = [inspect.getsource(f) for f in (linoid, spike_event, numba_engine._linoid_scalar)]
     if variant == "channels":
-        from . import numba_channels
-        texts.append(inspect.getsource(numba_channels))
+        from . import _channel_codegen, numba_channels
+        texts += [inspect.getsource(numba_channels), inspect.getsource(_channel_codegen)]
     for _, fn in _rate_functions(model):
         try:
             texts.append(inspect.getsource(fn))

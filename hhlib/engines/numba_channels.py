@@ -1,12 +1,15 @@
-"""Compiled channel-noise steps for the numba engine: the loops of :mod:`hhlib.channels`, one lane at a time.
+"""Compiled channel-noise helpers for the numba engine: initial states, binomial inversion, random numbers.
 
-The generated channel kernel (:mod:`hhlib.engines._codegen`) calls these for every lane and step. They draw
-nothing themselves: the kernel fills a buffer with every lane's uniforms (``markov``) or normals
-(``diffusion``) first, lane-major like the numpy engine, so both engines consume the same numbers in the
-same order. The schemes are described by two integer tables (built by :func:`describe`):
-
-- ``cdesc[c] = (current index, state offset, n_states, first gate row, n_gates)`` per stochastic current;
-- ``gdesc[g] = (gate index, power, stride)`` per gate of those currents.
+The generated channel kernel (:mod:`hhlib.engines._codegen`) advances each stochastic current with a step
+function unrolled for its scheme (:mod:`hhlib.engines._channel_codegen`), which calls
+:func:`binomial_inverse`; the initial states (once per block) use the table-driven :func:`channel_init`.
+Nothing draws inside a lane's step: the kernel fills a buffer with every lane's uniforms (``markov``) or
+normals (``diffusion``) first (:func:`fill_block`), lane-major like the numpy engine, so both engines
+consume the same numbers in the same order. :func:`fill_block` runs numpy's SFC64 generator and its
+uniform and ziggurat-normal algorithms inline on the stream's state (the same numbers as
+``Generator.random`` / ``standard_normal``, bit for bit, without a call through the generator per number).
+The stochastic currents are described by ``cdesc[c] = (current index, state offset, n_states)``
+(:func:`describe`).
 
 Binomials are drawn by exact inversion of the CDF from one uniform (:func:`binomial_inverse`): sequential
 search from 0 (``n p < 100``) or from ``n p - 9.5 sqrt(n p)`` (the mass below is < 3e-20, under the
@@ -20,38 +23,39 @@ import math
 
 import numba
 import numpy as np
+from numba.np.random import _constants as _zig  # numpy's ziggurat tables, as numba's Generator uses them
 
 from .. import channels as ch
 
-__all__ = ["describe", "binomial_inverse", "gate_q", "channel_init", "channel_step", "draw_block", "MAX_POWER"]
+__all__ = ["describe", "binomial_inverse", "channel_init", "fill_block", "sfc64_state", "MAX_POWER"]
 
-#: Largest gate exponent of a stochastic current (size of the scratch matrices).
+#: Largest gate exponent of a stochastic current (the unrolled step grows as (p + 1)^2 per gate).
 MAX_POWER = 8
 #: Below this mean the binomial search starts at 0.
 _MU_SEARCH_FROM_ZERO = 100.0
 
 
 def describe(spec):
-    """``(cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total)`` for the stochastic currents of ``spec``.
+    """``(cdesc, init_p, n_chan, n_init, n_step, n_total)`` for the stochastic currents of ``spec``.
 
-    ``init_p`` holds, per state, the conditional probabilities of the sequential multinomial draw of the
-    initial states from the stationary distribution at rest; ``n_chan`` the channels per current and
-    condition (float64, shape (n_currents, n_cond)).
+    ``cdesc[c] = (current index, state offset, n_states)``; ``init_p`` holds, per state, the conditional
+    probabilities of the sequential multinomial draw of the initial states from the stationary
+    distribution at rest; ``n_chan`` the channels per current and condition (float64, shape
+    (n_currents, n_cond)).
     """
     plan, model = spec.channels, spec.model
-    cdesc = np.zeros((len(plan), 5), dtype=np.int64)
-    gdesc, init_p = [], []
+    cdesc = np.zeros((len(plan), 3), dtype=np.int64)
+    init_p = []
     off = 0
     for c, cur in enumerate(plan):
         if max(cur.powers) > MAX_POWER:
             raise ValueError(f"the compiled engine supports gate exponents up to {MAX_POWER} in stochastic currents; "
                              f"use engine='numpy' for current {cur.name!r}")
-        cdesc[c] = (cur.index, off, cur.n_states, len(gdesc), len(cur.gates))
-        gdesc += [(g, p, st) for g, p, st in zip(cur.gates, cur.powers, cur.strides, strict=True)]
+        cdesc[c] = (cur.index, off, cur.n_states)
         init_p.append(ch._sequential_probabilities(ch.stationary_distribution(model, cur, 0.0)))
         off += cur.n_states
-    return (cdesc, np.array(gdesc, dtype=np.int64).reshape(-1, 3), np.concatenate(init_p),
-            spec.channel_n.astype(float), ch.draws_initial(plan), ch.draws_per_step(plan, spec.noise.method), off)
+    return (cdesc, np.concatenate(init_p), spec.channel_n.astype(float), ch.draws_initial(plan),
+            ch.draws_per_step(plan, spec.noise.method), off)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -97,104 +101,6 @@ def binomial_inverse(u, n, p):
 
 
 @numba.njit(cache=True, nogil=True)
-def gate_q(p, a, b, q):
-    """Fill ``q[:p+1, :p+1]`` with the gate's one-step transition probabilities (as
-    :func:`hhlib.channels.gate_transition`)."""
-    stay = a + b
-    for k in range(p + 1):
-        for j in range(p + 1):
-            q[k, j] = 0.0
-        q[k, 0] = 1.0
-        length = 1
-        for m in range(p):
-            f1 = stay if m < k else a
-            f0 = 1.0 - f1
-            q[k, length] = q[k, length - 1] * f1
-            for j in range(length - 1, 0, -1):
-                q[k, j] = q[k, j] * f0 + q[k, j - 1] * f1
-            q[k, 0] = q[k, 0] * f0
-            length += 1
-
-
-@numba.njit(cache=True, nogil=True)
-def _markov_current(state, off, ns, gdesc, g0, ng, ab, rand, r, q, tail, new):
-    for gpos in range(g0, g0 + ng):
-        gi, p, st = gdesc[gpos, 0], gdesc[gpos, 1], gdesc[gpos, 2]
-        gate_q(p, ab[2 * gi], ab[2 * gi + 1], q)
-        for k in range(p + 1):                   # tail[k, pos]: mass of the destinations from pos on, stay first
-            acc = 0.0
-            for pos in range(p, 0, -1):
-                acc += q[k, pos - 1 if pos <= k else pos]
-                tail[k, pos] = acc
-            tail[k, 0] = acc + q[k, k]
-        for s in range(ns):
-            new[s] = 0.0
-        for hi in range(0, ns, st * (p + 1)):
-            for lo in range(st):
-                base = hi + lo
-                for k in range(p + 1):
-                    s = base + k * st
-                    rem = int(state[off + s])
-                    u0 = r + s * p
-                    for pos in range(p):
-                        if rem > 0:
-                            dest = k if pos == 0 else (pos - 1 if pos <= k else pos)
-                            t = tail[k, pos]
-                            prob = q[k, dest] / t if t > 0.0 else 0.0
-                            x = binomial_inverse(rand[u0 + pos], rem, prob)
-                            new[base + dest * st] += x
-                            rem -= x
-                    new[base + (p - 1 if p <= k else p) * st] += rem
-        r += ns * p
-        for s in range(ns):
-            state[off + s] = new[s]
-    return r
-
-
-@numba.njit(cache=True, nogil=True)
-def _diffusion_current(state, off, ns, gdesc, g0, ng, ab, inv_n, rand, r, q, new):
-    for gpos in range(g0, g0 + ng):
-        gi, p, st = gdesc[gpos, 0], gdesc[gpos, 1], gdesc[gpos, 2]
-        gate_q(p, ab[2 * gi], ab[2 * gi + 1], q)
-        for hi in range(0, ns, st * (p + 1)):
-            for lo in range(st):
-                base = off + hi + lo
-                nb = hi + lo
-                for kp in range(p + 1):
-                    acc = state[base] * q[0, kp]
-                    for k in range(1, p + 1):
-                        acc = acc + state[base + k * st] * q[k, kp]
-                    new[nb + kp * st] = acc
-                for i in range(p + 1):
-                    for j in range(i + 1, p + 1):
-                        w = state[base] * (q[0, i] * q[0, j])
-                        for k in range(1, p + 1):
-                            w = w + state[base + k * st] * (q[k, i] * q[k, j])
-                        z = math.sqrt(max(w, 0.0) * inv_n) * rand[r]
-                        r += 1
-                        new[nb + i * st] += z
-                        new[nb + j * st] -= z
-        for s in range(ns):
-            state[off + s] = new[s]
-    return r
-
-
-@numba.njit(cache=True, nogil=True)
-def channel_step(markov, state, cdesc, gdesc, ab, n_chan, rand, q, tail, new, fopen):
-    """Advance one lane's channel states over a step (gate coefficients ``ab = (A_1, B_1, ...)``), fill
-    ``fopen`` with every stochastic current's open fraction."""
-    r = 0
-    for c in range(cdesc.shape[0]):
-        off, ns, g0, ng = cdesc[c, 1], cdesc[c, 2], cdesc[c, 3], cdesc[c, 4]
-        if markov:
-            r = _markov_current(state, off, ns, gdesc, g0, ng, ab, rand, r, q, tail, new)
-            fopen[c] = state[off + ns - 1] * (1.0 / n_chan[c])
-        else:
-            r = _diffusion_current(state, off, ns, gdesc, g0, ng, ab, 1.0 / n_chan[c], rand, r, q, new)
-            fopen[c] = state[off + ns - 1]
-
-
-@numba.njit(cache=True, nogil=True)
 def channel_init(markov, state, cdesc, init_p, n_chan, rand, fopen):
     """One lane's initial channel states from the stationary distribution at rest (multinomial counts, or
     fractions with the multinomial's mean and covariance); fill ``fopen``."""
@@ -222,9 +128,70 @@ def channel_init(markov, state, cdesc, init_p, n_chan, rand, fopen):
             fopen[c] = rem
 
 
+_U1, _U3, _U8, _U11 = np.uint64(1), np.uint64(3), np.uint64(8), np.uint64(11)
+_U24, _U40, _BYTE, _MANTISSA = np.uint64(24), np.uint64(40), np.uint64(0xFF), np.uint64(0x000FFFFFFFFFFFFF)
+_TO_UNIT = 1.0 / 9007199254740992.0
+_KI, _WI, _FI = _zig.ki_double, _zig.wi_double, _zig.fi_double
+_ZIG_R, _ZIG_INV_R = _zig.ziggurat_nor_r, _zig.ziggurat_nor_inv_r
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _sfc64(a, b, c, w):
+    """numpy's SFC64 step on the state ``(a, b, c, w)``: ``(output, a, b, c, w)``."""
+    out = a + b + w
+    return out, b ^ (b >> _U11), c + (c << _U3), ((c << _U24) | (c >> _U40)) + out, w + _U1
+
+
 @numba.njit(cache=True, nogil=True)
-def draw_block(gen, markov, buf, rows, cols):
-    """``buf[:rows, :cols]``: uniforms (markov) or standard normals, lane-major (the numpy engine's order)."""
+def _normal_tail(a, b, c, w, rabs, idx, x):
+    """The ziggurat's rare branches (numpy's ``random_standard_normal``): ``(x or NaN to retry, state)``."""
+    if idx == 0:
+        while True:
+            t, a, b, c, w = _sfc64(a, b, c, w)
+            xx = -_ZIG_INV_R * np.log1p(-(np.float64(np.int64(t >> _U11)) * _TO_UNIT))
+            t, a, b, c, w = _sfc64(a, b, c, w)
+            yy = -np.log1p(-(np.float64(np.int64(t >> _U11)) * _TO_UNIT))
+            if yy + yy > xx * xx:
+                return (-(_ZIG_R + xx) if (rabs >> _U8) & _U1 else _ZIG_R + xx), a, b, c, w
+    t, a, b, c, w = _sfc64(a, b, c, w)
+    if (_FI[idx - 1] - _FI[idx]) * (np.float64(np.int64(t >> _U11)) * _TO_UNIT) + _FI[idx] < np.exp(-0.5 * x * x):
+        return x, a, b, c, w
+    return np.nan, a, b, c, w
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_block(rng, markov, buf, rows, cols):
+    """``buf[:rows, :cols]``: uniforms (markov) or standard normals, lane-major (the numpy engine's order),
+    from the SFC64 state ``rng`` (uint64[4], updated): the numbers of ``Generator(SFC64).random`` and
+    ``.standard_normal`` (numpy's algorithms: 53-bit uniforms, 256-level ziggurat), bit for bit. Integers
+    below 2^53 are converted to float through int64 (exact, and cheaper than from uint64)."""
+    a, b, c, w = rng[0], rng[1], rng[2], rng[3]
     for j in range(rows):
         for r in range(cols):
-            buf[j, r] = gen.random() if markov else gen.standard_normal()
+            if markov:
+                t, a, b, c, w = _sfc64(a, b, c, w)
+                buf[j, r] = np.float64(np.int64(t >> _U11)) * _TO_UNIT
+                continue
+            while True:
+                t, a, b, c, w = _sfc64(a, b, c, w)
+                idx = t & _BYTE
+                t >>= _U8
+                rabs = (t >> _U1) & _MANTISSA
+                x = np.float64(np.int64(rabs)) * _WI[idx]
+                if t & _U1:
+                    x = -x
+                if rabs < _KI[idx]:
+                    break
+                x, a, b, c, w = _normal_tail(a, b, c, w, rabs, idx, x)
+                if x == x:
+                    break
+            buf[j, r] = x
+    rng[0], rng[1], rng[2], rng[3] = a, b, c, w
+
+
+def sfc64_state(gen) -> np.ndarray:
+    """The state ``(a, b, c, counter)`` of a ``Generator(SFC64)`` as uint64[4] (a copy), for :func:`fill_block`."""
+    state = gen.bit_generator.state
+    if state["bit_generator"] != "SFC64":
+        raise TypeError(f"the channel kernel draws from SFC64 streams, got {state['bit_generator']}")
+    return np.array(state["state"]["state"], dtype=np.uint64)

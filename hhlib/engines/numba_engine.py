@@ -175,7 +175,7 @@ def run(spec, units, out, lane_amp=None):
 
 def _run_channels(spec, units, out, lane_amp):
     """The channel-noise kernel (:mod:`hhlib.engines.numba_channels`): same units, streams and outputs."""
-    from .numba_channels import describe
+    from .numba_channels import describe, sfc64_state
     model = spec.model
     kernel = kernel_for(model, "channels")
     table = gate_tables(model, spec.dt)
@@ -188,7 +188,7 @@ def _run_channels(spec, units, out, lane_amp):
     stoch = np.full(len(model.currents), -1, dtype=np.int64)
     for slot, cur in enumerate(spec.channels):
         stoch[cur.index] = slot
-    cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total = describe(spec)
+    cdesc, init_p, n_chan, n_init, n_step, n_total = describe(spec)
     markov = spec.noise.method == "markov"
     waveform = np.ascontiguousarray(spec.waveform, dtype=float)
 
@@ -201,8 +201,8 @@ def _run_channels(spec, units, out, lane_amp):
         with np.errstate(over="ignore"):              # an infinite density is reported as non-finite
             lane_in[0] = amp / spec.area_flat[c]
         cnt, fst, bad = np.zeros(size, dtype=np.int64), np.full(size, np.nan), np.zeros(size, dtype=np.bool_)
-        kernel(stream(spec.root, int(spec.ids[c]), b), size, TRIALS_PER_STREAM, markov, spec.stop_after, lane_in,
-               waveform, table, consts, g_max, e_rev, x0, stoch, cdesc, gdesc, init_p,
+        kernel(sfc64_state(stream(spec.root, int(spec.ids[c]), b)), size, TRIALS_PER_STREAM, markov, spec.stop_after,
+               lane_in, waveform, table, consts, g_max, e_rev, x0, stoch, cdesc, init_p,
                np.ascontiguousarray(n_chan[:, c]), n_init, n_step, n_total, cnt, fst, bad, cancel)
         out.counts[c, sl], out.first[c, sl], out.bad[c, sl] = cnt, fst, bad
 

@@ -84,6 +84,25 @@ def test_binomial_inversion_numpy_and_compiled_against_scipy():
     assert np.count_nonzero(compiled != ref) <= 2                       # CDF rounding (~1e-15) only
 
 
+def test_compiled_draws_are_numpys_sfc64_numbers():
+    """The channel kernel's inline SFC64 gives Generator(SFC64).random / .standard_normal bit for bit, the
+    ziggurat's rare branches included (|x| > r = 3.654: the tail, ~50 of 2e5 normals), and leaves the
+    generator's state where numpy's would be."""
+    nb = pytest.importorskip("hhlib.engines.numba_channels")
+    for markov, rows, cols in ((True, 256, 52), (False, 1000, 200)):
+        gen = np.random.Generator(np.random.SFC64(np.random.SeedSequence(17, spawn_key=(3, 1))))
+        state = nb.sfc64_state(gen)
+        buf = np.empty((rows, cols))
+        nb.fill_block(state, markov, buf, rows, cols)
+        ref = gen.random((rows, cols)) if markov else gen.standard_normal((rows, cols))
+        assert np.array_equal(buf, ref)
+        assert np.array_equal(state, gen.bit_generator.state["state"]["state"])
+        if not markov:
+            assert np.count_nonzero(np.abs(buf) > 3.6541528853610088) >= 20
+    with pytest.raises(TypeError, match="SFC64"):
+        nb.sfc64_state(np.random.default_rng(0))
+
+
 def _stationary_check(method, n_na, n_k, n_lanes, t_end_ms, check_variance=True):
     noise = ChannelNoise(n_na, n_k, method=method)                     # area 1 µm²: N = densities
     res = simulate(CLAMPED, Pulse(0.0), 1e-8, n_lanes, seed=11, noise=noise, record=True, t_end_ms=t_end_ms)
@@ -226,3 +245,25 @@ def test_firing_probability_converges_in_dt(method):
     p = [float(hhlib.firing_probability(SEED, amp, area, 3000, seed=5, noise=noise, dt_ms=dt)) for dt in (0.01, 0.0025)]
     assert 0.35 < p[1] < 0.65
     assert abs(p[0] - p[1]) < 4 * np.sqrt(2 * 0.25 / 3000), p
+
+
+# ----------------------------------------------------------------------------- pinned counts
+def _pin_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "data" / "make_channel_pins.py"
+    spec = importlib.util.spec_from_file_location("make_channel_pins", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_channel_noise_counts_match_the_pins():
+    """Same seed, same counts: both methods reproduce the counts and first-spike times that the generic
+    channel loops of commit 9639f08 gave (tests/data/make_channel_pins.py), bit for bit."""
+    pytest.importorskip("numba")
+    module = _pin_module()
+    pins = np.load(module.OUT)
+    for name, res in module.pin_runs().items():
+        np.testing.assert_array_equal(res.spike_counts, pins[f"{name}_counts"], err_msg=name)
+        np.testing.assert_array_equal(res.first_spike_ms, pins[f"{name}_first"], err_msg=name)
