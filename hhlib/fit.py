@@ -742,7 +742,8 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         lat_chi2, lat_dof = _latency_chi2(pred, data)
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
-    converged = out.converged and _validated(method, out, dev, dof, data, n_val)
+    converged = out.converged and _validated(method, out, dev, dof, data, n_val,
+                                             lambda: _spontaneous(out, setup, root, sim))
     return FitResult(
         delta_v=out.delta_v, delta_area=out.delta_area, delta_v_ci=out.delta_v_ci, delta_area_ci=out.delta_area_ci,
         deviance=dev, p_value=float(stats.chi2.sf(dev, dof)), dof=dof, n_evaluations=len(out.history),
@@ -777,13 +778,34 @@ def _latency_chi2(pred, data):
     return float(np.sum((data.latency_ms[use] - pred.latency_ms[use]) ** 2 / se2)), int(use.sum())
 
 
-def _validated(method, out, dev, dof, data, n_val) -> bool:
-    """Does the fresh validation accept the fit? Adds the reason to ``out.notes`` when it does not."""
+#: Fraction of trials firing without a stimulus above which a failed validation is blamed on it.
+SPONTANEOUS_LIMIT = 0.02
+
+
+def _spontaneous(out, setup, root, sim, n_trials=2000) -> float:
+    """Fraction of trials that fire with (practically) no stimulus at the fit's optimum."""
+    p = predict(out.delta_v, out.delta_area, [1e-12], n_trials=n_trials, setup=setup, seed=child(root, 3), **sim)
+    return float(p[0])
+
+
+def _validated(method, out, dev, dof, data, n_val, spontaneous) -> bool:
+    """Does the fresh validation accept the fit? Adds the reason to ``out.notes`` when it does not.
+
+    ``spontaneous()`` gives the model's firing without a stimulus at the optimum (asked only on failure): when
+    it is large, a trial's firing is not monotone in the amplitude (a weak pulse can suppress a spike the
+    noise would have fired later), so per-trial thresholds misstate the firing curve and more trials cannot help.
+    """
     if method == "predecessor":
         return bool(dev <= stats.chi2.ppf(0.95, dof))
     if _validation_accepts(out.fit_deviance, dev, data, out.n_trials, n_val):
         return True
-    out.notes.append(f"the fresh prediction's deviance {dev:.4g} is not consistent with the fit's own "
-                     f"{out.fit_deviance:.4g} (Monte Carlo error of {out.n_trials} trials per level): "
-                     "use more n_trials")
+    why = f"the fresh prediction's deviance {dev:.4g} is not consistent with the fit's own {out.fit_deviance:.4g}"
+    p0 = spontaneous()
+    if p0 > SPONTANEOUS_LIMIT:
+        out.notes.append(f"{why}: the model fires without a stimulus in {p0:.0%} of trials there, so a trial's "
+                         "firing is not monotone in the amplitude and per-trial thresholds misstate the firing "
+                         "curve; the profile fit is unreliable with such a firing floor (compare "
+                         "hhlib.probit_fit(..., floor=True))")
+    else:
+        out.notes.append(f"{why} (Monte Carlo error of {out.n_trials} trials per level): use more n_trials")
     return False

@@ -137,3 +137,17 @@ def test_old_keyword_names_still_work_with_a_deprecation_warning():
     np.testing.assert_array_equal(old, hhlib.predict(1.96, 3.25, x, n_trials=300, seed=2))
     with pytest.raises(TypeError, match="not both"):
         hhlib.predict(1.96, 3.25, x, runs=300, n_trials=300)
+
+
+@pytest.mark.slow
+def test_a_large_firing_floor_is_reported_not_fitted_silently():
+    # a 0.015 µm² membrane: about a quarter of the trials fire with no stimulus at all; a weak pulse can
+    # then suppress a spike the noise would have fired later, so per-trial thresholds misstate the curve
+    x = hhlib.load_data().x
+    p = hhlib.predict(0.7 * 0.15 - 1, -0.85, x, n_trials=1000, seed=987)
+    data = FiringData(x, np.round(p * 1000).astype(int), np.full(x.size, 1000), source="synthetic floor")
+    floor = hhlib.probit_fit(x, data.n_fired, data.n_trials, floor=True)
+    assert floor.p0 > 0.1 and floor.p_value > 0.01                  # the probit summary handles the floor
+    r = hhlib.fit(data, n_trials=4000)
+    assert not r.converged
+    assert "fires without a stimulus" in r.message and "not monotone" in r.message
