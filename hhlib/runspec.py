@@ -182,6 +182,9 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
         from .channels import channel_counts, channel_plan
         channels = channel_plan(model, run_noise)
         channel_n = channel_counts(channels, np.broadcast_to(area, cond_shape).ravel())
+        if precision != "float64":
+            raise ValueError(f"precision={precision!r}: channel noise (ChannelNoise) runs in float64 only, on every "
+                             "engine; use precision='float64'")
     from .engines import choose_engine  # the engines import this module
     engine = choose_engine(engine, record)
     if precision != "float64" and engine != "cuda":

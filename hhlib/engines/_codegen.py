@@ -203,6 +203,21 @@ def _body(model, cache: bool) -> str:
         store="\n".join(f"{ind}x_{i}[j] = y{i}" for i in range(n)) or f"{ind}pass")
 
 
+def channel_currents(model, ind: str, gate_var) -> str:
+    """Conductance lines ``gc<c> = ...`` of a channel-noise kernel: ``g_max[c] * fopen[stoch[c]]`` for a
+    stochastic current (``stoch[c] >= 0``), its gate product (gate ``i`` read as ``gate_var(i)``) otherwise."""
+    index = {g.name: i for i, g in enumerate(model.gates)}
+    lines = []
+    for c_i, c in enumerate(model.currents):
+        factors = [_power(gate_var(index[g]), p) for g, p in c.gates] + [f"g_max[{c_i}]"]
+        if c.gates:
+            lines += [f"{ind}if stoch[{c_i}] >= 0:", f"{ind}    gc{c_i} = g_max[{c_i}] * fopen[stoch[{c_i}]]",
+                      f"{ind}else:", f"{ind}    gc{c_i} = " + " * ".join(factors)]
+        else:
+            lines.append(f"{ind}gc{c_i} = g_max[{c_i}]")
+    return "\n".join(lines)
+
+
 def _channel_body(model, cache: bool) -> str:
     """The channel-noise kernel: :data:`_CHANNEL_BODY` with the model's gates and currents unrolled.
 
@@ -210,25 +225,12 @@ def _channel_body(model, cache: bool) -> str:
     fraction) instead of its gate product; the mean-field gates are still integrated for the others.
     """
     n = len(model.gates)
-    index = {g.name: i for i, g in enumerate(model.gates)}
     ind16, ind12, ind8 = " " * 16, " " * 12, " " * 8
     interp = "\n".join(f"{ind16}A{i} = table[i, {2 * i}] + f * (table[i + 1, {2 * i}] - table[i, {2 * i}])\n"
                        f"{ind16}B{i} = table[i, {2 * i + 1}] + f * (table[i + 1, {2 * i + 1}] - table[i, {2 * i + 1}])"
                        for i in range(n)) or f"{ind16}pass"
     exact = "\n".join(f"{ind16}a = k * alpha_{i}(vj)\n{ind16}b = k * beta_{i}(vj)\n{ind16}d = math.exp(-dt * (a + b))\n"
                       f"{ind16}A{i} = a / (a + b) * (1.0 - d)\n{ind16}B{i} = d" for i in range(n)) or f"{ind16}pass"
-
-    def currents(ind, gate_var):
-        lines = []
-        for c_i, c in enumerate(model.currents):
-            factors = [_power(gate_var(index[g]), p) for g, p in c.gates] + [f"g_max[{c_i}]"]
-            if c.gates:
-                lines += [f"{ind}if stoch[{c_i}] >= 0:", f"{ind}    gc{c_i} = g_max[{c_i}] * fopen[stoch[{c_i}]]",
-                          f"{ind}else:", f"{ind}    gc{c_i} = " + " * ".join(factors)]
-            else:
-                lines.append(f"{ind}gc{c_i} = g_max[{c_i}]")
-        return "\n".join(lines)
-
     n_cur = len(model.currents)
     return _CHANNEL_BODY.format(
         cache=cache,
@@ -237,7 +239,8 @@ def _channel_body(model, cache: bool) -> str:
         table_interp=interp, exact=exact,
         channel_steps=channel_dispatch(model, 12),
         gate_update="\n".join(f"{ind12}y{i} = A{i} + B{i} * x_{i}[j]" for i in range(n)) or f"{ind12}pass",
-        init_currents=currents(ind8, lambda i: f"y{i}"), currents=currents(ind12, lambda i: f"y{i}"),
+        init_currents=channel_currents(model, ind8, lambda i: f"y{i}"),
+        currents=channel_currents(model, ind12, lambda i: f"y{i}"),
         g_sum=" + ".join(f"gc{i}" for i in range(n_cur)),
         num_sum=" + ".join(f"gc{i} * e_rev[{i}]" for i in range(n_cur)),
         store="\n".join(f"{ind12}x_{i}[j] = y{i}" for i in range(n)) or f"{ind12}pass")

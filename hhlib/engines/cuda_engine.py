@@ -109,12 +109,12 @@ _tables: dict = {}
 _lock = threading.Lock()
 
 
-def _kernel(model, precision):
+def _kernel(model, precision, variant="current"):
     key = (tuple((g.name, g.alpha, g.beta) for g in model.gates), tuple((c.name, c.gates) for c in model.currents),
-           precision)
+           precision, variant)
     with _lock:
         if key not in _kernels:
-            _kernels[key] = load_cuda_kernel(model, precision)
+            _kernels[key] = load_cuda_kernel(model, precision, variant)
         return _kernels[key]
 
 
@@ -136,11 +136,31 @@ def _inputs(spec, lane_amp, dtype):
             density = (spec.amp_flat / spec.area_flat).astype(dtype)
         else:
             density = (np.asarray(lane_amp, dtype=float) / spec.area_flat[:, None]).astype(dtype).ravel()
-    noisy = spec.root is not None
+    noisy = isinstance(spec.noise, CurrentNoise) and spec.root is not None
     sigma = (spec.noise.sigma_v_mV(spec.model, spec.dt, spec.area_flat) if noisy
              else np.zeros(spec.n_cond)).astype(dtype)
     ids = spec.ids.astype(np.uint64)
     return density, sigma, ids & MASK32, ids >> np.uint64(32)
+
+
+def _outputs(n_lanes):
+    return (cuda.device_array(n_lanes, dtype=np.int32), cuda.device_array(n_lanes, dtype=np.float64),
+            cuda.device_array(n_lanes, dtype=np.uint8))
+
+
+def _launch(kernel, n_lanes, threads_per_block, blocks, args):
+    """Launch ``kernel(lane0, n, *args)`` over every lane in chunks of :data:`LANES_PER_LAUNCH`."""
+    tpb = threads_per_block or THREADS_PER_BLOCK
+    for lane0 in range(0, n_lanes, LANES_PER_LAUNCH):
+        n = min(LANES_PER_LAUNCH, n_lanes - lane0)
+        grid = blocks or -(-n // tpb)
+        kernel[grid, tpb](lane0, n, *args)
+        cuda.synchronize()
+
+
+def _host(outputs):
+    d_counts, d_first, d_bad = outputs
+    return d_counts.copy_to_host().astype(np.int64), d_first.copy_to_host(), d_bad.copy_to_host().astype(bool)
 
 
 def simulate_lanes(spec, lane_amp=None, *, threads_per_block: int | None = None, blocks: int | None = None):
@@ -149,6 +169,8 @@ def simulate_lanes(spec, lane_amp=None, *, threads_per_block: int | None = None,
     ``threads_per_block`` and ``blocks`` (per launch; default enough for one trial per thread) set the
     launch configuration; the threads loop over the trials, so any configuration gives the same results.
     """
+    if spec.channels:
+        return _simulate_channels(spec, lane_amp, threads_per_block, blocks)
     dtype = np.dtype(spec.precision)
     model = spec.model
     kernel = _kernel(model, spec.precision)
@@ -161,20 +183,51 @@ def simulate_lanes(spec, lane_amp=None, *, threads_per_block: int | None = None,
     density, sigma, s_lo, s_hi = _inputs(spec, lane_amp, dtype)
     key0, key1 = key_of(spec.root) if spec.root is not None else (np.uint64(0), np.uint64(0))
     n_lanes = spec.n_cond * spec.n_trials
-    d_counts = cuda.device_array(n_lanes, dtype=np.int32)
-    d_first = cuda.device_array(n_lanes, dtype=np.float64)
-    d_bad = cuda.device_array(n_lanes, dtype=np.uint8)
+    outputs = _outputs(n_lanes)
     args = [cuda.to_device(a) for a in (density, sigma, s_lo, s_hi, np.ascontiguousarray(spec.waveform, dtype=dtype))]
     args += [_device_table(model, spec.dt, dtype)] + [cuda.to_device(a) for a in (consts,)]
     args += [np.float64(spec.dt)] + [cuda.to_device(a) for a in (g_max, e_rev, x0)]
-    tpb = threads_per_block or THREADS_PER_BLOCK
-    for lane0 in range(0, n_lanes, LANES_PER_LAUNCH):
-        n = min(LANES_PER_LAUNCH, n_lanes - lane0)
-        grid = blocks or -(-n // tpb)
-        kernel[grid, tpb](lane0, n, spec.n_trials, key0, key1, spec.root is not None, GATE_RATES == "table",
-                          lane_amp is not None, spec.stop_after, *args, d_counts, d_first, d_bad)
-        cuda.synchronize()
-    return d_counts.copy_to_host().astype(np.int64), d_first.copy_to_host(), d_bad.copy_to_host().astype(bool)
+    _launch(kernel, n_lanes, threads_per_block, blocks,
+            [spec.n_trials, key0, key1, spec.root is not None, GATE_RATES == "table", lane_amp is not None,
+             spec.stop_after, *args, *outputs])
+    return _host(outputs)
+
+
+def _simulate_channels(spec, lane_amp, threads_per_block, blocks):
+    """:func:`simulate_lanes` with channel noise (float64): the channel kernel of :mod:`._cuda_codegen`."""
+    from ._cuda_channels import draws_per_row
+    from .numba_channels import describe
+    if spec.precision != "float64":
+        raise ValueError(f"precision={spec.precision!r}: engine='cuda' runs channel noise (ChannelNoise) in float64 "
+                         "only; use precision='float64'")
+    model = spec.model
+    kernel = _kernel(model, "float64", "channels")
+    state0 = model.initial_state()
+    consts = np.array([spec.dt, TABLE_V_MIN_MV, 1.0 / TABLE_STEP_MV, model.c_m, model.rate_factor, state0[0],
+                       spec.level, V_LIMIT_MV])
+    stoch = np.full(len(model.currents), -1, dtype=np.int64)
+    for slot, cur in enumerate(spec.channels):
+        stoch[cur.index] = slot
+    cdesc, gdesc, init_p, n_chan, n_init, n_step, _ = describe(spec)
+    markov = spec.noise.method == "markov"
+    per_row = draws_per_row(markov, max(n_init, n_step))
+    if (spec.n_steps + 1) * per_row >= 2**32:
+        raise ValueError(f"{spec.n_steps} steps x {per_row} Philox blocks per step exceed the GPU engine's 2^32 "
+                         "counters per trial: use a larger dt_ms or a shorter t_end_ms")
+    density, _, s_lo, s_hi = _inputs(spec, lane_amp, np.dtype(np.float64))
+    key0, key1 = key_of(spec.root)
+    n_lanes = spec.n_cond * spec.n_trials
+    outputs = _outputs(n_lanes)
+    host = (density, s_lo, s_hi, np.ascontiguousarray(spec.waveform, dtype=float))
+    args = [cuda.to_device(a) for a in host] + [_device_table(model, spec.dt, np.dtype(np.float64))]
+    args += [cuda.to_device(np.ascontiguousarray(a)) for a in
+             (consts, np.array([c.g_max for c in model.currents], dtype=float),
+              np.array([c.e_rev for c in model.currents], dtype=float), np.array(state0[1:], dtype=float), stoch,
+              cdesc, gdesc, init_p, n_chan.T)]
+    _launch(kernel, n_lanes, threads_per_block, blocks,
+            [spec.n_trials, key0, key1, markov, GATE_RATES == "table", lane_amp is not None, spec.stop_after,
+             *args, n_init, n_step, per_row, *outputs])
+    return _host(outputs)
 
 
 def run(spec, units, out, lane_amp=None):
@@ -182,9 +235,6 @@ def run(spec, units, out, lane_amp=None):
 
     The GPU runs all trials at once: ``units`` (which always cover the run) do not split the work.
     """
-    if spec.noise is not None and not isinstance(spec.noise, CurrentNoise):
-        raise NotImplementedError(f"engine='cuda' implements CurrentNoise only, not {type(spec.noise).__name__}; "
-                                  "use engine='numba' for this noise")
     counts, first, bad = simulate_lanes(spec, lane_amp)
     shape = (spec.n_cond, spec.n_trials)
     out.counts[...] = counts.reshape(shape)

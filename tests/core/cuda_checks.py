@@ -135,3 +135,120 @@ def test_fit_on_the_gpu_agrees_with_the_cpu_fit_within_its_confidence_region():
     gpu = hhlib.fit(seed=0, engine="cuda")
     assert gpu.converged
     assert cpu.contains(gpu.delta_v, gpu.delta_area)
+
+
+# ----------------------------------------------------------------------------- channel noise
+from hhlib import ChannelNoise  # noqa: E402
+from hhlib import channels as ch  # noqa: E402
+from hhlib.engines._cuda_channels import channel_init, channel_step, draws_per_row, fill_draws  # noqa: E402
+from hhlib.engines._cuda_codegen import channel_sizes  # noqa: E402
+from hhlib.engines._philox import key_of  # noqa: E402
+from hhlib.engines.numba_channels import describe  # noqa: E402
+
+cuda = cuda_engine.cuda
+#: N_Na = 2000, N_K = 600 (3.33 µm²): firing probability ~0.13 without stimulus (within 0.6 ms), ~0.64 at 1.2 x
+#: the deterministic threshold.
+CH_AREA = 2000 / 600 / 1e8
+CH_RUN = dict(t_end_ms=0.6, dt_ms=0.01, max_spikes=1)          # 60 steps of 10 µs (the channel step is exact)
+CH_N = 150 if SIM else 20000
+_S = channel_sizes(SEED_MODEL)
+_N_CHAN, _N_RAND, _N_OPEN, _N_Q = _S["n_chan"], _S["n_rand"], _S["n_open"], _S["n_q"]
+_U0 = np.uint64(0)
+
+
+@pytest.mark.parametrize("method", ["markov", "diffusion"])
+def test_channel_noise_firing_probability_and_latency_statistically_equal_the_numba_engine(method):
+    """Spontaneous firing (no stimulus) and firing at 1.2 x threshold, N_Na = 2000, within binomial intervals;
+    first-spike times by a KS test and their means."""
+    amp = hhlib.threshold_current(SEED_MODEL, CH_AREA, t_end_ms=0.6, dt_ms=0.01) * np.array([0.0, 1.2])
+    g, c = both(SEED_MODEL, Pulse(amp), CH_AREA, CH_N, seed=21, noise=ChannelNoise(600, 180, method=method), **CH_RUN)
+    k_g, k_c = g.n_fired, c.n_fired
+    pooled = (k_g + k_c) / (2 * CH_N)
+    z = (k_g - k_c) / np.sqrt(2 * CH_N * pooled * (1 - pooled))
+    assert np.all(np.abs(z) < 4.0), (k_g, k_c, z)
+    assert 0.03 < pooled[0] < 0.3 and 0.45 < pooled[1] < 0.85, pooled      # spontaneous, then mostly firing
+    tg, tc = g.first_spike_ms[1][g.fired[1]], c.first_spike_ms[1][c.fired[1]]
+    assert stats.ks_2samp(tg, tc).pvalue > 1e-3
+    assert abs(tg.mean() - tc.mean()) < 4 * np.hypot(tg.std() / np.sqrt(tg.size), tc.std() / np.sqrt(tc.size))
+
+
+@cuda.jit
+def _clamped_channels(markov, n_steps, cdesc, gdesc, init_p, n_chan, n_init, n_step, per_row, ab, key0, key1, out):
+    """Channel states of every lane at V frozen at rest: ``out[lane, 0]`` initial, ``out[lane, 1]`` after n_steps."""
+    chan = cuda.local.array(_N_CHAN, np.float64)
+    new = cuda.local.array(_N_CHAN, np.float64)
+    rand = cuda.local.array(_N_RAND, np.float64)
+    fopen = cuda.local.array(_N_OPEN, np.float64)
+    q = cuda.local.array((_N_Q, _N_Q), np.float64)
+    tail = cuda.local.array((_N_Q, _N_Q), np.float64)
+    lane = cuda.grid(1)
+    if lane < out.shape[0]:
+        trial = np.uint64(lane)
+        fill_draws(markov, rand, n_init, 0, per_row, trial, _U0, _U0, key0, key1)
+        channel_init(markov, chan, cdesc, init_p, n_chan, rand, fopen)
+        for s in range(out.shape[2]):
+            out[lane, 0, s] = chan[s]
+        for step in range(n_steps):
+            fill_draws(markov, rand, n_step, step + 1, per_row, trial, _U0, _U0, key0, key1)
+            channel_step(markov, chan, cdesc, gdesc, ab, n_chan, rand, q, tail, new, fopen)
+        for s in range(out.shape[2]):
+            out[lane, 1, s] = chan[s]
+
+
+def clamped_states(method, n_na, n_k, n_lanes, n_steps, dt_ms=0.01, seed=5):
+    """The GPU's channel states (counts or fractions) at rest, shape (n_lanes, 2, n_states): initial, final."""
+    noise = ChannelNoise(n_na, n_k, method=method)                     # area 1 µm²: N = densities
+    spec = build_run_spec(SEED_MODEL, Pulse(0.0), 1e-8, n_lanes, seed=seed, noise=noise, engine="cuda", dt_ms=dt_ms)
+    cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total = describe(spec)
+    ab = np.array([x for pair in ch.exact_a_b(SEED_MODEL, 0.0, dt_ms) for x in pair], dtype=float)
+    markov = method == "markov"
+    out = np.zeros((n_lanes, 2, n_total))
+    key0, key1 = key_of(spec.root)
+    _clamped_channels[-(-n_lanes // 64), 64](markov, n_steps, cdesc, gdesc, init_p, np.ascontiguousarray(n_chan[:, 0]),
+                                            n_init, n_step, draws_per_row(markov, max(n_init, n_step)), ab, key0, key1,
+                                            out)
+    return out, spec.channels
+
+
+@pytest.mark.parametrize("method, n_na, n_k", [("markov", 4000, 1200), ("diffusion", 1_000_000, 300_000)])
+def test_channel_states_at_rest_follow_the_stationary_distribution(method, n_na, n_k):
+    """V frozen at rest: initial and later states are multinomial(N, pi) (pi the binomial stationary state
+    distribution, open states m_inf^3 h_inf and n_inf^4) in mean and variance; counts are conserved."""
+    n_lanes = 256 if SIM else 32768
+    out, plan = clamped_states(method, n_na, n_k, n_lanes, 30)
+    off = 0
+    for cur, n in zip(plan, (n_na, n_k), strict=True):
+        pi = ch.stationary_distribution(SEED_MODEL, cur, 0.0)
+        x = out[:, :, off:off + cur.n_states] * (1.0 if method == "markov" else n)      # counts
+        off += cur.n_states
+        np.testing.assert_allclose(x.sum(axis=2), n, rtol=1e-9)
+        for when in (0, 1):
+            mean, var = x[:, when].mean(axis=0), x[:, when].var(axis=0, ddof=1)
+            se = np.sqrt(n * pi * (1 - pi) / n_lanes)
+            assert np.all(np.abs(mean - n * pi) < 4.5 * se), (cur.name, when, mean, n * pi)
+            big = n * pi > 0.3                              # variance where the count is not almost always 0
+            m4 = ((x[:, when] - mean) ** 4).mean(axis=0)
+            se_var = np.sqrt((m4 - var**2) / n_lanes)
+            expected = n * pi * (1 - pi)
+            assert np.all(np.abs(var - expected)[big] < 4.5 * se_var[big]), (cur.name, when, var, expected)
+            assert big[-1], cur.name                                    # the open state is among them
+
+
+@pytest.mark.parametrize("method", ["markov", "diffusion"])
+def test_channel_noise_launch_configuration_seeds_and_per_trial_amplitudes(method):
+    """Same seed: the same counts and times whatever the launch configuration, for the first trials of a larger
+    run, and with per-trial amplitudes equal to the condition's; another seed: other times."""
+    noise = ChannelNoise(600, 180, method=method)
+    amp = np.array([0.0, 2.0]) * hhlib.threshold_current(SEED_MODEL, CH_AREA, t_end_ms=0.6, dt_ms=0.01)
+    spec = build_run_spec(SEED_MODEL, Pulse(amp), CH_AREA, 12, seed=3, engine="cuda", noise=noise, **CH_RUN)
+    ref = cuda_engine.simulate_lanes(spec)
+    for tpb, blocks in ((8, 1), (16, 3)):
+        for a, b in zip(cuda_engine.simulate_lanes(spec, threads_per_block=tpb, blocks=blocks), ref, strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert 0 < ref[0].sum() < ref[0].size
+    lanes = execute(spec, lane_amp=np.repeat(amp[:, None], 12, axis=1))
+    np.testing.assert_array_equal(lanes.first.ravel(), ref[1])
+    small = simulate(SEED_MODEL, Pulse(amp), CH_AREA, 5, seed=3, engine="cuda", noise=noise, **CH_RUN)
+    np.testing.assert_array_equal(small.first_spike_ms, ref[1].reshape(2, 12)[:, :5])
+    other = simulate(SEED_MODEL, Pulse(amp), CH_AREA, 12, seed=4, engine="cuda", noise=noise, **CH_RUN)
+    assert not np.array_equal(other.first_spike_ms.ravel(), ref[1], equal_nan=True)

@@ -90,6 +90,14 @@ def test_float32_and_traces_need_the_right_engine():
         simulate(hhlib.SEED_MODEL, Pulse(7e-8), 1e-9, 2, seed=0, engine="cuda", record=True)
 
 
+@pytest.mark.parametrize("engine", ["cuda", "numba"])
+def test_channel_noise_refuses_float32(engine):
+    """Channel noise runs in float64 on every engine (checked before any GPU is looked for)."""
+    with pytest.raises(ValueError, match="precision='float32'.*float64 only"):
+        simulate(hhlib.SEED_MODEL, Pulse(0.0), 1e-8, 2, seed=0, noise=hhlib.ChannelNoise(600, 180), engine=engine,
+                 precision="float32")
+
+
 def run_checks(simulator, *args):
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
@@ -103,9 +111,9 @@ def run_checks(simulator, *args):
 
 @pytest.mark.slow
 def test_kernel_in_the_cuda_simulator():
-    """The kernel's logic, run as Python by numba's CUDA simulator (about 20 s)."""
+    """The kernels' logic (current and channel noise), run as Python by numba's CUDA simulator (about 45 s)."""
     tail = run_checks(True)
-    assert re.search(r"\b10 passed, 1 skipped", tail), tail       # the whole fit is skipped in the simulator
+    assert re.search(r"\b16 passed, 1 skipped", tail), tail       # the whole fit is skipped in the simulator
 
 
 @pytest.mark.gpu
@@ -113,7 +121,7 @@ def test_kernel_in_the_cuda_simulator():
                     reason=f"needs an NVIDIA GPU: {cuda_unavailable_reason()}")
 def test_kernel_on_the_gpu():
     tail = run_checks(False, "-rA")
-    assert re.search(r"\b11 passed", tail), tail
+    assert re.search(r"\b17 passed", tail), tail
 
 
 def _nvvm_missing():
