@@ -3,6 +3,7 @@
 The kernel checks live in ``cuda_checks.py`` and run in a child pytest: numba reads
 ``NUMBA_ENABLE_CUDASIM`` at import, so the simulator needs a fresh interpreter.
 """
+import importlib.util
 import os
 import re
 import subprocess
@@ -188,3 +189,45 @@ def test_numpy_without_row_stack_gets_it_back_before_numba_cuda_loads():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+def _channel_kernel_signature():
+    from numba import types
+    f, i, u = types.float64, types.int64, types.uint64
+
+    def arr(t, nd=1):
+        return types.Array(t, nd, "C")
+    return (i, i, i, u, u, types.boolean, types.boolean, types.boolean, i, arr(f), arr(u), arr(u), arr(f), arr(f, 2),
+            arr(f), arr(f), arr(f), arr(f), arr(i), arr(i, 2), arr(i, 2), arr(f), arr(f, 2), i, i, i, arr(types.int32),
+            arr(f), arr(types.uint8))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
+                    reason="needs numba-cuda outside the simulator (no GPU needed)")
+def test_channel_kernel_types_and_lowers_for_hopper_with_the_cpu_engines_steps(monkeypatch):
+    """The channel-noise kernel, with numba_channels' loops recompiled as device functions, passes numba-cuda's
+    typing and lowering for sm_90 without a GPU (about 5 s); where NVVM is present it also compiles to PTX."""
+    from numba import types
+    from numba.cuda import dispatcher
+    from numba.cuda.compiler import compile_cuda
+
+    from hhlib.engines import cuda_engine
+    from hhlib.engines._cuda_codegen import load_cuda_kernel
+    if not cuda_engine.cuda.is_available():
+        hopper = type("Hopper", (), {"compute_capability": (9, 0)})
+        monkeypatch.setattr(dispatcher, "get_current_device", lambda: hopper)
+    kernel = load_cuda_kernel(hhlib.SEED_MODEL, "float64", "channels").py_func
+    result = compile_cuda(kernel, types.void, _channel_kernel_signature(), cc=(9, 0))
+    typemap = result.type_annotation.typemap
+    for name in ("chan", "new", "rand", "n_c"):
+        assert typemap[name] == types.Array(types.float64, 1, "C"), (name, typemap[name])
+    assert typemap["q"] == types.Array(types.float64, 2, "C") and typemap["v"] == typemap["e"] == types.float64
+    ir = result.library.get_llvm_str()
+    for callee in ("_markov_current", "_diffusion_current", "binomial_inverse", "_search", "gate_q", "channel_init",
+                   "philox4x32_10", "fill_draws"):
+        assert callee in ir, callee
+    if _nvvm_missing() is None:
+        from numba import cuda
+        ptx, _ = cuda.compile_ptx(kernel, _channel_kernel_signature(), cc=(9, 0))
+        assert ".entry" in ptx and ".target sm_90" in ptx
