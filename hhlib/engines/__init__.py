@@ -6,7 +6,8 @@ named in the spec, checks that every trial stayed finite and caps the counts. En
 - ``numpy`` (:mod:`hhlib.engines.numpy_engine`): the vectorised reference; the only one that records traces.
 - ``numba`` (:mod:`hhlib.engines.numba_engine`): a compiled kernel generated for each model's structure.
 - ``cuda`` (:mod:`hhlib.engines.cuda_engine`): the same kernel on an NVIDIA GPU, one thread per trial, with
-  counter-based noise (statistically equal to the CPU engines, not identical); float64 or float32.
+  counter-based noise (statistically equal to the CPU engines, not identical); float64 or float32 (channel
+  noise: float64).
 
 Which engine ``"auto"`` picks: numpy when traces are recorded, else numba; the environment variable
 ``HHLIB_ENGINE`` (``numba``, ``numpy`` or ``cuda``) changes that choice, and is the only way ``"auto"``

@@ -9,7 +9,8 @@ hhlib's assignment (:mod:`hhlib.engines.cuda_engine`): key = two 32-bit words of
 (``SeedSequence.generate_state(2, uint32)``: entropy and spawn key); counter = ``(step // 4, trial, stream
 id low word, stream id high word)``; the four output words give the standard normals of steps ``4q ...
 4q + 3`` by two Box-Muller transforms (uniforms ``(u + 1/2) / 2^32``, so |z| <= 6.8: the tails beyond
-6.8 sigma, probability 1e-11, are cut).
+6.8 sigma, probability 1e-11, are cut). Channel noise numbers its draws differently (one row of Philox
+blocks per step, :mod:`._cuda_channels`).
 
 :func:`philox4x32_10` is written once for three uses: numba compiles it as a CUDA device function (the
 words travel in uint64 integers and are masked to 32 bits, so no product overflows), numba's CUDA simulator

@@ -10,6 +10,11 @@ kernel, run on the GPU: the same coefficient tables, the same arithmetic order.
 ``precision="float32"`` runs the kernel in single precision with fast math (several times faster on
 GPUs); float64 is the default.
 
+Channel noise (:class:`hhlib.ChannelNoise`) runs a second generated kernel (float64 only): each thread
+keeps its channel states in a local array and advances them with the CPU engine's own loops, compiled as
+device functions (:mod:`._cuda_channels`), drawing its uniforms or normals from Philox keyed by ``(seed,
+stream id, trial, step, draw index)``.
+
 numba-cuda 0.30 overloads ``np.row_stack``, which numpy 2.5 removed: its kernels then fail to compile.
 :func:`_import_numba_cuda` restores the name (as ``np.vstack``, what it was) before importing numba.cuda;
 this is the only place hhlib does so. numba-cuda 0.30 also compiles no ``np.exp`` (nor ``np.expm1``,
