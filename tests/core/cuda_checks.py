@@ -146,9 +146,10 @@ from hhlib.engines._philox import key_of  # noqa: E402
 from hhlib.engines.numba_channels import describe  # noqa: E402
 
 cuda = cuda_engine.cuda
-#: N_Na = 2000, N_K = 600 (3.33 µm²): firing probability ~0.13 without stimulus (within 0.6 ms), ~0.64 at 1.2 x
-#: the deterministic threshold.
-CH_AREA = 2000 / 600 / 1e8
+#: N_Na = 1000 and 4000 (1.67 and 6.67 µm², 600 Na and 180 K channels per µm²): in 0.6 ms the first fires
+#: on its own with probability ~0.23, the second ~0.66 of the time at 1.2 x its deterministic threshold.
+CH_AREAS = np.array([1000, 4000]) / 600 / 1e8
+CH_AREA = CH_AREAS[1]
 CH_RUN = dict(t_end_ms=0.6, dt_ms=0.01, max_spikes=1)          # 60 steps of 10 µs (the channel step is exact)
 CH_N = 150 if SIM else 20000
 _S = channel_sizes(SEED_MODEL)
@@ -158,15 +159,15 @@ _U0 = np.uint64(0)
 
 @pytest.mark.parametrize("method", ["markov", "diffusion"])
 def test_channel_noise_firing_probability_and_latency_statistically_equal_the_numba_engine(method):
-    """Spontaneous firing (no stimulus) and firing at 1.2 x threshold, N_Na = 2000, within binomial intervals;
-    first-spike times by a KS test and their means."""
-    amp = hhlib.threshold_current(SEED_MODEL, CH_AREA, t_end_ms=0.6, dt_ms=0.01) * np.array([0.0, 1.2])
-    g, c = both(SEED_MODEL, Pulse(amp), CH_AREA, CH_N, seed=21, noise=ChannelNoise(600, 180, method=method), **CH_RUN)
+    """Two conditions in one run (each its own channel counts): spontaneous firing at N_Na = 1000 and firing at
+    1.2 x threshold at N_Na = 4000, within binomial intervals; first-spike times by a KS test and their means."""
+    amp = np.array([0.0, 1.2 * hhlib.threshold_current(SEED_MODEL, CH_AREA, t_end_ms=0.6, dt_ms=0.01)])
+    g, c = both(SEED_MODEL, Pulse(amp), CH_AREAS, CH_N, seed=21, noise=ChannelNoise(600, 180, method=method), **CH_RUN)
     k_g, k_c = g.n_fired, c.n_fired
     pooled = (k_g + k_c) / (2 * CH_N)
     z = (k_g - k_c) / np.sqrt(2 * CH_N * pooled * (1 - pooled))
     assert np.all(np.abs(z) < 4.0), (k_g, k_c, z)
-    assert 0.03 < pooled[0] < 0.3 and 0.45 < pooled[1] < 0.85, pooled      # spontaneous, then mostly firing
+    assert 0.12 < pooled[0] < 0.35 and 0.5 < pooled[1] < 0.8, pooled
     tg, tc = g.first_spike_ms[1][g.fired[1]], c.first_spike_ms[1][c.fired[1]]
     assert stats.ks_2samp(tg, tc).pvalue > 1e-3
     assert abs(tg.mean() - tc.mean()) < 4 * np.hypot(tg.std() / np.sqrt(tg.size), tc.std() / np.sqrt(tc.size))

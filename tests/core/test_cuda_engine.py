@@ -112,7 +112,8 @@ def run_checks(simulator, *args):
 
 @pytest.mark.slow
 def test_kernel_in_the_cuda_simulator():
-    """The kernels' logic (current and channel noise), run as Python by numba's CUDA simulator (about 45 s)."""
+    """The kernels' logic, run as Python by numba's CUDA simulator (about 50 s on the loaded 2-core machine,
+    about 25 s of it channel noise)."""
     tail = run_checks(True)
     assert re.search(r"\b16 passed, 1 skipped", tail), tail       # the whole fit is skipped in the simulator
 
