@@ -94,8 +94,8 @@ def draws(gates, method):
     return sum(per(p) for _, p in gates)
 
 
-def _function(c, gates, gate_index, method, cache):
-    """Source of ``_{method}_c{c}``."""
+def _function(c, gates, gate_index, method, cache, decorator=None):
+    """Source of ``_{method}_c{c}`` (``decorator``: its decorator line, default numba's ``njit``)."""
     powers = [p for _, p in gates]
     strides = [math.prod(q + 1 for q in powers[:i]) for i in range(len(powers))]
     n_states = math.prod(p + 1 for p in powers)
@@ -111,19 +111,22 @@ def _function(c, gates, gate_index, method, cache):
         lines, r = (_markov_stage if markov else _diffusion_stage)(gp, p, st, n_states, r)
         body += lines
     body += [f"x[o + {s}] = s{s}" for s in range(n_states)] + [f"return s{n_states - 1}"]
-    return f"\n\n@numba.njit(cache={cache}, nogil=True)\n{head}\n" + "\n".join("    " + line for line in body) + "\n"
+    decorator = decorator or f"@numba.njit(cache={cache}, nogil=True)"
+    return f"\n\n{decorator}\n{head}\n" + "\n".join("    " + line for line in body) + "\n"
 
 
-def channel_functions(model, cache: bool) -> str:
-    """Source of the unrolled step functions (both methods) of every gated current of ``model``."""
+def channel_functions(model, cache: bool, decorator: str | None = None) -> str:
+    """Source of the unrolled step functions (both methods) of every gated current of ``model``;
+    ``decorator`` replaces the ``@numba.njit(...)`` line (the GPU engine's device functions)."""
     index = {g.name: i for i, g in enumerate(model.gates)}
-    return "".join(_function(c, cur.gates, index, method, cache)
+    return "".join(_function(c, cur.gates, index, method, cache, decorator)
                    for c, cur in enumerate(model.currents) if cur.gates for method in ("diffusion", "markov"))
 
 
-def channel_dispatch(model, indent: int) -> str:
+def channel_dispatch(model, indent: int, state: str = "chan[j]", rand: str = "rand[j]") -> str:
     """Kernel lines stepping every stochastic current of a lane (``stoch[c] >= 0``) in model order, filling
-    ``fopen`` with its open fraction; ``r`` counts the lane's random numbers used so far."""
+    ``fopen`` with its open fraction; ``r`` counts the lane's random numbers used so far. ``state`` and
+    ``rand`` name the lane's channel states and random numbers."""
     index = {g.name: i for i, g in enumerate(model.gates)}
     out = []
     for c, cur in enumerate(model.currents):
@@ -133,9 +136,9 @@ def channel_dispatch(model, indent: int) -> str:
         out += [f"if stoch[{c}] >= 0:",
                 f"    sl = stoch[{c}]",
                 "    if markov:",
-                f"        fopen[sl] = _markov_c{c}(chan[j], cdesc[sl, 1], {ab}, rand[j], r) * inv_n[sl]",
+                f"        fopen[sl] = _markov_c{c}({state}, cdesc[sl, 1], {ab}, {rand}, r) * inv_n[sl]",
                 f"        r += {draws(cur.gates, 'markov')}",
                 "    else:",
-                f"        fopen[sl] = _diffusion_c{c}(chan[j], cdesc[sl, 1], {ab}, inv_n[sl], rand[j], r)",
+                f"        fopen[sl] = _diffusion_c{c}({state}, cdesc[sl, 1], {ab}, inv_n[sl], {rand}, r)",
                 f"        r += {draws(cur.gates, 'diffusion')}"]
     return "\n".join(" " * indent + line for line in out) or " " * indent + "pass"

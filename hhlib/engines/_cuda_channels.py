@@ -1,11 +1,13 @@
-"""Channel-number noise on the GPU: the CPU engine's per-lane loops as CUDA device functions, fed by Philox.
+"""Channel-number noise on the GPU: the CPU engine's channel code as CUDA device functions, fed by Philox.
 
-The steps themselves are not rewritten: :func:`_device` recompiles the Python functions of
-:mod:`hhlib.engines.numba_channels` (binomial inversion, the gates' exact one-step transition matrices,
-the markov and diffusion steps, the draw of the initial states) as CUDA device functions, with their calls
-to each other bound to the device versions. So the GPU runs the same exact frozen-V scheme, the same
-sequential binomial inversion (markov) and the same exact-covariance Gaussian step (diffusion), one
-thread per trial, its channel state in a per-thread local array.
+The steps themselves are not rewritten. The unrolled per-scheme step functions that
+:mod:`hhlib.engines._channel_codegen` writes for the CPU kernel are written into the GPU kernel's module
+too, decorated with :func:`device` instead of ``numba.njit`` (:mod:`._cuda_codegen`), and the helpers they
+and the kernel call (the exact binomial inversion and the draw of the initial states from
+:mod:`hhlib.engines.numba_channels`) are recompiled here as device functions by :func:`_device`, with
+their calls to each other bound to the device versions. So the GPU runs the same exact frozen-V scheme,
+the same sequential binomial inversion (markov) and the same exact-covariance Gaussian step (diffusion),
+one thread per trial, its channel states in a per-thread local array.
 
 Only the random numbers differ (:func:`fill_draws`): Philox4x32-10 (:mod:`._philox`) keyed by the seed,
 with counter ``(row * per_row + j, trial, stream id low word, stream id high word)``: row 0 holds the
@@ -26,7 +28,7 @@ from . import numba_channels as _nc
 from ._philox import philox4x32_10
 from .cuda_engine import cuda, simulator_active
 
-__all__ = ["channel_init", "channel_step", "fill_draws", "draws_per_row", "uniform53", "normal_pair"]
+__all__ = ["device", "binomial_inverse", "channel_init", "fill_draws", "draws_per_row", "uniform53", "normal_pair"]
 
 _U5 = np.uint64(5)
 _U6 = np.uint64(6)
@@ -35,42 +37,38 @@ _INV_2_53 = 1.1102230246251565e-16
 _INV_2_32 = 2.3283064365386963e-10
 
 
-def _jit(fn):
-    """A CUDA device function; in numba's CUDA simulator the Python function itself (these functions use
-    nothing of ``cuda``, so the simulator's wrapper, which swaps the ``cuda`` module on every call, would only
-    make the simulated kernel several times slower)."""
+def device(fn):
+    """``fn`` as a CUDA device function; in numba's CUDA simulator the Python function itself (the channel
+    code uses nothing of ``cuda``, so the simulator's wrapper, which swaps the ``cuda`` module in the
+    function's globals on every call, would only make the simulated kernel several times slower)."""
     return fn if simulator_active() else cuda.jit(device=True)(fn)
 
 
 def _device(fn, **bound):
-    """``fn``'s Python code as a CUDA device function, its global names in ``bound`` rebound (device callees)."""
+    """``fn``'s Python code as a device function, its global names in ``bound`` rebound (device callees)."""
     py = getattr(fn, "py_func", fn)
     scope = dict(py.__globals__)
     scope.update(bound)
     clone = types.FunctionType(py.__code__, scope, py.__name__, py.__defaults__, py.__closure__)
     clone.__qualname__ = py.__qualname__
-    return _jit(clone)
+    return device(clone)
 
 
 _search = _device(_nc._search)
+#: ``F^-1(u)`` of ``Bin(n, p)`` (:func:`hhlib.engines.numba_channels.binomial_inverse`).
 binomial_inverse = _device(_nc.binomial_inverse, _search=_search)
-gate_q = _device(_nc.gate_q)
-_markov_current = _device(_nc._markov_current, gate_q=gate_q, binomial_inverse=binomial_inverse)
-_diffusion_current = _device(_nc._diffusion_current, gate_q=gate_q)
-#: Advance one trial's channel states over a step (see :func:`hhlib.engines.numba_channels.channel_step`).
-channel_step = _device(_nc.channel_step, _markov_current=_markov_current, _diffusion_current=_diffusion_current)
-#: One trial's initial channel states at rest (see :func:`hhlib.engines.numba_channels.channel_init`).
+#: One trial's initial channel states at rest (:func:`hhlib.engines.numba_channels.channel_init`).
 channel_init = _device(_nc.channel_init, binomial_inverse=binomial_inverse)
-_philox = _jit(philox4x32_10)
+_philox = device(philox4x32_10)
 
 
-@_jit
+@device
 def uniform53(a, b):
     """A uniform in [0, 1) with 53 random bits from two random 32-bit words (numpy's construction)."""
     return (float(a >> _U5) * _2_26 + float(b >> _U6)) * _INV_2_53
 
 
-@_jit
+@device
 def normal_pair(u, v):
     """Two standard normals (float64) from two random 32-bit words (Box-Muller, as the current-noise kernel)."""
     r = math.sqrt(-2.0 * math.log((float(u) + 0.5) * _INV_2_32))
@@ -83,7 +81,7 @@ def draws_per_row(markov: bool, n_draws: int) -> int:
     return -(-n_draws // (2 if markov else 4))
 
 
-@_jit
+@device
 def fill_draws(markov, rand, n, row, per_row, trial, s_lo, s_hi, key0, key1):
     """``rand[:n]``: the uniforms (markov) or normals of row ``row`` (0: initial states, ``step + 1``: a step)."""
     base = np.uint64(row) * np.uint64(per_row)

@@ -14,7 +14,9 @@ the CPU kernel, and numba caches the compiled kernel there (``cache=True``).
 from __future__ import annotations
 
 import inspect
+import math
 
+from ._channel_codegen import channel_dispatch, channel_functions, draws
 from ._codegen import (
     _dependency_text,
     _importable,
@@ -25,7 +27,8 @@ from ._codegen import (
     structure_key,
 )
 
-__all__ = ["cuda_kernel_source", "load_cuda_kernel", "channel_sizes", "PRECISIONS", "VARIANTS"]
+__all__ = ["cuda_kernel_source", "load_cuda_kernel", "cuda_kernel_namespace", "channel_sizes", "PRECISIONS",
+           "VARIANTS"]
 
 #: Floating-point precisions of the GPU kernel.
 PRECISIONS = ("float64", "float32")
@@ -142,33 +145,31 @@ def run_lanes(lane0, n_lanes, n_trials, key0, key1, use_noise, use_table, per_la
 
 
 _CHANNEL_HEADER = '''
-from hhlib.engines._cuda_channels import channel_init, channel_step, fill_draws
+from hhlib.engines._cuda_channels import binomial_inverse as _binomial_inverse
+from hhlib.engines._cuda_channels import channel_init, device, fill_draws
 
 N_CHAN = {n_chan}
 N_RAND = {n_rand}
 N_AB = {n_ab}
 N_OPEN = {n_open}
-N_Q = {n_q}
 '''
 
 _CHANNEL_BODY = '''
 
 @cuda.jit(cache={cache})
 def run_lanes_channels(lane0, n_lanes, n_trials, key0, key1, markov, use_table, per_lane, stop_after, density,
-                       stream_lo, stream_hi, waveform, table, consts, g_max, e_rev, x0, stoch, cdesc, gdesc, init_p,
-                       n_chan, n_init, n_step, per_row, counts, first, bad):
+                       stream_lo, stream_hi, waveform, table, consts, g_max, e_rev, x0, stoch, cdesc, init_p, n_chan,
+                       n_init, n_step, per_row, counts, first, bad):
     dt, v_min, inv_step, c_m = consts[0], consts[1], consts[2], consts[3]
     k, v0, level, v_limit = consts[4], consts[5], consts[6], consts[7]
     top = F(table.shape[0] - 1)
     decay_scale = -dt / c_m
     n_steps = waveform.shape[0]
     chan = cuda.local.array(N_CHAN, np.float64)
-    new = cuda.local.array(N_CHAN, np.float64)
     rand = cuda.local.array(N_RAND, np.float64)
     ab = cuda.local.array(N_AB, np.float64)
     fopen = cuda.local.array(N_OPEN, np.float64)
-    q = cuda.local.array((N_Q, N_Q), np.float64)
-    tail = cuda.local.array((N_Q, N_Q), np.float64)
+    inv_n = cuda.local.array(N_OPEN, np.float64)
     for lane in range(lane0 + cuda.grid(1), lane0 + n_lanes, cuda.gridsize(1)):
         c = lane // n_trials
         i_in = density[lane] if per_lane else density[c]
@@ -176,6 +177,8 @@ def run_lanes_channels(lane0, n_lanes, n_trials, key0, key1, markov, use_table, 
         s_lo = stream_lo[c]
         s_hi = stream_hi[c]
         n_c = n_chan[c]
+        for sl in range(cdesc.shape[0]):
+            inv_n[sl] = 1.0 / n_c[sl]
         fill_draws(markov, rand, n_init, 0, per_row, trial, s_lo, s_hi, key0, key1)
         channel_init(markov, chan, cdesc, init_p, n_c, rand, fopen)
 {state_init}
@@ -198,7 +201,7 @@ def run_lanes_channels(lane0, n_lanes, n_trials, key0, key1, markov, use_table, 
 {exact}
 {store_ab}
             fill_draws(markov, rand, n_step, step + 1, per_row, trial, s_lo, s_hi, key0, key1)
-            channel_step(markov, chan, cdesc, gdesc, ab, n_c, rand, q, tail, new, fopen)
+            channel_step(markov, chan, stoch, cdesc, ab, inv_n, rand, fopen)
 {gate_update}
 {currents}
             g = {g_sum}
@@ -225,26 +228,26 @@ def run_lanes_channels(lane0, n_lanes, n_trials, key0, key1, markov, use_table, 
 '''
 
 
+_CHANNEL_STEP = '''
+
+@device
+def channel_step(markov, chan, stoch, cdesc, ab, inv_n, rand, fopen):
+    """Advance one trial's channel states over a step (gate coefficients ab = (A_0, B_0, ...)), in model
+    order, with the unrolled step of each stochastic current; fill fopen with the open fractions."""
+{unpack}
+    r = 0
+{dispatch}
+'''
+
+
 def channel_sizes(model) -> dict:
     """Sizes of the channel kernel's per-thread arrays, enough for any :class:`hhlib.ChannelNoise` of ``model``
-    (every gated current stochastic): states, random numbers per row, gate coefficients, open fractions and
-    the side of the gate-transition scratch matrices."""
-    from .numba_channels import MAX_POWER
-    n_states = []
-    markov = diffusion = 0
-    for c in model.currents:
-        powers = [p for _, p in c.gates]
-        if not powers:
-            continue
-        ns = 1
-        for p in powers:
-            ns *= p + 1
-        n_states.append(ns)
-        markov += sum(ns * p for p in powers)
-        diffusion += sum(ns // (p + 1) * (p * (p + 1) // 2) for p in powers)
-    n_rand = max(sum(ns - 1 for ns in n_states), markov, diffusion)
+    (every gated current stochastic): states, random numbers per row, gate coefficients, open fractions."""
+    n_states = [math.prod(p + 1 for _, p in c.gates) for c in model.currents if c.gates]
+    gated = [c.gates for c in model.currents if c.gates]
+    n_rand = max([sum(n - 1 for n in n_states)] + [sum(draws(g, m) for g in gated) for m in ("markov", "diffusion")])
     return dict(n_chan=max(sum(n_states), 1), n_rand=max(n_rand, 1), n_ab=max(2 * len(model.gates), 1),
-                n_open=max(len(n_states), 1), n_q=MAX_POWER + 1)
+                n_open=max(len(n_states), 1))
 
 
 def _gate_parts(model):
@@ -281,24 +284,29 @@ def _body(model, precision: str, cache: bool) -> str:
 
 
 def _channel_body(model, cache: bool) -> str:
-    """The channel-noise kernel (float64): :data:`_CHANNEL_BODY` with the model's gates and currents unrolled;
+    """The channel-noise kernel (float64): the unrolled step functions of :mod:`._channel_codegen` as device
+    functions, :data:`_CHANNEL_STEP` and :data:`_CHANNEL_BODY` with the model's gates and currents unrolled;
     a current ``c`` with ``stoch[c] >= 0`` conducts ``g_max[c]`` times its channels' open fraction."""
     n = len(model.gates)
     interp, exact = _gate_parts(model)
     ind12, ind8 = " " * 12, " " * 8
     n_cur = len(model.currents)
-    return _CHANNEL_HEADER.format(**channel_sizes(model)) + _CHANNEL_BODY.format(
-        cache=cache,
-        state_init="\n".join(f"{ind8}x_{i} = x0[{i}]\n{ind8}y{i} = x_{i}" for i in range(n)) or f"{ind8}pass",
-        init_currents=channel_currents(model, ind8, lambda i: f"y{i}"),
-        table_interp=interp, exact=exact,
-        store_ab="\n".join(f"{ind12}ab[{2 * i}] = A{i}\n{ind12}ab[{2 * i + 1}] = B{i}" for i in range(n))
-        or f"{ind12}pass",
-        gate_update="\n".join(f"{ind12}y{i} = A{i} + B{i} * x_{i}" for i in range(n)) or f"{ind12}pass",
-        currents=channel_currents(model, ind12, lambda i: f"y{i}"),
-        g_sum=" + ".join(f"gc{i}" for i in range(n_cur)),
-        num_sum=" + ".join(f"gc{i} * e_rev[{i}]" for i in range(n_cur)),
-        store="\n".join(f"{ind12}x_{i} = y{i}" for i in range(n)) or f"{ind12}pass")
+    step = _CHANNEL_STEP.format(
+        unpack="\n".join(f"    A{i} = ab[{2 * i}]\n    B{i} = ab[{2 * i + 1}]" for i in range(n)) or "    pass",
+        dispatch=channel_dispatch(model, 4, state="chan", rand="rand"))
+    return (_CHANNEL_HEADER.format(**channel_sizes(model)) + channel_functions(model, cache, decorator="@device")
+            + step + _CHANNEL_BODY.format(
+                cache=cache,
+                state_init="\n".join(f"{ind8}x_{i} = x0[{i}]\n{ind8}y{i} = x_{i}" for i in range(n)) or f"{ind8}pass",
+                init_currents=channel_currents(model, ind8, lambda i: f"y{i}"),
+                table_interp=interp, exact=exact,
+                store_ab="\n".join(f"{ind12}ab[{2 * i}] = A{i}\n{ind12}ab[{2 * i + 1}] = B{i}" for i in range(n))
+                or f"{ind12}pass",
+                gate_update="\n".join(f"{ind12}y{i} = A{i} + B{i} * x_{i}" for i in range(n)) or f"{ind12}pass",
+                currents=channel_currents(model, ind12, lambda i: f"y{i}"),
+                g_sum=" + ".join(f"gc{i}" for i in range(n_cur)),
+                num_sum=" + ".join(f"gc{i} * e_rev[{i}]" for i in range(n_cur)),
+                store="\n".join(f"{ind12}x_{i} = y{i}" for i in range(n)) or f"{ind12}pass"))
 
 
 def _variant_text(model, precision, cache, variant):
@@ -329,23 +337,29 @@ def _dependencies(model, variant: str = "current") -> str:
         version = "built-in"
     text = _dependency_text(model) + inspect.getsource(_philox.philox4x32_10)
     if variant == "channels":
-        from . import _cuda_channels, numba_channels
-        text += inspect.getsource(numba_channels) + inspect.getsource(_cuda_channels)
+        from . import _channel_codegen, _cuda_channels, numba_channels
+        text += "".join(inspect.getsource(m) for m in (numba_channels, _channel_codegen, _cuda_channels))
     return text + f"\nnumba {numba.__version__} numba-cuda {version}"
 
 
-def load_cuda_kernel(model, precision: str, variant: str = "current"):
-    """The CUDA kernel for ``model`` in ``precision`` (``variant`` as :func:`cuda_kernel_source`): from the kernel
-    folder (numba-cached) when its rate functions are importable by name and the folder is writable, else
-    compiled in memory (no cache)."""
+def cuda_kernel_namespace(model, precision: str, variant: str = "current") -> dict:
+    """The names of the CUDA kernel module for ``model`` in ``precision`` (``variant`` as
+    :func:`cuda_kernel_source`; the kernel and, for channel noise, its device functions such as
+    ``channel_step``): from the kernel folder (numba-cached) when its rate functions are importable by name
+    and the folder is writable, else compiled in memory (no cache)."""
     if all(_importable(fn) for _, fn in _rate_functions(model)):
         module = module_from_file(cuda_kernel_source(model, precision, variant=variant),
                                   _dependencies(model, variant), "hhlib_cuda_kernel")
         if module is not None:
-            return getattr(module, VARIANTS[variant])
+            return vars(module)
     namespace = {f"_{name}": fn for name, fn in _rate_functions(model)}
     body = "\n".join(f"{name} = cuda.jit(device=True)(_{name})" for name, _ in _rate_functions(model))
     source = (_HEADER.format(key=structure_key(model), precision=precision, imports="") + body + "\n"
               + _variant_text(model, precision, False, variant))
     exec(compile(source, f"<hhlib CUDA kernel {structure_key(model)} {precision} {variant}>", "exec"), namespace)
-    return namespace[VARIANTS[variant]]
+    return namespace
+
+
+def load_cuda_kernel(model, precision: str, variant: str = "current"):
+    """The CUDA kernel for ``model`` in ``precision`` (see :func:`cuda_kernel_namespace`)."""
+    return cuda_kernel_namespace(model, precision, variant)[VARIANTS[variant]]

@@ -11,9 +11,9 @@ kernel, run on the GPU: the same coefficient tables, the same arithmetic order.
 GPUs); float64 is the default.
 
 Channel noise (:class:`hhlib.ChannelNoise`) runs a second generated kernel (float64 only): each thread
-keeps its channel states in a local array and advances them with the CPU engine's own loops, compiled as
-device functions (:mod:`._cuda_channels`), drawing its uniforms or normals from Philox keyed by ``(seed,
-stream id, trial, step, draw index)``.
+keeps its channel states in a local array and advances them with the CPU kernel's own unrolled steps,
+compiled as device functions (:mod:`._cuda_channels`), drawing its uniforms or normals from Philox keyed
+by ``(seed, stream id, trial, step, draw index)``.
 
 numba-cuda 0.30 overloads ``np.row_stack``, which numpy 2.5 removed: its kernels then fail to compile.
 :func:`_import_numba_cuda` restores the name (as ``np.vstack``, what it was) before importing numba.cuda;
@@ -213,7 +213,7 @@ def _simulate_channels(spec, lane_amp, threads_per_block, blocks):
     stoch = np.full(len(model.currents), -1, dtype=np.int64)
     for slot, cur in enumerate(spec.channels):
         stoch[cur.index] = slot
-    cdesc, gdesc, init_p, n_chan, n_init, n_step, _ = describe(spec)
+    cdesc, init_p, n_chan, n_init, n_step, _ = describe(spec)
     markov = spec.noise.method == "markov"
     per_row = draws_per_row(markov, max(n_init, n_step))
     if (spec.n_steps + 1) * per_row >= 2**32:
@@ -228,7 +228,7 @@ def _simulate_channels(spec, lane_amp, threads_per_block, blocks):
     args += [cuda.to_device(np.ascontiguousarray(a)) for a in
              (consts, np.array([c.g_max for c in model.currents], dtype=float),
               np.array([c.e_rev for c in model.currents], dtype=float), np.array(state0[1:], dtype=float), stoch,
-              cdesc, gdesc, init_p, n_chan.T)]
+              cdesc, init_p, n_chan.T)]
     _launch(kernel, n_lanes, threads_per_block, blocks,
             [spec.n_trials, key0, key1, markov, GATE_RATES == "table", lane_amp is not None, spec.stop_after,
              *args, n_init, n_step, per_row, *outputs])

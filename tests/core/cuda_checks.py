@@ -140,8 +140,8 @@ def test_fit_on_the_gpu_agrees_with_the_cpu_fit_within_its_confidence_region():
 # ----------------------------------------------------------------------------- channel noise
 from hhlib import ChannelNoise  # noqa: E402
 from hhlib import channels as ch  # noqa: E402
-from hhlib.engines._cuda_channels import channel_init, channel_step, draws_per_row, fill_draws  # noqa: E402
-from hhlib.engines._cuda_codegen import channel_sizes  # noqa: E402
+from hhlib.engines._cuda_channels import channel_init, draws_per_row, fill_draws  # noqa: E402
+from hhlib.engines._cuda_codegen import channel_sizes, cuda_kernel_namespace  # noqa: E402
 from hhlib.engines._philox import key_of  # noqa: E402
 from hhlib.engines.numba_channels import describe  # noqa: E402
 
@@ -153,7 +153,9 @@ CH_AREA = CH_AREAS[1]
 CH_RUN = dict(t_end_ms=0.6, dt_ms=0.01, max_spikes=1)          # 60 steps of 10 µs (the channel step is exact)
 CH_N = 150 if SIM else 20000
 _S = channel_sizes(SEED_MODEL)
-_N_CHAN, _N_RAND, _N_OPEN, _N_Q = _S["n_chan"], _S["n_rand"], _S["n_open"], _S["n_q"]
+_N_CHAN, _N_RAND, _N_AB, _N_OPEN = _S["n_chan"], _S["n_rand"], _S["n_ab"], _S["n_open"]
+#: The GPU kernel's own step of a trial's channel states (the unrolled per-scheme functions).
+channel_step = cuda_kernel_namespace(SEED_MODEL, "float64", "channels")["channel_step"]
 _U0 = np.uint64(0)
 
 
@@ -174,14 +176,14 @@ def test_channel_noise_firing_probability_and_latency_statistically_equal_the_nu
 
 
 @cuda.jit
-def _clamped_channels(markov, n_steps, cdesc, gdesc, init_p, n_chan, n_init, n_step, per_row, ab, key0, key1, out):
+def _clamped_channels(markov, n_steps, stoch, cdesc, init_p, n_chan, n_init, n_step, per_row, ab, key0, key1, out):
     """Channel states of every lane at V frozen at rest: ``out[lane, 0]`` initial, ``out[lane, 1]`` after n_steps."""
     chan = cuda.local.array(_N_CHAN, np.float64)
-    new = cuda.local.array(_N_CHAN, np.float64)
     rand = cuda.local.array(_N_RAND, np.float64)
     fopen = cuda.local.array(_N_OPEN, np.float64)
-    q = cuda.local.array((_N_Q, _N_Q), np.float64)
-    tail = cuda.local.array((_N_Q, _N_Q), np.float64)
+    inv_n = cuda.local.array(_N_OPEN, np.float64)
+    for sl in range(cdesc.shape[0]):
+        inv_n[sl] = 1.0 / n_chan[sl]
     lane = cuda.grid(1)
     if lane < out.shape[0]:
         trial = np.uint64(lane)
@@ -191,7 +193,7 @@ def _clamped_channels(markov, n_steps, cdesc, gdesc, init_p, n_chan, n_init, n_s
             out[lane, 0, s] = chan[s]
         for step in range(n_steps):
             fill_draws(markov, rand, n_step, step + 1, per_row, trial, _U0, _U0, key0, key1)
-            channel_step(markov, chan, cdesc, gdesc, ab, n_chan, rand, q, tail, new, fopen)
+            channel_step(markov, chan, stoch, cdesc, ab, inv_n, rand, fopen)
         for s in range(out.shape[2]):
             out[lane, 1, s] = chan[s]
 
@@ -200,12 +202,14 @@ def clamped_states(method, n_na, n_k, n_lanes, n_steps, dt_ms=0.01, seed=5):
     """The GPU's channel states (counts or fractions) at rest, shape (n_lanes, 2, n_states): initial, final."""
     noise = ChannelNoise(n_na, n_k, method=method)                     # area 1 µm²: N = densities
     spec = build_run_spec(SEED_MODEL, Pulse(0.0), 1e-8, n_lanes, seed=seed, noise=noise, engine="cuda", dt_ms=dt_ms)
-    cdesc, gdesc, init_p, n_chan, n_init, n_step, n_total = describe(spec)
+    cdesc, init_p, n_chan, n_init, n_step, n_total = describe(spec)
+    stoch = np.full(len(SEED_MODEL.currents), -1, dtype=np.int64)
+    stoch[[cur.index for cur in spec.channels]] = np.arange(len(spec.channels))
     ab = np.array([x for pair in ch.exact_a_b(SEED_MODEL, 0.0, dt_ms) for x in pair], dtype=float)
     markov = method == "markov"
     out = np.zeros((n_lanes, 2, n_total))
     key0, key1 = key_of(spec.root)
-    _clamped_channels[-(-n_lanes // 64), 64](markov, n_steps, cdesc, gdesc, init_p, np.ascontiguousarray(n_chan[:, 0]),
+    _clamped_channels[-(-n_lanes // 64), 64](markov, n_steps, stoch, cdesc, init_p, np.ascontiguousarray(n_chan[:, 0]),
                                             n_init, n_step, draws_per_row(markov, max(n_init, n_step)), ab, key0, key1,
                                             out)
     return out, spec.channels

@@ -199,16 +199,17 @@ def _channel_kernel_signature():
     def arr(t, nd=1):
         return types.Array(t, nd, "C")
     return (i, i, i, u, u, types.boolean, types.boolean, types.boolean, i, arr(f), arr(u), arr(u), arr(f), arr(f, 2),
-            arr(f), arr(f), arr(f), arr(f), arr(i), arr(i, 2), arr(i, 2), arr(f), arr(f, 2), i, i, i, arr(types.int32),
-            arr(f), arr(types.uint8))
+            arr(f), arr(f), arr(f), arr(f), arr(i), arr(i, 2), arr(f), arr(f, 2), i, i, i, arr(types.int32), arr(f),
+            arr(types.uint8))
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1",
                     reason="needs numba-cuda outside the simulator (no GPU needed)")
 def test_channel_kernel_types_and_lowers_for_hopper_with_the_cpu_engines_steps(monkeypatch):
-    """The channel-noise kernel, with numba_channels' loops recompiled as device functions, passes numba-cuda's
-    typing and lowering for sm_90 without a GPU (about 5 s); where NVVM is present it also compiles to PTX."""
+    """The channel-noise kernel (the CPU kernel's unrolled channel steps and numba_channels' helpers as device
+    functions) passes numba-cuda's typing and lowering for sm_90 without a GPU (about 5 s); where NVVM is
+    present it also compiles to PTX."""
     from numba import types
     from numba.cuda import dispatcher
     from numba.cuda.compiler import compile_cuda
@@ -221,12 +222,12 @@ def test_channel_kernel_types_and_lowers_for_hopper_with_the_cpu_engines_steps(m
     kernel = load_cuda_kernel(hhlib.SEED_MODEL, "float64", "channels").py_func
     result = compile_cuda(kernel, types.void, _channel_kernel_signature(), cc=(9, 0))
     typemap = result.type_annotation.typemap
-    for name in ("chan", "new", "rand", "n_c"):
+    for name in ("chan", "rand", "ab", "inv_n", "n_c"):
         assert typemap[name] == types.Array(types.float64, 1, "C"), (name, typemap[name])
-    assert typemap["q"] == types.Array(types.float64, 2, "C") and typemap["v"] == typemap["e"] == types.float64
+    assert typemap["v"] == typemap["e"] == types.float64
     ir = result.library.get_llvm_str()
-    for callee in ("_markov_current", "_diffusion_current", "binomial_inverse", "_search", "gate_q", "channel_init",
-                   "philox4x32_10", "fill_draws"):
+    for callee in ("channel_step", "_markov_c0", "_markov_c1", "_diffusion_c0", "_diffusion_c1", "binomial_inverse",
+                   "_search", "channel_init", "philox4x32_10", "fill_draws"):
         assert callee in ir, callee
     if _nvvm_missing() is None:
         from numba import cuda
