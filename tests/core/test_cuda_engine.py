@@ -112,8 +112,8 @@ def run_checks(simulator, *args):
 
 @pytest.mark.slow
 def test_kernel_in_the_cuda_simulator():
-    """The kernels' logic, run as Python by numba's CUDA simulator (about 50 s on the loaded 2-core machine,
-    about 25 s of it channel noise)."""
+    """The kernels' logic, run as Python by numba's CUDA simulator (about 35 s on the shared 2-core machine,
+    about 15 s of it channel noise)."""
     tail = run_checks(True)
     assert re.search(r"\b16 passed, 1 skipped", tail), tail       # the whole fit is skipped in the simulator
 
