@@ -43,6 +43,8 @@ __all__ = ["run", "simulate_lanes", "unavailable_reason", "simulator_active", "T
 
 #: Threads per CUDA block (speed only, never results).
 THREADS_PER_BLOCK = 128
+#: Threads per block when numba's CUDA simulator runs the kernel (blocks run one after another; see ``_launch``).
+SIMULATOR_THREADS_PER_BLOCK = 1
 #: Trials per kernel launch: a Ctrl-C takes effect between launches (speed only, never results).
 LANES_PER_LAUNCH = 1 << 22
 #: ``"table"``: gate coefficients from the CPU engine's tables (exact outside them); ``"exact"``: always from
@@ -155,7 +157,10 @@ def _outputs(n_lanes):
 
 def _launch(kernel, n_lanes, threads_per_block, blocks, args):
     """Launch ``kernel(lane0, n, *args)`` over every lane in chunks of :data:`LANES_PER_LAUNCH`."""
-    tpb = threads_per_block or THREADS_PER_BLOCK
+    # numba's simulator runs the threads of a block as concurrent Python threads that take one lock per device
+    # function call while the launching thread polls them: with more than one thread per block a launch stalls
+    # erratically (measured here: 128 lanes 249 s, 150 lanes 1.9 s at 128 per block; 0.9 s and 1.0 s at 1).
+    tpb = threads_per_block or (SIMULATOR_THREADS_PER_BLOCK if simulator_active() else THREADS_PER_BLOCK)
     for lane0 in range(0, n_lanes, LANES_PER_LAUNCH):
         n = min(LANES_PER_LAUNCH, n_lanes - lane0)
         grid = blocks or -(-n // tpb)

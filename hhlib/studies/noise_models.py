@@ -173,3 +173,30 @@ def noise_dt(dts_ms=(0.01, 0.005, 0.0025, 0.001, 0.0005), n_na=16000, factors=(0
             simulate(SEED_MODEL, Pulse(amps), area, n_trials, seed=seed, dt_ms=dt, noise=noise,
                      max_spikes=1).firing_probability for dt in dts_ms])
     return out
+
+
+def fit_table(fits) -> str:
+    """The two fits of :func:`noise_fits` as a text table: estimates, 95 % intervals, implied area, deviance, p.
+
+    Parameters
+    ----------
+    fits : mapping
+        The result of :func:`noise_fits` (or its cache).
+
+    Returns
+    -------
+    str
+        A header, one row per noise model and a line with the channel counts the channel-noise area implies.
+    """
+    lines = [f"{'':27s} {'delta_v [95 % CI]':>24s} {'delta_area [95 % CI]':>24s} {'area µm² [95 % CI]':>26s} "
+             f"{'deviance':>9s} {'p':>6s}"]
+    for name, key in (("current noise", "current"), ("channel noise (diffusion)", "channel")):
+        (dv, da), ((dv0, dv1), (da0, da1)) = fits[f"{key}_estimate"], fits[f"{key}_ci"]
+        a = np.asarray(fits[f"{key}_area_cm2"]) * UM2_PER_CM2
+        lines.append(f"{name:27s} {dv:7.3f} [{dv0:.3f}, {dv1:.3f}]   {da:7.3f} [{da0:.3f}, {da1:.3f}]   "
+                     f"{a[0]:8.4g} [{a[1]:.4g}, {a[2]:.4g}] {float(fits[f'{key}_deviance']):9.2f} "
+                     f"{float(fits[f'{key}_p_value']):6.2f}")
+    nna, nk = fits["channel_counts"]
+    lines.append(f"channel noise implies {nna[0]:,} Na channels [{nna[1]:,}, {nna[2]:,}] "
+                 f"and {nk[0]:,} K channels [{nk[1]:,}, {nk[2]:,}]")
+    return "\n".join(lines)

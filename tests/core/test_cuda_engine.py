@@ -112,7 +112,7 @@ def run_checks(simulator, *args):
 
 @pytest.mark.slow
 def test_kernel_in_the_cuda_simulator():
-    """The kernels' logic, run as Python by numba's CUDA simulator (about 35 s on the shared 2-core machine,
+    """The kernels' logic, run as Python by numba's CUDA simulator (about 30 s on the shared 2-core machine,
     about 15 s of it channel noise)."""
     tail = run_checks(True)
     assert re.search(r"\b16 passed, 1 skipped", tail), tail       # the whole fit is skipped in the simulator

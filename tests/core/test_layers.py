@@ -82,4 +82,4 @@ def test_import_hhlib_loads_no_drawing_library_and_explore_still_works(tmp_path)
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["before"] == [], f"import hhlib loaded {out['before']}"
     assert out["explorer"] == "Explorer" and out["same"] and out["backend"].lower() == "agg"
-    assert "trials = 10: MSE = " in out["text"]
+    assert "trials = 10, current noise: MSE = " in out["text"]
