@@ -114,8 +114,9 @@ class ChannelNoise:
         step (the exact single-channel transition probabilities over dt, binomial draws by inversion).
         ``"diffusion"``: state fractions with the same exact mean step plus Gaussian noise with the
         Markov chain's exact one-step covariance (channel-based, as Orio & Soudry 2012 / Goldwyn et al.
-        2011, not the subunit Fox-Lu form). Pezo, Soudry & Orio (2014): use the Markov chain below
-        about 1000 channels.
+        2011, not the subunit Fox-Lu form). Pezo, Soudry & Orio (2014) advise the Markov chain below
+        about 1000 channels; for SEED_MODEL's fast kinetics the two agree from about 4000 Na channels
+        on (x50 and RS of the firing curve above its spontaneous floor; README, notebook 05).
     other_per_um2 : tuple of (str, float)
         Densities of further currents by name, channels per µm² (for models with more gated currents).
 

@@ -8,8 +8,8 @@ Three builders, each seeded and registered with :mod:`hhlib.studies.cache`:
   than the current-noise fit's 0.43 µm² (255 Na channels there fire on their own in nine trials out of
   ten), so its fit uses a reference area of 100 µm² (``a_ref_cm2 = 1e-6``) and a reference current
   scaled alike (``i_ref_uA = 1e-4``): the same box ``-0.9 <= delta <= 9`` then spans 10 to 1000 µm² and
-  the valley sits where it sat. The fit uses the diffusion approximation (Pezo, Soudry & Orio 2014: above
-  about 1000 channels it matches the Markov chain; the Markov chain costs about 12x more per trial here);
+  the valley sits where it sat. The fit uses the diffusion approximation (it matches the Markov chain from
+  about 4000 Na channels on, see :func:`noise_scaling`; the Markov chain costs about 12x more per trial);
   the Markov chain is then checked at the fitted point with a fresh prediction.
 - :func:`noise_scaling`: x50 and relative spread RS from per-trial thresholds against the number of Na
   channels (both methods), the ``N^-1/2`` slope, and the fraction of trials that fire with no stimulus.
@@ -21,6 +21,7 @@ times ms; x, delta_v, delta_area, probabilities and RS dimensionless.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -47,15 +48,37 @@ def channel_setup(method: str = "diffusion", a_ref_cm2: float = 1e-6, i_ref_uA: 
 
 
 def quantile_summary(thresholds_uA, deterministic_uA):
-    """``(x50 / deterministic threshold, RS, spontaneous fraction)`` of per-trial thresholds (µA).
+    """``(x50 / deterministic threshold, RS, p0, SE of x50 / deterministic threshold)`` of per-trial thresholds.
 
-    x50 is their median, RS half the 15.9-84.1 % quantile range over the median; trials that fire with
-    no stimulus have threshold 0.
+    Trials that fire with no stimulus (threshold 0) make the firing curve's floor ``p0``; x50 and RS describe
+    the curve above it, ``P = p0 + (1 - p0) Phi((x / x50 - 1) / RS)``: x50 is the median of the other trials'
+    thresholds, RS half their 15.9-84.1 % quantile range over that median, and the SE is the large-sample
+    error of such a median, ``sqrt(pi / 2) * RS * x50 / sqrt(n)`` (n trials above the floor). NaN where
+    fewer than 20 trials are left above the floor.
+
+    Parameters
+    ----------
+    thresholds_uA : array_like, shape (..., n_trials)
+        Per-trial thresholds (µA; 0 for a trial that fires without stimulus), trials on the last axis.
+    deterministic_uA : float or array_like, shape (...)
+        The noise-free threshold each row is divided by (µA).
+
+    Examples
+    --------
+    >>> x50, rs, p0, se = quantile_summary([0.0, 0.0, 0.9, 1.0, 1.1] * 10, 1.0)
+    >>> float(x50), float(p0), round(float(rs), 3)
+    (1.0, 0.4, 0.1)
     """
-    q16, q50, q84 = np.quantile(thresholds_uA, _SIGMA_QUANTILES, axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rs = np.where(q50 > 0, (q84 - q16) / (2 * q50), np.nan)
-    return q50 / deterministic_uA, rs, np.mean(np.asarray(thresholds_uA) == 0, axis=-1)
+    thr = np.asarray(thresholds_uA, dtype=float)
+    above = np.where(thr > 0, thr, np.nan)
+    n = np.sum(thr > 0, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)       # all-NaN rows: reported as NaN below
+        q16, q50, q84 = np.nanquantile(above, _SIGMA_QUANTILES, axis=-1)
+        x50 = np.where(n >= 20, q50 / deterministic_uA, np.nan)
+        rs = np.where(n >= 20, (q84 - q16) / (2 * q50), np.nan)
+        se = np.sqrt(np.pi / 2) * rs * x50 / np.sqrt(n)
+    return x50, rs, np.mean(thr == 0, axis=-1), se
 
 
 def _fit_numbers(r, setup) -> dict:
@@ -107,24 +130,26 @@ def noise_fits(densities=CHANNEL_DENSITIES, a_ref_cm2=1e-6, i_ref_uA=1e-4, n_tri
     return out
 
 
-@register("noise_scaling", n_na=(4000, 8000, 16000, 32000, 64000, 128000, 256000), n_trials=1000,
-          markov_n_na=(4000, 16000, 64000), markov_trials=300, spont_n_na=(250, 500, 1000, 2000, 4000, 8000, 16000),
-          spont_trials=1000, seed=0)
-def noise_scaling(n_na=(4000, 8000, 16000, 32000, 64000, 128000, 256000), n_trials=1000,
-                  markov_n_na=(4000, 16000, 64000), markov_trials=300,
+@register("noise_scaling", n_na=(1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000), n_trials=2000,
+          markov_n_na=(1000, 2000, 4000, 16000, 64000), markov_trials=2000,
+          spont_n_na=(250, 500, 1000, 2000, 4000, 8000, 16000), spont_trials=1000, seed=0)
+def noise_scaling(n_na=(1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000), n_trials=2000,
+                  markov_n_na=(1000, 2000, 4000, 16000, 64000), markov_trials=2000,
                   spont_n_na=(250, 500, 1000, 2000, 4000, 8000, 16000), spont_trials=1000, seed=0, progress=None):
     """x50, RS and spontaneous firing against the number of Na channels (SEED_MODEL, the seed's pulse).
 
     Areas are ``N_Na / 600`` µm² (K channels follow at 180 per µm²); per-trial thresholds of ``n_trials``
-    (diffusion) and ``markov_trials`` (Markov chain) trials at each.
+    (diffusion) and ``markov_trials`` (Markov chain) trials at each, summarised by :func:`quantile_summary`
+    (x50 and RS of the firing curve above its spontaneous floor).
 
     Returns
     -------
     dict
-        ``n_na`` (k,), ``x50`` and ``rs`` (k,) for diffusion; ``markov_n_na`` (j,), ``markov_x50``,
-        ``markov_rs`` (j,); ``slope``, ``slope_ci`` (2,): least-squares slope of log RS on log N_Na (diffusion,
-        over the N where fewer than 1 % of trials fire on their own) and its 95 % interval; ``spont_n_na``
-        (i,), ``spont_markov``, ``spont_diffusion`` (i,): fraction firing without a stimulus within 2 ms.
+        ``n_na`` (k,), ``x50``, ``x50_se``, ``rs`` and ``zero_fraction`` (k,) for diffusion; ``markov_n_na``
+        (j,), ``markov_x50``, ``markov_x50_se``, ``markov_rs``, ``markov_zero_fraction`` (j,); ``slope``,
+        ``slope_ci`` (2,): least-squares slope of log RS on log N_Na (diffusion, over the N where fewer than
+        1 % of trials fire on their own) and its 95 % interval; ``spont_n_na`` (i,), ``spont_markov``,
+        ``spont_diffusion`` (i,): fraction firing without a stimulus within 2 ms.
     """
     out = {}
     for method, ns, trials, key in (("diffusion", n_na, n_trials, ""), ("markov", markov_n_na, markov_trials,
@@ -133,8 +158,9 @@ def noise_scaling(n_na=(4000, 8000, 16000, 32000, 64000, 128000, 256000), n_tria
         noise = ChannelNoise(*CHANNEL_DENSITIES, method=method)
         thr = trial_thresholds(SEED_MODEL, area, trials, seed=seed, noise=noise)
         det = np.array([threshold_current(SEED_MODEL, a) for a in area])
-        x50, rs, spont = quantile_summary(thr, det)
-        out.update({f"{key}n_na": np.asarray(ns), f"{key}x50": x50, f"{key}rs": rs, f"{key}zero_fraction": spont})
+        x50, rs, spont, se = quantile_summary(thr, det)
+        out.update({f"{key}n_na": np.asarray(ns), f"{key}x50": x50, f"{key}x50_se": se, f"{key}rs": rs,
+                    f"{key}zero_fraction": spont})
     use = out["zero_fraction"] < 0.01
     res = stats.linregress(np.log(out["n_na"][use]), np.log(out["rs"][use]))
     t = stats.t.ppf(0.975, use.sum() - 2)

@@ -16,10 +16,17 @@ def test_channel_setup_is_the_librarys_channel_noise_setup():
         assert s.i_ref_uA / s.a_ref_cm2 == pytest.approx(d.i_ref_uA / d.a_ref_cm2, rel=1e-12)
 
 
-def test_quantile_summary_counts_spontaneous_trials_as_threshold_zero():
-    thr = np.array([[0.0, 0.0, 1.0, 2.0, 3.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
-    x50, rs, zero = noise_models.quantile_summary(thr, 2.0)
-    assert zero.tolist() == [0.4, 0.0] and x50.tolist() == [0.5, 0.5] and rs[1] == 0.0
+def test_quantile_summary_describes_the_curve_above_the_spontaneous_floor():
+    rng = np.random.default_rng(0)
+    above = 2.0 * (1 + 0.1 * rng.standard_normal(4000))               # x50 = 2 µA, RS = 0.1 above the floor
+    thr = np.concatenate([np.zeros(6000), above])
+    x50, rs, p0, se = noise_models.quantile_summary(np.stack([thr, np.tile(above, 3)[:thr.size]]), np.array([2.0, 1.0]))
+    assert p0.tolist() == [0.6, 0.0]
+    np.testing.assert_allclose(x50, [1.0, 2.0], atol=4 * 0.1 * np.sqrt(np.pi / 2) / np.sqrt(4000) * 2)
+    np.testing.assert_allclose(rs, 0.1, rtol=0.05)
+    np.testing.assert_allclose(se, np.sqrt(np.pi / 2) * rs * x50 / np.sqrt([4000, 10000]))
+    x50, rs, p0, se = noise_models.quantile_summary(np.r_[np.zeros(90), np.ones(19)], 1.0)   # 19 left: no curve
+    assert np.isnan(x50) and np.isnan(rs) and p0 == pytest.approx(90 / 109)
 
 
 @pytest.mark.slow
@@ -51,6 +58,14 @@ def test_shipped_scaling_cache_shows_rs_falling_as_inverse_sqrt_n():
     assert np.all(np.diff(s["spont_markov"]) <= 0.02)                             # fewer channels, more firing
     big = s["n_na"] >= 16000
     assert np.all(np.abs(s["x50"][big] - 1) < 0.02)
+    # above the spontaneous floor the diffusion approximation matches the Markov chain where p0 < 0.3 ...
+    j = np.searchsorted(s["n_na"], s["markov_n_na"])
+    assert np.array_equal(s["n_na"][j], s["markov_n_na"])
+    z = (s["x50"][j] - s["markov_x50"]) / np.hypot(s["x50_se"][j], s["markov_x50_se"])
+    ok = s["markov_zero_fraction"] < 0.3
+    assert ok.sum() >= 3 and np.all(np.abs(z[ok]) < 3), z
+    assert np.all(np.abs(s["rs"][j][ok] / s["markov_rs"][ok] - 1) < 0.1)
+    assert np.all(np.abs(s["zero_fraction"][j] - s["markov_zero_fraction"]) < 0.03)   # ... and so do the floors
 
 
 def test_shipped_dt_cache_converges_within_sampling_error():
