@@ -107,10 +107,12 @@ def noise_fits(densities=CHANNEL_DENSITIES, a_ref_cm2=1e-6, i_ref_uA=1e-4, n_tri
         the channel fit (diffusion) and the Markov chain at that point.
     """
     data = load_data()
-    current = fit(seed=seed, progress=progress)
+    step = progress or (lambda done, total: None)         # the cache's progress(done, total), per stage
+    current = fit(seed=seed)
+    step(1, 3)
     setup = channel_setup("diffusion", a_ref_cm2, i_ref_uA, densities)
-    channel = fit(setup=setup, n_trials=n_trials, validation_n_trials=validation_n_trials, seed=seed,
-                  progress=progress)
+    channel = fit(setup=setup, n_trials=n_trials, validation_n_trials=validation_n_trials, seed=seed)
+    step(2, 3)
     out = {f"current_{k}": v for k, v in _fit_numbers(current, NormalisedSetup()).items()}
     out.update({f"channel_{k}": v for k, v in _fit_numbers(channel, setup).items()})
     um2 = out["channel_area_cm2"] * UM2_PER_CM2
@@ -127,6 +129,7 @@ def noise_fits(densities=CHANNEL_DENSITIES, a_ref_cm2=1e-6, i_ref_uA=1e-4, n_tri
         predict(current.delta_v, current.delta_area, x, n_trials=curve_trials, seed=seed),
         predict(channel.delta_v, channel.delta_area, x, n_trials=curve_trials, setup=setup, seed=seed),
         predict(channel.delta_v, channel.delta_area, x, n_trials=curve_trials, setup=markov, seed=seed)])
+    step(3, 3)
     return out
 
 

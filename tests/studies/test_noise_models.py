@@ -103,3 +103,26 @@ def test_fit_table_prints_each_fit_with_its_interval_and_the_implied_channels():
     assert "282 [228, 350]" in lines[2] and lines[2].split()[-2:] == ["7.47", "0.59"]
     assert lines[3] == ("channel noise implies 169,473 Na channels [136,800, 210,000] "
                         "and 50,842 K channels [41,040, 63,000]")
+
+
+def test_noise_fits_reports_progress_as_the_cache_calls_it_and_converts_areas(monkeypatch):
+    """The builder's plumbing, with the two fits and the predictions replaced by fakes (the real ones take minutes)."""
+    from types import SimpleNamespace
+    calls = []
+
+    def fake_fit(data=None, **kw):
+        assert "progress" not in kw                         # hhlib.fit's progress takes messages, not (done, total)
+        calls.append(kw.get("setup"))
+        return SimpleNamespace(delta_v=1.0, delta_area=1.0, delta_v_ci=(0.5, 1.5), delta_area_ci=(0.5, 2.0),
+                               deviance=5.0, p_value=0.8, converged=True, n_evaluations=12)
+
+    monkeypatch.setattr(noise_models, "fit", fake_fit)
+    monkeypatch.setattr(noise_models, "predict", lambda dv, da, x, **kw: np.full(np.shape(x), 0.5))
+    seen = []
+    out = noise_models.noise_fits(progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert calls[0] is None and calls[1] == noise_models.channel_setup("diffusion")
+    # delta_area 1 on the 100 µm² reference: 200 µm², i.e. 120 000 Na and 36 000 K channels
+    np.testing.assert_allclose(out["channel_area_cm2"] * 1e8, [200.0, 150.0, 300.0])
+    assert out["channel_counts"][:, 0].tolist() == [120000, 36000]
+    assert out["curve_p"].shape == (3, 33)
