@@ -93,6 +93,10 @@ def binomial_ci(n_fired, n_trials, level: float = 0.95):
     return np.clip(np.minimum(low, p), 0.0, 1.0), np.clip(np.maximum(high, p), 0.0, 1.0)
 
 
+#: Phi(-1), Phi(0), Phi(1): the quantiles of a threshold sample that give x50 (the median) and RS (half the
+#: 15.9-84.1 % range over the median) of the integrated-Gaussian curve :func:`probit_curve`.
+SIGMA_QUANTILES = (0.15865525393145707, 0.5, 0.8413447460685429)
+
 _SERIES = np.array([(-1.0) ** j / ((j + 2) * (j + 1)) for j in range(14)])[::-1]
 
 

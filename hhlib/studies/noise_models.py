@@ -29,6 +29,7 @@ from scipy import stats
 
 from hhlib import SEED_MODEL, ChannelNoise, NormalisedSetup, Pulse, deviance_loss, fit, load_data, predict, simulate
 from hhlib.noise import UM2_PER_CM2
+from hhlib.stats import SIGMA_QUANTILES
 from hhlib.thresholds import threshold_current, trial_thresholds
 
 from .cache import register
@@ -37,7 +38,6 @@ __all__ = ["noise_fits", "noise_scaling", "noise_dt", "channel_setup", "CHANNEL_
 
 #: SEED_MODEL's channel densities at 20 pS per channel, Na and K channels per µm².
 CHANNEL_DENSITIES = (600.0, 180.0)
-_SIGMA_QUANTILES = (0.15865525393145707, 0.5, 0.8413447460685429)   # Phi(-1), Phi(0), Phi(1)
 
 
 def channel_setup(method: str = "diffusion", a_ref_cm2: float = 1e-6, i_ref_uA: float = 1e-4,
@@ -75,7 +75,7 @@ def quantile_summary(thresholds_uA, deterministic_uA):
     n = np.sum(thr > 0, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)       # all-NaN rows: reported as NaN below
-        q16, q50, q84 = np.nanquantile(above, _SIGMA_QUANTILES, axis=-1)
+        q16, q50, q84 = np.nanquantile(above, SIGMA_QUANTILES, axis=-1)
         x50 = np.where(n >= 20, q50 / deterministic_uA, np.nan)
         rs = np.where(n >= 20, (q84 - q16) / (2 * q50), np.nan)
         se = np.sqrt(np.pi / 2) * rs * x50 / np.sqrt(n)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from hhlib import DEFAULT_SETUP, predict, probit_fit
+from hhlib.stats import SIGMA_QUANTILES
 from hhlib.thresholds import trial_thresholds
 
 from .cache import register
@@ -22,7 +23,6 @@ from .optimisation import fit_optimum
 
 __all__ = ["firing_families", "threshold_maps", "latency_curves", "at_probability"]
 
-_SIGMA_QUANTILES = (0.15865525393145707, 0.5, 0.8413447460685429)   # Phi(-1), Phi(0), Phi(1)
 
 
 @register("sensitivity_families", delta_v=(1.5, 1.75, 1.96, 2.25, 2.5), delta_area=(0.5, 1.5, 3.25, 6.0, 9.0),
@@ -108,7 +108,7 @@ def threshold_maps(n_grid, n_trials, seed, progress=None):
     for i, a in enumerate(area):
         thr = trial_thresholds(DEFAULT_SETUP.model, a, n_trials, seed=seed)
         j = thr / a                                                  # threshold current densities, µA/cm²
-        q[i] = np.quantile(j, _SIGMA_QUANTILES)
+        q[i] = np.quantile(j, SIGMA_QUANTILES)
         spont[i] = np.mean(thr == 0.0)
         levels = q[i, 1] * np.linspace(0.3, 1.7, 57)
         k = np.searchsorted(np.sort(j), levels, side="right")

@@ -36,7 +36,7 @@ from hhlib.fit import BOX
 from hhlib.noise import UM2_PER_CM2, ChannelNoise
 from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, channel_noise_setup, check_deltas, deviance_loss, mse_loss
 from hhlib.simulate import simulate
-from hhlib.stats import latency_stats
+from hhlib.stats import SIGMA_QUANTILES, latency_stats
 from hhlib.stimulus import Pulse
 from hhlib.thresholds import trial_thresholds
 from hhlib.validation import check_choice, check_instance, check_int, renamed
@@ -52,7 +52,6 @@ MODES = (("free", "free"), ("along the valley", "along"), ("across the valley", 
 NOISES = (("current noise (the model's own)", "current"), ("channel noise, diffusion", "diffusion"),
           ("channel noise, Markov chain (slow)", "markov"))
 #: Quantiles of a standard normal at -1 and +1 sigma (RS from per-trial thresholds).
-_Q = (0.15865525393145707, 0.5, 0.8413447460685429)
 
 
 def _log_slider(value, description):
@@ -263,7 +262,7 @@ class Explorer:
         quantile range over the median. x50 is 0 if most trials fire without a stimulus, inf if most do not
         fire within the search range.
         """
-        q16, q50, q84 = np.quantile(self._sorted_thresholds(delta_area, n_trials), _Q)
+        q16, q50, q84 = np.quantile(self._sorted_thresholds(delta_area, n_trials), SIGMA_QUANTILES)
         x50 = float(q50 / (self.setup.i_ref_uA * (1.0 + delta_v)))
         rs = float((q84 - q16) / (2.0 * q50)) if 0 < q50 < np.inf else float("nan")
         return x50, rs

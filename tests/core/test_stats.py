@@ -270,3 +270,10 @@ def test_probit_fit_with_a_floor_finds_no_floor_in_data_without_one():
     plain, floored = hhlib.probit_fit(x, k, 1000), hhlib.probit_fit(x, k, 1000, floor=True)
     assert floored.p0 == 0.0 and floored.dof == 8
     assert floored.x50 == pytest.approx(plain.x50, rel=1e-6) and floored.rs == pytest.approx(plain.rs, rel=1e-5)
+
+
+def test_sigma_quantiles_are_phi_at_minus_one_zero_and_one():
+    from scipy.stats import norm
+
+    from hhlib.stats import SIGMA_QUANTILES
+    np.testing.assert_allclose(SIGMA_QUANTILES, norm.cdf([-1.0, 0.0, 1.0]), rtol=0, atol=1e-16)
