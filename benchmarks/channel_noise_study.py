@@ -1,6 +1,6 @@
 """Channel-number noise on the seed's node: the measurements behind the defaults and the README.
 
-    python benchmarks/channel_noise_study.py [--quick] [--parts spont,rs,dt]
+    python benchmarks/channel_noise_study.py [--quick] [--parts spont,rs,dt,hh1952]
 
 SEED_MODEL (conductances x10, rates x12) with ChannelNoise(600, 180) (20 pS channels), the seed's pulse
 (0.1 ms at 0.1 ms, 2 ms simulated, spike = the engines' rule, first spike only). The area sets the channel
@@ -12,7 +12,11 @@ counts (N_Na = 600 per µm², N_K = 180 per µm²). Prints:
    (``hhlib.probit_fit(..., floor=True)``) and the spontaneous fraction, the slope of log RS against
    log N_Na where spontaneous firing is negligible, and diffusion / markov ratios;
 3. ``dt``: firing probability at three fixed amplitudes (about x50 - RS, x50, x50 + RS) for
-   dt = 10, 5, 2.5, 1, 0.5 µs, both methods, with its binomial standard error.
+   dt = 10, 5, 2.5, 1, 0.5 µs, both methods, with its binomial standard error;
+4. ``hh1952``: diffusion against the Markov chain for HH1952 (60 Na + 18 K per µm², 6.3 °C, 0.1 ms pulse,
+   10 ms window, dt = 10 µs) at 250, 1000 and 4000 Na channels: floor p0, and x50 (± its standard error)
+   and RS of the curve above the floor (``hhlib.studies.noise_models.quantile_summary``, as notebook 05
+   does for SEED_MODEL).
 
 Everything is seeded; the numbers quoted in the README come from one run of this script (machine printed).
 """
@@ -112,10 +116,27 @@ def dt_study(n_na, n_trials, dts_us, out):
                   + f" {time.perf_counter() - t0:>8.1f}", flush=True)
 
 
+def hh1952_table(n_values, n_trials):
+    from hhlib.studies.noise_models import quantile_summary
+    kw = dict(duration_ms=0.1, t_end_ms=10.0, dt_ms=0.01)
+    print(f"\n## 4. HH1952: diffusion vs Markov above the spontaneous floor ({n_trials} trials, seed 5)")
+    print(f"{'N_Na':>8} {'method':>10} {'p0':>7} {'x50/I_det':>18} {'RS':>8} {'seconds':>8}")
+    for n_na in n_values:
+        area = n_na / 60.0 / 1e8
+        i_det = hhlib.threshold_current(hhlib.HH1952, area, **kw)
+        for m in METHODS:
+            t0 = time.perf_counter()
+            thr = trial_thresholds(hhlib.HH1952, area, n_trials, seed=5,
+                                   noise=hhlib.ChannelNoise(60.0, 18.0, method=m), **kw)
+            x50, rs, p0, se = quantile_summary(np.asarray(thr).ravel(), i_det)
+            print(f"{n_na:>8} {m:>10} {float(p0):>7.3f} {float(x50):>9.4f} ± {float(se):.4f} {float(rs):>8.4f} "
+                  f"{time.perf_counter() - t0:>8.1f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer trials and N values (a smoke run)")
-    ap.add_argument("--parts", default="spont,rs,dt")
+    ap.add_argument("--parts", default="spont,rs,dt,hh1952")
     args = ap.parse_args()
     parts = args.parts.split(",")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; hhlib {hhlib.__version__}")
@@ -132,6 +153,8 @@ def main():
         out = rs_table(rs_n, trials)
     if "dt" in parts:
         dt_study(16000, dt_trials, dts, out)
+    if "hh1952" in parts:
+        hh1952_table([1000, 4000] if args.quick else [250, 1000, 4000], 500 if args.quick else 2000)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 
