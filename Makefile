@@ -3,6 +3,8 @@
 #   make test   - create .venv if needed, lint (ruff), then the whole suite: unit tests + notebooks (nbval)
 #                 + browser test + the installed-wheel test
 #   make check  - lint (ruff), then the fast core tests only (no slow physics, notebooks or browser)
+#   make check-generic - make check with every kernel built for a generic x86-64 CPU (numba: NUMBA_CPU_NAME=generic;
+#                 numpy: its runtime SIMD dispatch off), the arithmetic of another CPU than this one
 #   make lock   - re-pin constraints.txt (see below)
 #   make clean  - remove .venv
 # After either, `.venv/bin/python -m hhlib ...` runs the command line (or `source .venv/bin/activate`).
@@ -13,7 +15,7 @@ VENV ?= .venv
 # The versions .venv gets: those the notebooks were executed with (nbval compares their outputs).
 CONSTRAINTS ?= constraints.txt
 
-.PHONY: lab test check lock clean
+.PHONY: lab test check check-generic lock clean
 
 # JupyterLab refuses to start as root (containers, CI, cloud notebooks) unless told it may.
 # Extra options for `make lab`, e.g. LAB_ARGS="--no-browser --port=8899".
@@ -46,6 +48,17 @@ test: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .
 	$(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q
+
+# The same tests, with the kernels compiled for a generic x86-64 CPU into their own folder (numba caches code
+# per CPU, and the default folder keeps the native kernels) and numpy on its baseline loops: results must not
+# depend on the CPU's SIMD, FMA or summation order (tests/core/test_portability.py does this for the
+# float-sensitive tests inside `make test`).
+export NUMPY_DISPATCH_TARGETS := from numpy._core._multiarray_umath import __cpu_dispatch__ as d, __cpu_features__ as f; \
+print(" ".join(n for n in d if f.get(n)))
+check-generic: $(VENV)/.installed
+	NUMBA_CPU_NAME=generic NUMBA_CPU_FEATURES= HHLIB_KERNEL_DIR=$(abspath $(VENV))/kernels-generic \
+	NPY_DISABLE_CPU_FEATURES="$$($(VENV)/bin/python -c "$$NUMPY_DISPATCH_TARGETS")" \
+	  $(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q
 
 # Re-pin: pip resolves ".[dev]" (without installing anything) for the oldest Python that
 # pyproject.toml allows, LOCK_PYTHON, and tools/lock.py writes every version to constraints.txt.

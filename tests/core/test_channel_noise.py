@@ -14,6 +14,7 @@ import pytest
 from scipy import linalg, stats
 
 import hhlib
+from conftest import CROSS_CPU_RTOL
 from hhlib import ChannelNoise, Pulse, simulate
 from hhlib import channels as ch
 from hhlib.thresholds import trial_thresholds
@@ -259,11 +260,13 @@ def _pin_module():
 
 
 def test_channel_noise_counts_match_the_pins():
-    """Same seed, same counts: both methods reproduce the counts and first-spike times that the generic
-    channel loops of commit 9639f08 gave (tests/data/make_channel_pins.py), bit for bit."""
+    """Same seed, same counts: both methods reproduce the counts (exactly) and first-spike times (to
+    CROSS_CPU_RTOL, as the pins were made on another CPU) that the generic channel loops of commit 9639f08
+    gave (tests/data/make_channel_pins.py)."""
     pytest.importorskip("numba")
     module = _pin_module()
     pins = np.load(module.OUT)
     for name, res in module.pin_runs().items():
         np.testing.assert_array_equal(res.spike_counts, pins[f"{name}_counts"], err_msg=name)
-        np.testing.assert_array_equal(res.first_spike_ms, pins[f"{name}_first"], err_msg=name)
+        np.testing.assert_allclose(res.first_spike_ms, pins[f"{name}_first"], rtol=CROSS_CPU_RTOL, atol=0,
+                                   equal_nan=True, err_msg=name)

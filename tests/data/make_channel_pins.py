@@ -1,7 +1,7 @@
 """Write ``channel_noise_pins.npz``: spike counts and first-spike times under channel-number noise
 (:class:`hhlib.ChannelNoise`, both methods, compiled engine), as computed by hhlib at commit 9639f08 (the
 generic per-lane channel loops, before the unrolled kernel). ``tests/core/test_channel_noise.py`` checks
-that the current code reproduces them exactly. Re-running this script overwrites the pins: do so only on
+that the current code reproduces them (counts exactly, times to CROSS_CPU_RTOL of tests/conftest.py). Re-running this script overwrites the pins: do so only on
 purpose.
 """
 from pathlib import Path
