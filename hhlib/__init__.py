@@ -19,6 +19,12 @@ Layers (docs/architecture.md): this package is the core (numpy, scipy, numba onl
 ``import hhlib`` loads neither; ``hhlib.explore`` and ``hhlib.Explorer`` import :mod:`hhlib.viz.explorer`
 when first used.
 """
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:          # `python -m hhlib ...` is starting: Ctrl-C now exits 130 with one line
+    from ._startup import quiet_interrupt as _quiet_interrupt
+    _quiet_interrupt()
+
 from . import model, seeds, spikes, stats, thresholds
 from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit

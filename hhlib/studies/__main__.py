@@ -42,4 +42,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    from .._startup import started
+    started()
     sys.exit(main())

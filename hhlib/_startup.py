@@ -1,0 +1,50 @@
+"""Ctrl-C while ``python -m hhlib`` (or ``python -m hhlib.studies``) is still starting up.
+
+Importing the core (numpy, scipy, numba) takes about a second; a Ctrl-C in that second would otherwise end
+the command with a ``KeyboardInterrupt`` traceback and death by SIGINT, where the command line promises one
+line and exit status 130. :func:`quiet_interrupt` (called by ``hhlib/__init__.py`` only when Python is
+locating a ``-m`` module, i.e. ``sys.argv[0] == "-m"``) installs a SIGINT handler that prints
+``python -m <module>: interrupted`` and exits 130 at once; :func:`started` (called by the ``__main__``
+modules once everything is imported) restores Python's own handler, so the commands' ``except
+KeyboardInterrupt`` takes over. Imports as a library (``import hhlib``) are never affected.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+__all__ = ["quiet_interrupt", "started", "program"]
+
+
+def program() -> str:
+    """``python -m <module>`` as started (from ``sys.orig_argv``), for the one-line message."""
+    argv = list(getattr(sys, "orig_argv", []))
+    module = argv[argv.index("-m") + 1] if "-m" in argv[:-1] else "hhlib"
+    return f"python -m {module}"
+
+
+def _exit_130(signum, frame):
+    try:
+        sys.stderr.write(f"\n{program()}: interrupted\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(130)
+
+
+def quiet_interrupt() -> None:
+    """Make Ctrl-C during start-up print one line and exit 130 (only where SIGINT has its default handler)."""
+    try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _exit_130)
+    except ValueError:                       # not the main thread: leave signals alone
+        pass
+
+
+def started() -> None:
+    """Start-up is over: Ctrl-C raises KeyboardInterrupt again (which the commands turn into exit 130)."""
+    try:
+        if signal.getsignal(signal.SIGINT) is _exit_130:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:
+        pass
