@@ -127,7 +127,7 @@ def run_block_channels(rng, n_lanes, block_lanes, markov, stop_after, lane_in, w
 {init_currents}
         e[j] = ({num_sum}) / ({g_sum})
     for step in range(waveform.shape[0]):
-        if step % 512 == 0 and cancel[0] != 0:
+        if cancel[0] != 0:                 # every step: a channel step of 256 lanes can take milliseconds
             return False
         _fill_block(rng, markov, rand, block_lanes, n_step)
         w = waveform[step]

@@ -76,6 +76,24 @@ def test_ctrl_c_stops_a_compiled_run_within_a_second(n_threads):
 
 
 @slow
+@pytest.mark.parametrize("method", ["markov", "diffusion"])
+def test_ctrl_c_stops_a_channel_noise_run_within_a_second(method):
+    # 258 000 Na channels: a Markov step of one 256-trial block takes milliseconds, so the kernel must look at
+    # the cancel flag every step (it looked every 512 steps: 2-4 s to stop)
+    code = """
+        import sys, numpy as np, hhlib
+        noise = hhlib.ChannelNoise(600, 180, method=sys.argv[1])
+        hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(7e-8), 4.3e-6, 10, seed=0, noise=noise)     # compile first
+        print("ready", flush=True)
+        hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(7e-8 * np.ones(20)), 4.3e-6, 20000, seed=0, noise=noise)
+        print("finished", flush=True)
+    """
+    seconds, rc, out, err = _interrupt_after_start(code, group=False, wait_s=1.5, args=(method,))
+    assert "finished" not in out and "KeyboardInterrupt" in err
+    assert seconds < 1.0, seconds
+
+
+@slow
 @pytest.mark.parametrize("group", [True, False], ids=["terminal", "kernel-interrupt"])
 def test_ctrl_c_stops_a_process_pool_sweep(group):
     code = """
