@@ -317,3 +317,10 @@ def test_thresholds_of_trials_that_never_or_always_fire_count_exactly():
     assert firing_probability_from_thresholds(thr, 1e9) == 0.75 and firing_probability_from_thresholds(thr, 0) == 0.25
     assert firing_probability_from_thresholds(thr, 1.5, smooth=True) == pytest.approx(0.625, rel=1e-12)
     assert firing_probability_from_thresholds([np.inf, np.inf], [1.0, 2.0], smooth=True).tolist() == [0.0, 0.0]
+
+
+def test_the_threshold_of_a_current_step_is_the_rheobase():
+    # duration_ms=inf (the way to ask for a long pulse now that a cut one is refused) used to start the bracket
+    # at 0 µA and report "does not fire even at 0 µA"
+    rheobase = threshold_current(SEED, AREA, duration_ms=np.inf, rtol=1e-6)
+    assert rheobase == pytest.approx(2.4927e-8, rel=1e-4) and rheobase < 0.4 * threshold_current(SEED, AREA)
