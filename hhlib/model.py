@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 
 from .noise import CurrentNoise
-from .validation import check_real
+from .validation import check_int, check_real
 
 __all__ = [
     "Gate", "Current", "MembraneModel", "Membrane", "HHParameters", "HH1952", "SEED_MODEL",
@@ -185,12 +185,36 @@ class Current:
     gates: tuple = ()
 
     def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(f"Current name must be a non-empty str (noise densities and traces find currents by "
+                            f"name), got {self.name!r}")
         check_real(f"Current {self.name!r} g_max", self.g_max, low=0.0, unit="mS/cm²")
         check_real(f"Current {self.name!r} e_rev", self.e_rev, unit="mV")
-        pairs = tuple((str(g), int(p)) for g, p in self.gates)
-        if any(p < 1 for _, p in pairs):
-            raise ValueError(f"Current {self.name!r}: gate exponents must be integers >= 1, got {self.gates!r}")
-        object.__setattr__(self, "gates", pairs)
+        object.__setattr__(self, "gates", _gate_pairs(self.name, self.gates))
+
+
+def _gate_pairs(current: str, gates) -> tuple:
+    """``gates`` of current ``current`` as a tuple of ``(gate name, integer exponent >= 1)``, each gate once."""
+    what = f"Current {current!r} gates"
+    if isinstance(gates, (str, bytes)) or not isinstance(gates, (tuple, list)):
+        raise TypeError(f"{what} must be a tuple of (gate name, exponent) pairs, e.g. (('m', 3), ('h', 1)), "
+                        f"got {gates!r}")
+    if len(gates) == 2 and isinstance(gates[0], str) and not isinstance(gates[1], (tuple, list)):
+        raise TypeError(f"{what} must be a tuple of (gate name, exponent) pairs, got the bare pair {tuple(gates)!r}: "
+                        f"write gates=({tuple(gates)!r},)")
+    pairs = []
+    for i, pair in enumerate(gates):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{what}[{i}] must be a (gate name, exponent) pair, e.g. ('m', 3), got {pair!r} "
+                            f"(for one gate write gates=(({pair!r}, ...),), a tuple of pairs)")
+        name, p = pair
+        if not isinstance(name, str):
+            raise TypeError(f"{what}[{i}] gate name must be a str, got {name!r}")
+        pairs.append((name, check_int(f"{what}[{i}] exponent (of gate {name!r})", p, minimum=1)))
+    names = [g for g, _ in pairs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} name a gate twice ({names}): give each gate once, with its total exponent")
+    return tuple(pairs)
 
 
 class MembraneModel:
@@ -259,6 +283,10 @@ class MembraneModel:
             raise ValueError(f"gate names must be unique, got {names}")
         if not self.currents:
             raise ValueError("a membrane needs at least one current")
+        currents = [c.name for c in self.currents]
+        if len(set(currents)) != len(currents):
+            raise ValueError(f"current names must be unique (noise densities and traces find currents by name), "
+                             f"got {currents}")
         for c in self.currents:
             for g, _ in c.gates:
                 if g not in names:
@@ -271,6 +299,31 @@ class MembraneModel:
         check_real("rate_factor", self.rate_factor, low=0.0, low_open=True)
         if self.noise is not None and not hasattr(self.noise, "active"):
             raise TypeError(f"noise must be a noise object (e.g. hhlib.CurrentNoise) or None, got {self.noise!r}")
+        bad = self.rate_problems(0.0)
+        if bad:
+            raise ValueError(f"gate {bad[0][0]!r} at rest (V = 0 mV): {bad[0][2]}; its steady state alpha / (alpha + "
+                             "beta) and relaxation rate are undefined, so the model cannot start from rest")
+
+    def rate_problems(self, v_mV) -> list:
+        """Where the gates' rates cannot be integrated: ``[(gate name, V in mV, what is wrong), ...]``.
+
+        A gate needs finite rates ``alpha, beta >= 0`` with ``alpha + beta > 0`` (the engines relax it towards
+        ``alpha / (alpha + beta)`` at rate ``alpha + beta``). ``v_mV`` is a voltage or an array of voltages
+        (mV relative to rest); the first bad voltage of each gate is reported. Empty if all is well.
+        """
+        v = np.atleast_1d(np.asarray(v_mV, dtype=float))
+        out = []
+        with np.errstate(all="ignore"):
+            for g in self.gates:
+                a = np.broadcast_to(np.asarray(g.alpha(v), dtype=float), v.shape)
+                b = np.broadcast_to(np.asarray(g.beta(v), dtype=float), v.shape)
+                for bad, what in ((~np.isfinite(a) | ~np.isfinite(b), "alpha or beta is not finite"),
+                                  ((a < 0) | (b < 0), "alpha or beta is negative"), (a + b == 0, "alpha + beta = 0")):
+                    if bad.any():
+                        i = int(np.argmax(bad))
+                        out.append((g.name, float(v[i]), f"{what} (alpha = {a[i]:.3g}, beta = {b[i]:.3g} /ms)"))
+                        break
+        return out
 
 
 @dataclass(frozen=True)

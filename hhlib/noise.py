@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import check_choice, check_real
+from .validation import check_choice, check_real, real_array
 
 __all__ = ["CurrentNoise", "ChannelNoise", "CHANNEL_METHODS", "UM2_PER_CM2"]
 
@@ -194,9 +194,12 @@ class ChannelNoise:
         return cls(10.0 * g["na"] / gamma, 10.0 * g["k"] / gamma, method=method)
 
     def channel_counts(self, model, area_cm2) -> dict:
-        """``N = round(density * area_µm²)`` of every stochastic current (ints, or int arrays like ``area_cm2``)."""
+        """``N = round(density * area_µm²)`` of every stochastic current (ints, or int arrays like ``area_cm2``).
+
+        ``area_cm2`` (cm²) must be finite and > 0 (a ValueError naming it otherwise).
+        """
         from .channels import channel_plan
-        area = np.asarray(area_cm2, dtype=float)
+        area = real_array("area_cm2", area_cm2, "cm²", positive=True)
         out = {}
         for cur in channel_plan(model, self):
             n = np.round(cur.density * area * UM2_PER_CM2).astype(np.int64)

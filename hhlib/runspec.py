@@ -15,7 +15,7 @@ from .model import MembraneModel
 from .noise import ChannelNoise, CurrentNoise
 from .seeds import as_seed_sequence
 from .spikes import DEFAULT_LEVEL_MV, check_level
-from .stimulus import BiphasicPulse, Pulse, grid_steps
+from .stimulus import BiphasicPulse, Pulse, check_ends_by, grid_steps
 from .validation import check_bool, check_choice, check_instance, check_int, check_real, real_array
 
 __all__ = ["RunSpec", "build_run_spec", "resolve_noise", "check_timing", "MAX_STEPS", "MAX_RESULT_BYTES",
@@ -119,16 +119,22 @@ def resolve_noise(noise, model):
 
 
 def check_timing(stimulus, dt_ms, t_end_ms):
-    """``(dt, n_steps)``: dt and t_end positive, every stimulus edge and t_end on the grid, size bounded."""
+    """``(dt, n_steps)``: dt and t_end positive, every stimulus edge and t_end on the grid, size bounded.
+
+    A finite stimulus must also end by ``t_end_ms`` (:func:`hhlib.stimulus.check_ends_by`: one that would be
+    cut short is refused, naming ``t_end_ms``).
+    """
     dt = check_real("dt_ms", dt_ms, low=0.0, low_open=True, unit="ms")
     t_end = check_real("t_end_ms", t_end_ms, low=0.0, low_open=True, unit="ms")
-    stimulus.unit_waveform(dt, 0)            # every edge a whole number of steps (each phase >= 1 step)
+    stimulus.edge_steps(dt)                  # every edge a whole number of steps (each phase >= 1 step)
     if t_end <= stimulus.onset_ms:
         raise ValueError(f"t_end_ms = {t_end} must be later than the stimulus onset ({stimulus.onset_ms} ms)")
     if t_end / dt > MAX_STEPS:
         raise ValueError(f"t_end_ms / dt_ms = {t_end / dt:.3g} steps exceeds the limit of {MAX_STEPS:.0e} steps "
                          f"per run (t_end_ms = {t_end!r}, dt_ms = {dt!r}): use a larger dt_ms or a shorter t_end_ms")
-    return dt, grid_steps("t_end_ms", t_end, dt)
+    n_steps = grid_steps("t_end_ms", t_end, dt)
+    check_ends_by(stimulus, dt, n_steps)     # a finite pulse must end by t_end_ms, never be cut short
+    return dt, n_steps
 
 
 def _check_sizes(n_cond, n_trials, n_steps, record):

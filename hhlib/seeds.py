@@ -16,15 +16,42 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .validation import check_int
+
 __all__ = ["SeedLike", "SeedRecord", "as_seed_sequence", "child", "stream", "record_of"]
 
 
 @dataclass(frozen=True)
 class SeedRecord:
-    """What reproduces a run: the root's entropy and spawn key (pass it back as ``seed``)."""
+    """What reproduces a run: the root's entropy and spawn key (pass it back as ``seed``).
+
+    Attributes
+    ----------
+    entropy : int
+        The root's entropy, a whole number >= 0 (numpy's SeedSequence entropy; 128 bits when drawn from the OS).
+    spawn_key : tuple of int
+        Its spawn key, whole numbers >= 0 (stored as a tuple of ints).
+
+    Examples
+    --------
+    >>> SeedRecord(5, [0, 3])
+    SeedRecord(entropy=5, spawn_key=(0, 3))
+    >>> SeedRecord(-5)
+    Traceback (most recent call last):
+    ...
+    ValueError: SeedRecord entropy must be an integer >= 0, got -5
+    """
 
     entropy: int
     spawn_key: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "entropy", check_int("SeedRecord entropy", self.entropy, minimum=0))
+        key = self.spawn_key
+        if isinstance(key, (str, bytes)) or not isinstance(key, (tuple, list, np.ndarray)):
+            raise TypeError(f"SeedRecord spawn_key must be a tuple of integers >= 0, got {key!r}")
+        key = tuple(check_int(f"SeedRecord spawn_key[{i}]", k, minimum=0) for i, k in enumerate(key))
+        object.__setattr__(self, "spawn_key", key)
 
     def seed_sequence(self) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.entropy, spawn_key=tuple(self.spawn_key))

@@ -20,8 +20,9 @@ from .model import MembraneModel
 from .runspec import MAX_RESULT_BYTES, MAX_STEPS, build_run_spec
 from .seeds import SeedRecord, as_seed_sequence, record_of
 from .spikes import DEFAULT_LEVEL_MV
-from .stats import latency_ci, latency_stats
+from .stats import latency_ci, latency_stats, responses
 from .stimulus import Pulse
+from .thresholds import warn_coarse_dt
 
 __all__ = ["simulate", "SimulationResult", "NonFiniteError", "TRIALS_PER_STREAM", "firing_probability",
            "compiled_engine_available", "make_seed_sequence", "MAX_STEPS", "MAX_RESULT_BYTES"]
@@ -60,9 +61,16 @@ class SimulationResult:
         When the stimulus starts, ms from the start of the run (``stimulus.onset_ms``); latencies are
         measured from it. None only for results built by hand without it.
 
+    Firing and responses: a trial *fired* (:attr:`fired`, :attr:`firing_probability`, :attr:`n_fired`) when
+    it produced at least one spike anywhere in the run, before the stimulus onset included (the
+    firing-efficiency definition the data and the fit use). It *responded* when its first spike came at or
+    after ``stimulus_onset_ms``, and fired *spontaneously* (:attr:`spontaneous`, :attr:`n_spontaneous`) when
+    its first spike came before it (small channel counts, strong noise).
+
     Latency and jitter (:func:`hhlib.stats.latency_stats`): :attr:`latency_ms` and :attr:`jitter_ms` are the
     mean and the sample standard deviation (``ddof = 1``) of ``first_spike_ms - stimulus_onset_ms`` over the
-    trials that fired; :meth:`latency_ci` gives their confidence intervals.
+    trials that responded (so never negative); a spontaneous trial contributes no latency.
+    :meth:`latency_ci` gives their confidence intervals.
     """
 
     spike_counts: np.ndarray
@@ -100,13 +108,23 @@ class SimulationResult:
 
     @property
     def firing_probability(self) -> np.ndarray:
-        """Fraction of trials that fired, shape ``cond_shape``."""
+        """Fraction of trials that fired (at least one spike, spontaneous ones included), shape ``cond_shape``."""
         return self.fired.mean(axis=-1)
 
     @property
     def n_fired(self) -> np.ndarray:
-        """Number of trials that fired, shape ``cond_shape``."""
+        """Number of trials that fired (at least one spike, spontaneous ones included), shape ``cond_shape``."""
         return self.fired.sum(axis=-1)
+
+    @property
+    def spontaneous(self) -> np.ndarray:
+        """Boolean, True where a trial's first spike came before the stimulus onset; shape like ``spike_counts``."""
+        return responses(self.first_spike_ms, self._onset())[1]
+
+    @property
+    def n_spontaneous(self) -> np.ndarray:
+        """Number of trials whose first spike came before the stimulus onset, shape ``cond_shape``."""
+        return self.spontaneous.sum(axis=-1)
 
     def _onset(self) -> float:
         if self.stimulus_onset_ms is None:
@@ -116,19 +134,19 @@ class SimulationResult:
 
     @property
     def latency_ms(self) -> np.ndarray:
-        """Mean first-spike latency from the stimulus onset over the trials that fired, ms, shape ``cond_shape``;
-        NaN where none fired."""
+        """Mean first-spike latency from the stimulus onset over the trials that responded (first spike at or
+        after the onset), ms, shape ``cond_shape``; NaN where none responded."""
         return latency_stats(self.first_spike_ms, self._onset()).latency_ms
 
     @property
     def jitter_ms(self) -> np.ndarray:
-        """Standard deviation (``ddof = 1``) of the first-spike latency over the trials that fired, ms, shape
-        ``cond_shape``; NaN where fewer than 2 fired."""
+        """Standard deviation (``ddof = 1``) of the first-spike latency over the trials that responded, ms, shape
+        ``cond_shape``; NaN where fewer than 2 responded."""
         return latency_stats(self.first_spike_ms, self._onset()).jitter_ms
 
     def latency_ci(self, level: float = 0.95, *, method: str = "normal", n_boot: int = 2000, seed=None):
         """Confidence intervals ``(latency_low, latency_high, jitter_low, jitter_high)`` (ms, each of shape
-        ``cond_shape``; NaN where fewer than 2 fired): see :func:`hhlib.stats.latency_ci`.
+        ``cond_shape``; NaN where fewer than 2 responded): see :func:`hhlib.stats.latency_ci`.
 
         Examples
         --------
@@ -162,7 +180,9 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     n_trials : int
         Independent noisy trials per condition (>= 1).
     dt_ms : float
-        Time step, ms (default 2.5 µs); must divide the stimulus timing and ``t_end_ms``.
+        Time step, ms (default 2.5 µs); must divide the stimulus timing and ``t_end_ms``. A step whose predicted
+        threshold error exceeds 1 % for this model (second order, :func:`hhlib.thresholds.dt_warning`; SEED_MODEL:
+        above about 16 µs) runs, with one RuntimeWarning that names the recommended step.
     t_end_ms : float
         Simulated time, ms (a whole number of steps, at most :data:`MAX_STEPS`).
     seed : None, int, SeedSequence, Generator or SeedRecord
@@ -177,6 +197,8 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     spike_threshold_mV : float
         Detection level of the spike rule (:mod:`hhlib.spikes`), mV above rest, in (0, E_max): a spike
         needs both V and the ionic equilibrium potential at the level, so passive charging never counts.
+        A model that cannot fire (no gated current reversing above rest, e.g. a passive leak-only
+        membrane) takes any level and gives 0 spikes (:func:`hhlib.spikes.check_level`).
     engine : {"auto", "numba", "numpy", "cuda"}
         ``"numba"``: compiled kernel, parallel over trial blocks (fast; no traces).
         ``"numpy"``: the vectorised reference implementation (also used for ``record=True``).
@@ -225,6 +247,7 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
                           n_threads=n_threads, chunk_lanes=chunk_lanes, stream_ids=stream_ids, max_spikes=max_spikes,
                           precision=precision)
     out = execute(spec)
+    warn_coarse_dt(spec.model, spec.dt, stacklevel=2)
     shape = spec.cond_shape + (spec.n_trials,)
     result = dict(spike_counts=out.counts.reshape(shape), first_spike_ms=out.first.reshape(shape), dt_ms=spec.dt,
                   t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root),

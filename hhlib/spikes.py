@@ -33,8 +33,8 @@ import numpy as np
 
 from .validation import check_real
 
-__all__ = ["DEFAULT_LEVEL_MV", "REARM_FRACTION", "check_level", "spike_event", "spike_events", "count_spikes",
-           "spike_times", "count_spikes_in_result", "crossing_times"]
+__all__ = ["DEFAULT_LEVEL_MV", "REARM_FRACTION", "check_level", "can_fire", "spike_event", "spike_events",
+           "count_spikes", "spike_times", "count_spikes_in_result", "crossing_times"]
 
 #: Default detection level, mV above rest (the predecessor's +60 mV).
 DEFAULT_LEVEL_MV = 60.0
@@ -43,15 +43,27 @@ REARM_FRACTION = 0.5
 
 
 def check_level(level_mV, model=None, name: str = "spike_threshold_mV") -> float:
-    """Validate a detection level: a finite number of mV above rest (> 0), and below the model's highest
-    reversal potential (a level above it could never be reached by ``E_ion``)."""
+    """Validate a detection level: a finite number of mV above rest (> 0) and, for a model that can fire,
+    below its highest reversal potential (a level above it could never be reached by ``E_ion``).
+
+    A model that cannot fire at any level -- a passive membrane, no current of which has gates, or one
+    without a gated current reversing above rest (e.g. only a leak, or potassium and a leak) -- takes any
+    level: its ``E_ion`` stays at or below its reversal potentials and nothing regenerative can hold it at
+    the level, so the spike rule gives 0 spikes, the right answer.
+    """
     level = check_real(name, level_mV, low=0.0, low_open=True, unit="mV above rest")
-    if model is not None:
+    if model is not None and can_fire(model):
         top = model.max_reversal_mV
         if level >= top:
             raise ValueError(f"{name} must be below the model's highest reversal potential ({top:g} mV above rest): "
                              f"E_ion can never reach {level:g} mV, so no spike could ever be detected")
     return level
+
+
+def can_fire(model) -> bool:
+    """True if the model has a gated current whose reversal potential lies above rest (a regenerative,
+    depolarising current such as sodium), without which no action potential is possible."""
+    return any(c.gates and c.e_rev > 0 for c in model.currents)
 
 
 def spike_event(armed, v_old, v_new, e_old, e_new, level):
@@ -117,7 +129,8 @@ def count_spikes(v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=Non
     ----------
     v_mV : array_like
         Membrane potential traces, mV relative to rest, time along ``axis`` (the first sample is the state
-        before the first step).
+        before the first step). Every sample must be finite: a NaN or inf is refused (ValueError naming
+        ``v_mV`` and its index), never counted as "no spike".
     level_mV : float
         Detection level, mV above rest.
     equilibrium_mV : array_like, optional
@@ -140,10 +153,13 @@ def count_spikes(v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=Non
     1
     """
     level = check_real("level_mV", level_mV, low=0.0, low_open=True, unit="mV above rest")
-    v = np.moveaxis(np.asarray(v_mV, dtype=float), axis, -1)
-    e = v if equilibrium_mV is None else np.moveaxis(np.asarray(equilibrium_mV, dtype=float), axis, -1)
+    v = _trace("v_mV", v_mV)
+    e = v if equilibrium_mV is None else _trace("equilibrium_mV", equilibrium_mV)
     if e.shape != v.shape:
         raise ValueError(f"equilibrium_mV must have the shape of v_mV {v.shape}, got {e.shape}")
+    if v.ndim == 0:
+        raise ValueError("v_mV must be a trace (at least 1-D, time along axis), got a scalar")
+    v, e = np.moveaxis(v, axis, -1), np.moveaxis(e, axis, -1)
     counts, _ = _detect(v, e, level)
     return counts if counts.ndim else int(counts)
 
@@ -151,19 +167,46 @@ def count_spikes(v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=Non
 def spike_times(t_ms, v_mV, level_mV: float = DEFAULT_LEVEL_MV, *, equilibrium_mV=None) -> np.ndarray:
     """Times (ms) of every spike in one trace, by the rule of this module, linearly interpolated.
 
+    ``t_ms`` must be finite and strictly increasing, ``v_mV`` (and ``equilibrium_mV``) finite, all 1-D of
+    one length (a ValueError naming the array otherwise).
+
     Examples
     --------
     >>> spike_times([0.0, 1.0, 2.0, 3.0], [0.0, 50.0, 70.0, 0.0]).tolist()
     [1.5]
     """
-    t = np.asarray(t_ms, dtype=float)
-    v = np.asarray(v_mV, dtype=float)
+    t, v = _trace("t_ms", t_ms), _trace("v_mV", v_mV)
     if t.ndim != 1 or v.shape != t.shape:
         raise ValueError(f"t_ms and v_mV must be 1-D of equal length, got {t.shape} and {v.shape}")
-    e = v if equilibrium_mV is None else np.asarray(equilibrium_mV, dtype=float)
+    _check_increasing(t)
+    e = v if equilibrium_mV is None else _trace("equilibrium_mV", equilibrium_mV)
+    if e.shape != v.shape:
+        raise ValueError(f"equilibrium_mV must have the shape of v_mV {v.shape}, got {e.shape}")
     level = check_real("level_mV", level_mV, low=0.0, low_open=True, unit="mV above rest")
     _, events = _detect(v, e, level)
     return np.array([t[i - 1] + frac * (t[i] - t[i - 1]) for i, _, frac in events])
+
+
+def _trace(name, values) -> np.ndarray:
+    """``values`` as a float array of finite numbers, else an error naming ``name`` and the first bad sample."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be real numbers (an array), got {values!r:.80}") from exc
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0]) if arr.ndim else ()
+        raise ValueError(f"{name} must be finite: got {float(arr[where])!r} at index {where}; a trace with NaN or inf "
+                         "has no defined spike count (the simulation diverged there, or samples are missing)")
+    return arr
+
+
+def _check_increasing(t):
+    steps = np.diff(t)
+    if np.any(steps <= 0):
+        i = int(np.argmax(steps <= 0))
+        raise ValueError(f"t_ms must be strictly increasing, got t_ms[{i}] = {float(t[i])!r} followed by "
+                         f"t_ms[{i + 1}] = {float(t[i + 1])!r}")
 
 
 def count_spikes_in_result(result, model, level_mV: float = DEFAULT_LEVEL_MV):
@@ -189,16 +232,17 @@ def crossing_times(t_ms, v_mV, threshold_mV: float = DEFAULT_LEVEL_MV):
     """Times (ms) of every upward crossing of ``threshold_mV`` by ``V`` in one trace, linearly interpolated.
 
     A plain level-crossing detector without the spike rule (no re-arming hysteresis, passive charging
-    included): for comparison with other simulators' spike monitors.
+    included): for comparison with other simulators' spike monitors. ``t_ms`` must be strictly increasing
+    and both arrays finite.
 
     Examples
     --------
     >>> crossing_times([0.0, 1.0, 2.0, 3.0], [0.0, 50.0, 70.0, 0.0]).tolist()
     [1.5]
     """
-    t = np.asarray(t_ms, dtype=float)
-    v = np.asarray(v_mV, dtype=float)
+    t, v = _trace("t_ms", t_ms), _trace("v_mV", v_mV)
     if t.ndim != 1 or v.shape != t.shape:
         raise ValueError(f"t_ms and v_mV must be 1-D of equal length, got {t.shape} and {v.shape}")
+    _check_increasing(t)
     i = np.flatnonzero((v[:-1] < threshold_mV) & (v[1:] >= threshold_mV))
     return t[i] + (t[i + 1] - t[i]) * (threshold_mV - v[i]) / (v[i + 1] - v[i])

@@ -17,7 +17,7 @@ from .seeds import as_seed_sequence, stream
 from .validation import check_bool, check_choice, check_int, check_real, count_array, probability_array, real_array
 
 __all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance", "LatencyStats",
-           "latency_stats", "latency_ci", "LATENCY_DDOF"]
+           "latency_stats", "latency_ci", "responses", "LATENCY_DDOF"]
 
 
 def _broadcast(names, *arrays):
@@ -545,16 +545,21 @@ class LatencyStats:
     Attributes
     ----------
     latency_ms : ndarray of float, shape ``cond_shape``
-        Mean first-spike time over the trials that fired, ms from the stimulus onset; NaN where none fired.
+        Mean first-spike latency over the responding trials, ms from the stimulus onset; NaN where none
+        responded.
     jitter_ms : ndarray of float, shape ``cond_shape``
-        Sample standard deviation (``ddof = 1``) of those times, ms; NaN where fewer than 2 fired.
+        Sample standard deviation (``ddof = 1``) of those latencies, ms; NaN where fewer than 2 responded.
     n_fired : ndarray of int, shape ``cond_shape``
-        Trials that fired (with a finite first-spike time).
+        Responding trials: those whose first spike came at or after the stimulus onset (the trials that
+        contribute a latency).
+    n_spontaneous : ndarray of int, shape ``cond_shape``
+        Trials whose first spike came before the onset (spontaneous firing): they contribute no latency.
     """
 
     latency_ms: np.ndarray
     jitter_ms: np.ndarray
     n_fired: np.ndarray
+    n_spontaneous: np.ndarray | None = None
 
 
 def _first_spike_array(first_spike_ms):
@@ -569,19 +574,49 @@ def _first_spike_array(first_spike_ms):
     return t
 
 
+def responses(first_spike_ms, onset_ms: float):
+    """Which trials responded to the stimulus and which fired spontaneously, by their first spike.
+
+    A trial *responded* when its first spike came at or after the stimulus onset (``first_spike_ms >=
+    onset_ms``); it fired *spontaneously* when its first spike came before the onset. A trial without a
+    spike (NaN) is neither. Latency and jitter are computed over the responding trials only: a spontaneous
+    trial's first spike is not a response, and its later spikes are not followed (their times are unknown).
+
+    Returns
+    -------
+    (responded, spontaneous) : tuple of ndarray of bool, shape of ``first_spike_ms``
+
+    Examples
+    --------
+    >>> r, s = responses([0.05, 0.3, float("nan")], onset_ms=0.1)
+    >>> r.tolist(), s.tolist()
+    ([False, True, False], [True, False, False])
+    """
+    t = _first_spike_array(first_spike_ms)
+    onset = check_real("onset_ms", onset_ms, unit="ms")
+    fired = ~np.isnan(t)
+    with np.errstate(invalid="ignore"):
+        before = fired & (t < onset)
+    return fired & ~before, before
+
+
 def latency_stats(first_spike_ms, onset_ms: float, *, ddof: int = LATENCY_DDOF) -> LatencyStats:
-    """Mean first-spike latency and jitter over the trials that fired, per condition.
+    """Mean first-spike latency and jitter over the trials that responded, per condition.
 
     The one place where latency and jitter are computed (:class:`hhlib.SimulationResult`, :func:`hhlib.predict`,
-    :func:`hhlib.sweep` and the fit use it). Conditions with no spike give NaN without a RuntimeWarning.
+    :func:`hhlib.sweep` and the fit use it). Conditions with no response give NaN without a RuntimeWarning.
+
+    Definition: a trial *responds* when its first spike comes at or after the stimulus onset; its latency
+    is ``first_spike_ms - onset_ms`` (>= 0). A trial whose first spike comes before the onset fired
+    spontaneously (:func:`responses`): it is counted in ``n_spontaneous`` and contributes no latency (never a
+    negative one). Trials without a spike (NaN) contribute nothing.
 
     Parameters
     ----------
     first_spike_ms : array_like of float, shape ``cond_shape + (n_trials,)``
         First-spike time of every trial, ms from the start of the run; NaN where the trial did not fire.
     onset_ms : float
-        Stimulus onset, ms from the start of the run: latencies are ``first_spike_ms - onset_ms`` (a
-        spontaneous spike before the onset gives a negative latency; it is kept, not hidden).
+        Stimulus onset, ms from the start of the run.
     ddof : int
         Delta degrees of freedom of the jitter (default 1: the sample standard deviation; 0 gives the
         maximum-likelihood one). The jitter is NaN where ``n_fired <= ddof``.
@@ -589,24 +624,25 @@ def latency_stats(first_spike_ms, onset_ms: float, *, ddof: int = LATENCY_DDOF) 
     Returns
     -------
     LatencyStats
-        ``latency_ms``, ``jitter_ms`` (ms) and ``n_fired``, each of shape ``cond_shape``.
+        ``latency_ms``, ``jitter_ms`` (ms), ``n_fired`` (responding trials) and ``n_spontaneous``, each of shape
+        ``cond_shape``.
 
     Examples
     --------
-    >>> s = latency_stats([[0.4, 0.6, float("nan")], [float("nan")] * 3], onset_ms=0.1)
-    >>> s.latency_ms.round(6).tolist(), s.jitter_ms.round(6).tolist(), s.n_fired.tolist()
-    ([0.4, nan], [0.141421, nan], [2, 0])
+    >>> s = latency_stats([[0.4, 0.6, float("nan")], [float("nan")] * 3, [0.05, 0.5, 0.7]], onset_ms=0.1)
+    >>> s.latency_ms.round(6).tolist(), s.jitter_ms.round(6).tolist(), s.n_fired.tolist(), s.n_spontaneous.tolist()
+    ([0.4, nan, 0.5], [0.141421, nan, 0.141421], [2, 0, 2], [0, 0, 1])
     """
     t = _first_spike_array(first_spike_ms)
-    onset = check_real("onset_ms", onset_ms, unit="ms")
+    responded, spontaneous = responses(t, onset_ms)
+    onset = float(onset_ms)
     ddof = check_int("ddof", ddof, minimum=0)
-    fired = ~np.isnan(t)
-    n = fired.sum(axis=-1)
-    lat = np.where(fired, t - onset, 0.0)
+    n = responded.sum(axis=-1)
+    lat = np.where(responded, t - onset, 0.0)
     mean = np.divide(lat.sum(axis=-1), n, out=np.full(n.shape, np.nan), where=n > 0)
-    dev2 = np.where(fired, (lat - mean[..., None]) ** 2, 0.0).sum(axis=-1)
+    dev2 = np.where(responded, (lat - mean[..., None]) ** 2, 0.0).sum(axis=-1)
     var = np.divide(dev2, n - ddof, out=np.full(n.shape, np.nan), where=n > ddof)
-    return LatencyStats(mean, np.sqrt(var), n.astype(np.int64))
+    return LatencyStats(mean, np.sqrt(var), n.astype(np.int64), spontaneous.sum(axis=-1).astype(np.int64))
 
 
 def latency_ci(first_spike_ms, onset_ms: float, level: float = 0.95, *, method: str = "normal",
@@ -616,7 +652,7 @@ def latency_ci(first_spike_ms, onset_ms: float, level: float = 0.95, *, method: 
     Parameters
     ----------
     first_spike_ms, onset_ms
-        As in :func:`latency_stats`.
+        As in :func:`latency_stats` (trials whose first spike precedes the onset are left out).
     level : float
         Confidence level in (0, 1).
     method : {"normal", "bootstrap"}
@@ -632,7 +668,7 @@ def latency_ci(first_spike_ms, onset_ms: float, level: float = 0.95, *, method: 
     Returns
     -------
     (latency_low, latency_high, jitter_low, jitter_high) : tuple of ndarray, shape ``cond_shape``
-        ms; NaN where fewer than 2 trials fired.
+        ms; NaN where fewer than 2 trials responded.
 
     Examples
     --------
@@ -656,7 +692,7 @@ def latency_ci(first_spike_ms, onset_ms: float, level: float = 0.95, *, method: 
     out = np.full((4, flat.shape[0]), np.nan)
     alpha = (1.0 - level) / 2
     for c, row in enumerate(flat):
-        lat = row[~np.isnan(row)] - float(onset_ms)
+        lat = row[responses(row, onset_ms)[0]] - float(onset_ms)       # responding trials only
         if lat.size < 2:
             continue
         idx = stream(root, c, 0).integers(0, lat.size, size=(n_boot, lat.size))

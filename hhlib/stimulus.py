@@ -15,7 +15,7 @@ import numpy as np
 
 from .validation import check_bool, check_real, real_array
 
-__all__ = ["Pulse", "BiphasicPulse", "grid_steps", "GRID_TOLERANCE"]
+__all__ = ["Pulse", "BiphasicPulse", "grid_steps", "check_ends_by", "GRID_TOLERANCE"]
 
 #: Relative tolerance for a time to count as a whole number of steps (absorbs binary rounding only).
 GRID_TOLERANCE = 1e-9
@@ -55,8 +55,11 @@ class Pulse:
     """Rectangular (monophasic) current pulse, the predecessor's protocol.
 
     On the grid of step ``dt`` the pulse starts at step ``delay/dt`` and lasts exactly ``duration/dt``
-    steps; both must be whole numbers (a ValueError otherwise: edges are never moved). A duration reaching
-    past the end of the simulation (or ``duration_ms=inf``) is a current step.
+    steps; both must be whole numbers (a ValueError otherwise: edges are never moved). ``duration_ms=inf``
+    is a current step (on until the end of the run). A finite pulse must end by the end of the run
+    (``delay_ms + duration_ms <= t_end_ms``): :func:`hhlib.simulate` and the threshold searches refuse one
+    that would be cut short (a ValueError naming ``t_end_ms`` and the pulse's end, :func:`check_ends_by`),
+    never shorten it silently.
 
     Parameters
     ----------
@@ -99,13 +102,17 @@ class Pulse:
         """The same waveform with another amplitude (µA)."""
         return Pulse(amplitude_uA, self.delay_ms, self.duration_ms)
 
-    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
-        """Waveform of unit amplitude, one value per step, shape ``(n_steps,)``."""
-        w = np.zeros(n_steps)
+    def edge_steps(self, dt_ms: float) -> list:
+        """``[(first step, step after the last or None for a step current, unit value)]`` on the grid of
+        ``dt_ms``; a ValueError naming the field if an edge is not a whole number of steps."""
         start = grid_steps("delay_ms", self.delay_ms, dt_ms)
-        stop = n_steps if math.isinf(self.duration_ms) else start + grid_steps("duration_ms", self.duration_ms, dt_ms)
-        w[min(start, n_steps):min(stop, n_steps)] = 1.0
-        return w
+        stop = None if math.isinf(self.duration_ms) else start + grid_steps("duration_ms", self.duration_ms, dt_ms)
+        return [(start, stop, 1.0)]
+
+    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
+        """Waveform of unit amplitude, one value per step, shape ``(n_steps,)`` (its first ``n_steps`` steps;
+        simulations refuse a finite pulse that ends later, :func:`check_ends_by`)."""
+        return _waveform(self, dt_ms, n_steps)
 
     def segments_ms(self):
         """Piecewise-constant description ``[(t_start, t_stop, unit_value), ...]`` in ms (exact times)."""
@@ -166,20 +173,23 @@ class BiphasicPulse:
     def with_amplitude(self, amplitude_uA) -> BiphasicPulse:
         return BiphasicPulse(amplitude_uA, self.phase_duration_ms, self.gap_ms, self.delay_ms, self.cathodic_first)
 
-    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
-        """Waveform of unit amplitude, shape ``(n_steps,)``: +1 cathodic phase, -1 anodic phase.
-
-        Both phases have exactly ``phase_duration/dt`` steps (a whole number, else ValueError), so the
-        charge balances exactly on the grid.
-        """
-        w = np.zeros(n_steps)
+    def edge_steps(self, dt_ms: float) -> list:
+        """``[(first step, step after the last, unit value)]`` of both phases on the grid of ``dt_ms``; a
+        ValueError naming the field if an edge is not a whole number of steps."""
         first = 1.0 if self.cathodic_first else -1.0
         start = grid_steps("delay_ms", self.delay_ms, dt_ms)
         n_phase = grid_steps("phase_duration_ms", self.phase_duration_ms, dt_ms)
         second = start + n_phase + grid_steps("gap_ms", self.gap_ms, dt_ms)
-        w[min(start, n_steps):min(start + n_phase, n_steps)] = first
-        w[min(second, n_steps):min(second + n_phase, n_steps)] = -first
-        return w
+        return [(start, start + n_phase, first), (second, second + n_phase, -first)]
+
+    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
+        """Waveform of unit amplitude, shape ``(n_steps,)``: +1 cathodic phase, -1 anodic phase.
+
+        Both phases have exactly ``phase_duration/dt`` steps (a whole number, else ValueError), so the
+        charge balances exactly on the grid. Simulations refuse a pulse whose second phase would end after
+        ``t_end_ms`` (:func:`check_ends_by`: a pulse cut short is a different, unbalanced pulse).
+        """
+        return _waveform(self, dt_ms, n_steps)
 
     def segments_ms(self):
         first = 1.0 if self.cathodic_first else -1.0
@@ -190,6 +200,39 @@ class BiphasicPulse:
     def __repr__(self):
         return (f"BiphasicPulse(amplitude_uA={_fmt(self.amplitude_uA)}, phase_duration_ms={self.phase_duration_ms}, "
                 f"gap_ms={self.gap_ms}, delay_ms={self.delay_ms}, cathodic_first={self.cathodic_first})")
+
+
+def _waveform(stimulus, dt_ms: float, n_steps: int) -> np.ndarray:
+    """Unit waveform from ``stimulus.edge_steps``, its first ``n_steps`` steps."""
+    w = np.zeros(n_steps)
+    for start, stop, value in stimulus.edge_steps(dt_ms):
+        w[min(start, n_steps):n_steps if stop is None else min(stop, n_steps)] = value
+    return w
+
+
+def check_ends_by(stimulus, dt_ms: float, n_steps: int) -> None:
+    """Refuse a stimulus with a finite segment that ends after step ``n_steps`` (the end of the run).
+
+    Raises a ValueError naming ``t_end_ms`` (``= n_steps * dt_ms``) and the stimulus's end: a pulse cut short
+    by the end of the run is a different stimulus (a shorter pulse; a biphasic pulse loses its balance).
+
+    Examples
+    --------
+    >>> check_ends_by(BiphasicPulse(1.0, phase_duration_ms=0.1), 0.0025, 100)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: BiphasicPulse: its second phase ends at 0.3 ms (...), after the end of the run t_end_ms = 0.25 ms: ...
+    """
+    pulse = isinstance(stimulus, Pulse)
+    what = ("the pulse ends at {end:g} ms (delay_ms + duration_ms)" if pulse else
+            "its second phase ends at {end:g} ms (delay_ms + 2 phase_duration_ms + gap_ms)")
+    for _, stop, _ in stimulus.edge_steps(dt_ms):
+        if stop is not None and stop > n_steps:
+            end = stop * dt_ms
+            raise ValueError(f"{type(stimulus).__name__}: {what.format(end=end)}, after the end of the run "
+                             f"t_end_ms = {n_steps * dt_ms:g} ms: it would be cut short, which is a different "
+                             f"stimulus; use t_end_ms >= {end:g}"
+                             + (" (or duration_ms=inf for a current step)" if pulse else ""))
 
 
 def _fmt(a):

@@ -14,6 +14,8 @@
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .engines import execute
@@ -103,7 +105,8 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
     area_cm2 : float or array_like
         Membrane area(s), cm².
     duration_ms, delay_ms, dt_ms, t_end_ms : float
-        Pulse and simulation timing, ms.
+        Pulse and simulation timing, ms. A ``dt_ms`` whose predicted threshold error exceeds
+        :data:`MAX_DT_ERROR` for this model gives one RuntimeWarning (:func:`dt_warning`).
     rtol : float
         Relative bracket width at convergence.
     n_probe : int
@@ -124,7 +127,8 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
     ------
     ValueError
         If the model does not fire even at :data:`MAX_BRACKET_FACTOR` times the amplitude that charges the
-        membrane by 20 mV during the pulse (e.g. a sodium-blocked membrane).
+        membrane by 20 mV during the pulse (e.g. a sodium-blocked membrane), or if it fires without any
+        stimulus (spontaneous firing: it has no threshold).
 
     Examples
     --------
@@ -138,23 +142,104 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
     stim = Pulse(0.0, delay_ms, duration_ms)               # checks delay_ms and duration_ms by name
     rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
     n_probe = check_int("n_probe", n_probe, minimum=1, maximum=1024)
-    flat = area.ravel()
-    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, engine=engine, spike_threshold_mV=spike_threshold_mV,
-                max_spikes=1, precision=precision)
+    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
+                precision=precision)
+    out = _threshold(model, area.ravel(), stim, rtol, n_probe, opts)
+    warn_coarse_dt(model, dt_ms, stacklevel=2)
+    return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)
+
+
+def _threshold(model, flat, stim, rtol, n_probe, opts):
+    """The noise-free threshold search of :func:`threshold_current` (checked arguments; ``flat`` 1-D areas)."""
+    opts = dict(opts, noise=False, max_spikes=1)
     specs = {k: build_run_spec(model, stim, flat, k, **opts) for k in {1, n_probe}}   # noise-free: trials = probes
 
     def fires(amps):                                   # amps: (n_area,) or (n_area, n_probe)
         lanes = amps.reshape(flat.size, -1)
         return (execute(specs[lanes.shape[1]], lane_amp=lanes).counts >= 1).reshape(amps.shape)
 
-    passive = 20.0 * model.c_m * flat / stim.duration_ms   # charges the membrane by ~20 mV during the pulse
+    if fires(np.zeros_like(flat)).any():
+        raise ValueError(f"model {model.name!r} fires without any stimulus (amplitude_uA = 0 gives a spike within "
+                         f"t_end_ms = {opts['t_end_ms']!r} ms without noise): it fires spontaneously, so it has no "
+                         "threshold current (per-trial thresholds are measured in units of it); change the model "
+                         "(e.g. its reversal potentials) so that it rests")
+    on_ms = min(stim.duration_ms, specs[1].n_steps * specs[1].dt - stim.delay_ms)    # current flows this long
+    passive = 20.0 * model.c_m * flat / on_ms          # charges the membrane by ~20 mV during the pulse
     lo, hi, found = expand_bracket(fires, np.zeros_like(flat), passive, MAX_BRACKET_FACTOR * passive)
     if not found.all():
         raise ValueError(f"model {model.name!r} does not fire even at {hi.max():.3g} µA ({MAX_BRACKET_FACTOR:g} "
                          "times the current that charges the membrane by 20 mV during the pulse): it cannot fire")
     lo, hi = bisect(fires, lo, hi, rtol * hi, n_probe=n_probe)
-    out = 0.5 * (lo + hi)
-    return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)
+    return 0.5 * (lo + hi)
+
+
+# --- the time step: predicted threshold error ------------------------------------------------------
+
+#: Step of the integrator's accuracy table (README), ms: predicted errors are quoted relative to it.
+REFERENCE_DT_MS = 0.0025
+#: Largest predicted relative threshold error that runs without a warning.
+MAX_DT_ERROR = 0.01
+_dt_coefficients: dict = {}
+
+
+def dt_error_coefficient(model: MembraneModel):
+    """``C`` of the integrator's relative threshold error ``C (dt / 2.5 µs)^2`` for this model, measured.
+
+    The integrator is second order in dt (``README``: 2.4e-4 at 2.5 µs for :data:`hhlib.SEED_MODEL`); ``C``
+    is measured once per model (and cached) by Richardson extrapolation from the noise-free threshold of
+    the 0.1 ms pulse at dt = 10 µs and 5 µs: ``C = (I(10 µs) - I(5 µs)) / (12 I(5 µs))``. Measured so:
+    SEED_MODEL 2.34e-4, HH1952 5.8e-6 (its rates are 12 times slower). None for a model without a
+    threshold (it cannot fire, or fires on its own).
+
+    Examples
+    --------
+    >>> import hhlib
+    >>> round(dt_error_coefficient(hhlib.SEED_MODEL), 6)
+    0.000234
+    """
+    try:
+        hash(model)
+        key = model
+    except TypeError:                                  # an unhashable model: measured at every call
+        key = None
+    if key is not None and key in _dt_coefficients:
+        return _dt_coefficients[key]
+    stim, flat = Pulse(0.0, 0.1, 0.1), np.array([1e-9])
+    try:
+        i10, i5 = (_threshold(model, flat, stim, 1e-9, 8, dict(dt_ms=dt, t_end_ms=2.0, engine="auto",
+                                                              spike_threshold_mV=DEFAULT_LEVEL_MV,
+                                                              precision="float64"))[0] for dt in (0.01, 0.005))
+        coefficient = float(abs(i10 - i5) / (12.0 * i5))
+    except ValueError:                                 # no threshold (or not integrable at these steps)
+        coefficient = None
+    if key is not None:
+        _dt_coefficients[key] = coefficient
+    return coefficient
+
+
+def dt_warning(model: MembraneModel, dt_ms: float):
+    """The warning text for a step whose predicted threshold error exceeds :data:`MAX_DT_ERROR`, else None.
+
+    Steps up to :data:`REFERENCE_DT_MS` (2.5 µs, the default) are not checked.
+    """
+    if dt_ms <= REFERENCE_DT_MS:
+        return None
+    c = dt_error_coefficient(model)
+    if c is None or c * (dt_ms / REFERENCE_DT_MS) ** 2 <= MAX_DT_ERROR:
+        return None
+    error = c * (dt_ms / REFERENCE_DT_MS) ** 2
+    dt_ok = REFERENCE_DT_MS * (MAX_DT_ERROR / c) ** 0.5
+    return (f"dt_ms = {dt_ms:g} ms is coarse for model {model.name!r}: the integrator's predicted threshold error "
+            f"there is {100 * error:+.2g} % ({c:.3g} x (dt / 2.5 µs)^2, second order, measured for this model); "
+            f"the recommended step for an error below {100 * MAX_DT_ERROR:g} % is dt_ms <= {dt_ok:.3g} ms "
+            f"(hhlib's default and ChannelNoise.default_dt_ms: {REFERENCE_DT_MS} ms)")
+
+
+def warn_coarse_dt(model: MembraneModel, dt_ms: float, stacklevel: int = 1):
+    """Issue :func:`dt_warning`'s RuntimeWarning (if any) for the caller ``stacklevel`` frames up."""
+    message = dt_warning(model, dt_ms)
+    if message is not None:
+        warnings.warn(message, RuntimeWarning, stacklevel=stacklevel + 1)
 
 
 def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None, stream_id: int = 0,
@@ -188,7 +273,9 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
         spread at the predecessor's areas: it blurs the firing curve by a negligible 1e-5 of its variance.
     max_factor : float
         Upper end of the search, in units of the deterministic threshold; trials that do not fire
-        there get ``inf``. A trial that fires without any stimulus gets exactly 0.
+        there get ``inf``. A trial that fires without any stimulus (its noise alone) gets exactly 0; a model
+        whose noise-free version fires without any stimulus is refused (ValueError: it has no deterministic
+        threshold to scale the search by).
     engine : {"auto", "numba", "numpy", "cuda"}
     spike_threshold_mV : float
         Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
@@ -218,13 +305,14 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     rtol = check_real("rtol", rtol, low=0.0, high=0.1, low_open=True, high_open=True)
     max_factor = check_real("max_factor", max_factor, low=1.0, low_open=True, unit="x the deterministic threshold")
     stream_id = check_int("stream_id", stream_id, minimum=0)
-    flat = area.ravel()
-    spec = build_run_spec(model, Pulse(0.0, delay_ms, duration_ms), flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
+    flat, stim = area.ravel(), Pulse(0.0, delay_ms, duration_ms)
+    spec = build_run_spec(model, stim, flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
                           seed=seed, noise=noise, engine=engine, spike_threshold_mV=spike_threshold_mV, max_spikes=1,
                           stream_ids=np.full(flat.size, stream_id), precision=precision)
-    i_det = np.atleast_1d(threshold_current(model, flat, duration_ms=duration_ms, delay_ms=delay_ms, dt_ms=dt_ms,
-                                            t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
-                                            precision=precision))
+    i_det = _threshold(model, flat, stim, 1e-4, 8,
+                       dict(dt_ms=dt_ms, t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
+                            precision=precision))
+    warn_coarse_dt(model, spec.dt, stacklevel=2)
 
     def fires(amp_lanes):
         if info is not None:
@@ -250,9 +338,11 @@ def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: b
     Parameters
     ----------
     thresholds_uA : array_like, shape (..., n_trials)
-        Per-trial thresholds from :func:`trial_thresholds`.
+        Per-trial thresholds from :func:`trial_thresholds`, µA: each >= 0, ``inf`` for a trial that never
+        fires; at least one trial. NaN (a threshold that is not known) is refused, never counted as
+        "never fires".
     amplitude_uA : array_like
-        Amplitudes, µA; broadcast against ``thresholds_uA[..., 0]``.
+        Amplitudes, µA (finite); broadcast against ``thresholds_uA[..., 0]``.
     smooth : bool
         Interpolate linearly between consecutive order statistics (a continuous, piecewise-linear
         CDF; differs from the step CDF by at most ``1/n_trials``), for optimisers.
@@ -261,20 +351,51 @@ def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: b
     -------
     ndarray
         Fractions in [0, 1].
+
+    Examples
+    --------
+    >>> firing_probability_from_thresholds([1.0, 2.0, float("inf"), 0.0], 1.5).tolist()
+    0.5
+    >>> firing_probability_from_thresholds([1.0, float("nan")], 1.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: thresholds_uA must not contain NaN (a trial's threshold is >= 0 µA, ...); got NaN at index (1,)
     """
-    thr = np.sort(np.asarray(thresholds_uA, dtype=float), axis=-1)
-    amp = np.asarray(amplitude_uA, dtype=float)
+    thr = np.sort(_check_thresholds(thresholds_uA), axis=-1)
+    amp = real_array("amplitude_uA", amplitude_uA, "µA") if np.size(amplitude_uA) else np.asarray(amplitude_uA, float)
+    return _empirical_cdf(thr, amp, smooth)
+
+
+def _check_thresholds(thresholds_uA):
+    thr = np.asarray(thresholds_uA)
+    if thr.dtype == bool or not (np.issubdtype(thr.dtype, np.integer) or np.issubdtype(thr.dtype, np.floating)):
+        raise TypeError(f"thresholds_uA must be real numbers (µA), got dtype {thr.dtype}")
+    if thr.ndim == 0 or thr.shape[-1] == 0:
+        raise ValueError(f"thresholds_uA must hold at least one trial along its last axis, got shape {thr.shape}: "
+                         "the firing probability of an empty sample is undefined")
+    thr = thr.astype(float)
+    for bad, what in ((np.isnan(thr), "NaN"), (thr < 0, "a negative threshold")):
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"thresholds_uA must not contain {what} (a trial's threshold is >= 0 µA, or inf if "
+                             f"it never fires); got {what} at index {where}")
+    return thr
+
+
+def _empirical_cdf(thr, amp, smooth):
     n = thr.shape[-1]
     if thr.ndim == 1:
         if not smooth:
             return np.searchsorted(thr, amp, side="right") / n
         finite = thr[np.isfinite(thr)]
+        if finite.size == 0:                           # no trial fires at any amplitude
+            return np.zeros(np.shape(amp))
         ranks = np.arange(1, finite.size + 1) / n
         return np.interp(amp, finite, ranks, left=0.0, right=finite.size / n)
     shape = np.broadcast_shapes(thr.shape[:-1], amp.shape)
     thr_b = np.broadcast_to(thr, shape + (n,)).reshape(-1, n)
     amp_b = np.broadcast_to(amp, shape).ravel()
-    rows = [firing_probability_from_thresholds(t, a, smooth=smooth) for t, a in zip(thr_b, amp_b, strict=True)]
+    rows = [_empirical_cdf(t, a, smooth) for t, a in zip(thr_b, amp_b, strict=True)]
     return np.array(rows).reshape(shape)
 
 

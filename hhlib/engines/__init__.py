@@ -188,5 +188,65 @@ def _raise_non_finite(spec, bad, lane_amp):
     raise NonFiniteError(
         f"the membrane state became NaN or infinite, or |V| exceeded {V_LIMIT_MV:g} mV, in {int(bad.sum())} "
         f"trial(s) of {rows.size} condition(s); first in condition {tuple(int(i) for i in where)} (amplitude_uA = "
-        f"{amp:.6g}, area_cm2 = {spec.area_flat[c]:.6g}, stimulus density {density:.3g} µA/cm²): the model cannot "
-        "be integrated there (the stimulus, area or noise is far outside the physiological range)")
+        f"{amp:.6g}, area_cm2 = {spec.area_flat[c]:.6g}, stimulus density {density:.3g} µA/cm²): "
+        + _diagnosis(spec, float(amp), float(spec.area_flat[c])))
+
+
+#: Voltages (mV relative to rest) where a model's rates must be usable: a failure there is the model's.
+PHYSIOLOGICAL_V_MV = np.linspace(-500.0, 500.0, 10001)
+
+
+def _diagnosis(spec, amp, area):
+    """Why a run diverged: the model's rate functions, a stimulus too strong for them, or (else) area or noise."""
+    model = spec.model
+    try:
+        problems = model.rate_problems(PHYSIOLOGICAL_V_MV)
+    except Exception:                         # rate functions that take scalars only: no diagnosis
+        problems = []
+    if problems:
+        g, v, what = problems[0]
+        return (f"the model's gate {g!r} cannot be integrated at V = {v:g} mV ({what}; the engines relax a gate "
+                "towards alpha / (alpha + beta) at rate alpha + beta): a problem of the model's rate functions, "
+                "not of the stimulus, area or noise")
+    up, down = _excursions_mV(spec, amp, area)
+    v_lo, v_hi, reason = _usable_range_mV(model)
+    if up > v_hi or down > -v_lo:
+        return (f"the stimulus is too strong for this model: amplitude_uA = {amp:.6g} µA on area_cm2 = {area:.6g} cm² "
+                f"moves V by up to about {max(up, down):.3g} mV in one phase (its charge / c_m), beyond the range "
+                f"[{v_lo:.6g}, {v_hi:.6g}] mV where the model can be integrated ({reason}): reduce amplitude_uA "
+                "(or enlarge area_cm2)")
+    return "the model cannot be integrated there (the area or the noise is far outside the physiological range)"
+
+
+def _excursions_mV(spec, amp, area):
+    """Largest depolarisation and hyperpolarisation (mV, >= 0) one constant phase of the stimulus alone could
+    cause: ``|amplitude| x phase duration / (area x c_m)``."""
+    w = spec.waveform
+    if not w.any():
+        return 0.0, 0.0
+    starts = np.r_[0, np.flatnonzero(np.diff(np.sign(w))) + 1]
+    charge = np.add.reduceat(w, starts) * spec.dt                 # ms per µA of amplitude, per phase
+    pos = float(charge.max(initial=0.0))
+    neg = float(-charge.min(initial=0.0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = abs(amp) / (area * spec.model.c_m)
+    up, down = (pos, neg) if amp >= 0 else (neg, pos)
+    return (scale * up if up else 0.0), (scale * down if down else 0.0)
+
+
+def _usable_range_mV(model):
+    """``(v_lo, v_hi, reason)``: the voltages (mV) within :data:`V_LIMIT_MV` where every rate is usable."""
+    mags = np.geomspace(1.0, V_LIMIT_MV, 3001)
+    bounds, reasons = [], []
+    for sign in (-1.0, 1.0):
+        try:
+            problems = model.rate_problems(sign * mags)
+        except Exception:
+            problems = []
+        edge = min((abs(v) for _, v, _ in problems), default=None)
+        bounds.append(sign * (V_LIMIT_MV if edge is None else edge))
+        if edge is not None:
+            g, v, what = min(problems, key=lambda p: abs(p[1]))
+            reasons.append(f"gate {g!r}: {what} at V = {v:.6g} mV")
+    reasons.append(f"|V| <= {V_LIMIT_MV:g} mV")
+    return bounds[0], bounds[1], "; ".join(reasons)

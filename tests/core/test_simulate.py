@@ -100,8 +100,8 @@ def test_noise_increment_is_white_noise_of_fixed_intensity(factor):
     # At dt = dt0 one step equals the seed's (Rattay's) noise current.
     p = hhlib.SEED_MODEL
     dt = p.noise_dt_ref_ms / factor
-    res = simulate(p, Pulse(0.0, delay_ms=0.0), SEED_AREA_CM2, 40000, dt_ms=dt, t_end_ms=4 * p.noise_dt_ref_ms, seed=11,
-                   record=True)
+    no_current = Pulse(0.0, delay_ms=0.0, duration_ms=np.inf)     # zero current throughout (never cut short)
+    res = simulate(p, no_current, SEED_AREA_CM2, 40000, dt_ms=dt, t_end_ms=4 * p.noise_dt_ref_ms, seed=11, record=True)
     var = res.v_mV[:, -1].var()
     D = p.knoise**2 * p.g_na * p.noise_dt_ref_ms / (SEED_AREA_CM2 * p.c_m**2)
     _, m0, h0, n0 = hhlib.model.initial_state(p)
