@@ -1,5 +1,5 @@
 # hhlib developer entry points. Only needs Python >= 3.11 (with venv + pip) and make.
-#   make lab    - create .venv if needed, open JupyterLab on notebooks/
+#   make lab    - create .venv if needed, open JupyterLab on working copies of notebooks/ in lab/ (see below)
 #   make test   - create .venv if needed, lint (ruff), then the whole suite: unit tests + notebooks (nbval)
 #                 + browser test + the installed-wheel test
 #   make check  - lint (ruff), then the fast core tests only (no slow physics, notebooks or browser)
@@ -38,8 +38,20 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(VENV)/bin/pip install -c $(CONSTRAINTS) -e ".[dev]"
 	touch $@
 
+# `make lab` opens working copies: each notebooks/NN_name.ipynb is copied to $(LAB_DIR)/ (git ignores lab/)
+# unless a copy is there already, and JupyterLab opens $(LAB_DIR)/. Running, editing and autosaving the copies
+# leaves the tracked notebooks (the ones nbval checks in `make test`) and `git status` untouched. They work
+# from there as from notebooks/: they import hhlib and find the caches through the package (data/cache).
+# A copy is kept until you delete it: delete $(LAB_DIR)/NN_name.ipynb (or all of $(LAB_DIR)/) for a fresh
+# copy, e.g. after the tracked notebook changed (a note says so when it is newer than your copy).
+LAB_DIR ?= lab
 lab: $(VENV)/.installed
-	$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/
+	@mkdir -p "$(LAB_DIR)"
+	@for nb in notebooks/*.ipynb; do copy="$(LAB_DIR)/$${nb##*/}"; \
+	  if [ ! -e "$$copy" ]; then cp "$$nb" "$$copy" && echo "copied $$nb to $$copy"; \
+	  elif [ "$$nb" -nt "$$copy" ]; then echo "note: $$nb is newer than your copy $$copy (delete it for a fresh copy)"; fi; \
+	done
+	$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) "$(LAB_DIR)/"
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .

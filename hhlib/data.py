@@ -14,7 +14,16 @@ Columns
 - optional ``latency_ms``: mean first-spike latency from the stimulus onset over the trials that fired, ms,
   finite and >= 0; empty (or ``nan``) exactly where ``n_fired = 0``;
 - optional ``jitter_ms`` (needs ``latency_ms``): standard deviation of that latency (``ddof = 1``), ms,
-  finite and >= 0; empty (or ``nan``) exactly where ``n_fired < 2`` (a standard deviation needs two spikes).
+  finite and > 0; empty (or ``nan``) exactly where ``n_fired < 2`` (a standard deviation needs two spikes; one
+  of exactly 0 over two or more spikes would claim identical latencies and give the mean latency a standard
+  error of 0, which the joint fit divides by).
+
+Numbers are written with the ASCII digits 0-9, ``.`` as the decimal point, an optional sign and exponent
+(``12``, ``-0.5``, ``.5``, ``1e-3``, ``2.5E+2``; counts too: ``1e3`` is 1000); ``nan``, ``inf`` and
+``infinity`` are read but refused wherever a finite value is needed. Python's other number forms are refused,
+naming file, row and column: ``_`` separators (``1_0``), other scripts' digits (``٣``), decimal commas.
+The file is comma-separated; a semicolon- or tab-separated file, decimal commas and column names in the wrong
+case are recognised and named in the error, with the header the file must have.
 
 Protocol lines (before the header, one key per line; :data:`PROTOCOL_KEYS`): ``delay_ms`` (pulse onset, ms,
 >= 0), ``duration_ms`` (pulse or phase duration, ms, > 0), ``waveform`` (``monophasic`` or ``biphasic``),
@@ -26,7 +35,9 @@ that disagree are an error. :func:`save_data` writes this format back.
 
 The shipped ``hhlib/datasets/experimental.csv`` (package data, installed with hhlib) holds the predecessor
 project's measurements (1000 trials per level, normalised ``x``, no protocol lines: the seed's 0.1 ms
-monophasic pulse at 0.1 ms).
+monophasic pulse at 0.1 ms). Every file of ``hhlib/datasets`` loads by its name from anywhere:
+``load_data("synthetic_latency_uA")`` (:func:`hhlib.datasets.names` lists them); a file of that name in the
+current folder wins.
 
 The columns are parsed by a table (``COLUMN_SPECS``): each entry names a column, says whether it is
 required and gives the function that turns one cell's text into a value; cross-column checks
@@ -36,6 +47,7 @@ adding an entry.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import math
@@ -49,6 +61,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import datasets
 from .validation import check_choice, check_instance, check_real, count_array, real_array
 
 __all__ = ["FiringData", "Protocol", "load_data", "save_data", "DEFAULT_DATA_PATH", "STIMULUS_UNITS",
@@ -177,8 +190,8 @@ class FiringData:
         Mean first-spike latency from the stimulus onset over the trials that fired, ms: finite and >= 0
         where ``n_fired >= 1``, NaN exactly where ``n_fired = 0``. None when the data have none.
     jitter_ms : ndarray of float, shape (n,), or None
-        Standard deviation (``ddof = 1``) of that latency, ms: finite and >= 0 where ``n_fired >= 2``, NaN
-        exactly where ``n_fired < 2``. None when absent; needs ``latency_ms``.
+        Standard deviation (``ddof = 1``) of that latency, ms: finite and > 0 where ``n_fired >= 2`` (0 would
+        claim identical latencies), NaN exactly where ``n_fired < 2``. None when absent; needs ``latency_ms``.
     stimulus_unit : {"normalised", "uA"}
         Unit of ``x`` (files in nA or mA are converted to µA on loading).
     protocol : Protocol
@@ -249,9 +262,11 @@ class FiringData:
                 raise ValueError(f"{name} must have one value per level, shape {self.x.shape}, got {arr.shape}")
             expected = self.n_fired >= fewest
             finite = np.isfinite(arr)
-            if np.any(finite != expected) or np.any(arr[finite] < 0):
-                i = int(np.argmax((finite != expected) | (np.where(finite, arr, 0.0) < 0)))
-                rule = _latency_rule(name, fewest, int(self.n_fired[i]))
+            low = np.where(finite, arr, 1.0)
+            bad = (finite != expected) | ((low <= 0) if name == "jitter_ms" else (low < 0))
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                rule = _latency_rule(name, fewest, int(self.n_fired[i]), float(arr[i]))
                 raise ValueError(f"{name}[{i}] = {float(arr[i])!r}: {rule}")
             object.__setattr__(self, name, arr)
 
@@ -276,8 +291,12 @@ class FiringData:
         return self.latency_ms is not None
 
 
-def _latency_rule(name: str, fewest: int, n_fired: int) -> str:
-    """Why a latency/jitter value is out of place (for messages)."""
+def _latency_rule(name: str, fewest: int, n_fired: int, value: float = math.nan) -> str:
+    """Why a latency/jitter ``value`` is out of place (for messages)."""
+    if n_fired >= fewest and name == "jitter_ms":
+        zero = (": a jitter of exactly 0 would claim identical latencies on every trial that fired and give the "
+                "mean latency a standard error of 0") if value == 0 else ""
+        return f"must be finite and > 0 ms where n_fired >= 2 (n_fired = {n_fired}){zero}"
     if n_fired >= fewest:
         return f"must be finite and >= 0 ms where n_fired >= {fewest} (n_fired = {n_fired})"
     what = "no trial fired" if fewest == 1 else f"{n_fired} trial(s) fired (a standard deviation needs 2)"
@@ -287,11 +306,30 @@ def _latency_rule(name: str, fewest: int, n_fired: int) -> str:
 # ---------------------------------------------------------------------------------------------
 # cell parsers: text -> value, or ValueError with the message that follows "column 'c': "
 
+#: A number as a data file may write it (Python's float() also takes '1_0', other scripts' digits, ...).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)",
+                     re.IGNORECASE | re.ASCII)
+
+
+def _number_hint(text: str) -> str:
+    """Why ``text`` is not a number of a data file, where that is recognisable (for messages)."""
+    if "_" in text and _NUMBER.fullmatch(text.replace("_", "")):
+        return "; write numbers without '_' separators (1000, not 1_000)"
+    other = next((ch for ch in text if ch.isdigit() and not "0" <= ch <= "9"), None)
+    if other is not None:
+        return f"; only the ASCII digits 0-9 are numbers here, not {other!r} (U+{ord(other):04X})"
+    if "," in text and _NUMBER.fullmatch(text.replace(",", ".", 1)):
+        return "; decimal commas? write '.' as the decimal point (0.9, not 0,9)"
+    if any(ch.isspace() for ch in text):
+        return "; no spaces inside a number"
+    return ""
+
+
 def _parse_real(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"not a number: {text!r}") from None
+    """A number written as :data:`_NUMBER` says (nan and inf included); ValueError naming the text otherwise."""
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"not a number: {text!r}{_number_hint(text)}")
+    return float(text)
 
 
 def _parse_stimulus(text: str) -> float:
@@ -328,10 +366,10 @@ def _count_parser(minimum: int | None) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         whole = f"must be an integer (a whole number below 2**53), got {text!r}"
+        _parse_real(text)                              # the number syntax of a data file
         try:
             value = Decimal(text)
-        except InvalidOperation:                       # not a number, or an exponent beyond Decimal's
-            _parse_real(text)
+        except InvalidOperation:                       # an exponent beyond Decimal's
             raise ValueError(whole) from None
         if not value.is_finite() or value != value.to_integral_value() or abs(value) >= MAX_COUNT:
             raise ValueError(whole)
@@ -380,6 +418,8 @@ def _check_latency_where_fired(values: dict):
     for name, fewest in (("latency_ms", 1), ("jitter_ms", 2)):
         if name in values and math.isnan(values[name]) == (values["n_fired"] >= fewest):
             return name, _latency_rule(name, fewest, values["n_fired"])
+    if values.get("jitter_ms") == 0.0:                 # n_fired >= 2 here: a spread of 0 is no measurement
+        return "jitter_ms", _latency_rule("jitter_ms", 2, values["n_fired"], 0.0)
     return None
 
 
@@ -468,6 +508,29 @@ def _records(lines, row: int = 0):
             yield row, cells
 
 
+#: What a header must be (for messages).
+HEADER_RULE = (f"the header must name {', '.join(COLUMNS)} (or, instead of x, one of "
+               f"{', '.join(list(STIMULUS_UNITS)[1:])}), optionally latency_ms and jitter_ms, in any order, "
+               "separated by commas: e.g. 'x,n_fired,n_trials' or 'amplitude_uA,n_fired,n_trials,latency_ms,jitter_ms'")
+#: Every column name the reader knows, by its lower-case form.
+_KNOWN_LOWER = {name.lower(): name for name in (*STIMULUS_UNITS, *(s.name for s in COLUMN_SPECS))}
+_SEPARATORS = ((";", "semicolon"), ("\t", "tab"))
+
+
+def _header_hint(names: list[str]) -> str:
+    """What a header that lacks a required column looks like, where that is recognisable ("" otherwise):
+    another separator than the comma (semicolon, tab) or column names in the wrong case."""
+    for sep, word in _SEPARATORS:
+        if any(sep in name for name in names):
+            return (f"the file looks {word}-separated, but hhlib reads comma-separated files, with '.' as the "
+                    "decimal point (0.9, not 0,9)")
+    wrong = [f"{name!r} -> {_KNOWN_LOWER[name.lower()]!r}" for name in names
+             if name not in _KNOWN_LOWER.values() and name.lower() in _KNOWN_LOWER]
+    if wrong:
+        return f"header names are case-sensitive: {', '.join(wrong)}"
+    return ""
+
+
 def _parse_header(row: int, cells: list[str]) -> list[str]:
     names = [h.strip() for h in cells]
     for j, name in enumerate(names):
@@ -482,9 +545,9 @@ def _parse_header(row: int, cells: list[str]) -> list[str]:
     if not stimulus:
         missing.insert(0, "x")
     if missing:
-        raise _FileError(row, missing[0], f"missing column; the header must name {', '.join(COLUMNS)} "
-                                          f"(or, instead of x, one of {', '.join(list(STIMULUS_UNITS)[1:])}; "
-                                          f"got {','.join(names)})")
+        hint = _header_hint(names)
+        raise _FileError(row, None if hint.startswith("the file looks") else missing[0],
+                         f"missing column{': ' + hint if hint else ''}; {HEADER_RULE}; got {','.join(names)!r}")
     if "jitter_ms" in names and "latency_ms" not in names:
         raise _FileError(row, "jitter_ms", "jitter_ms needs a latency_ms column (the jitter is the spread around "
                                            "the mean latency)")
@@ -526,7 +589,10 @@ def _parse_row(row: int, cells: list[str], names: list[str]) -> dict:
     if cells[0].lstrip().startswith("#"):
         raise _FileError(row, None, _COMMENT)
     if len(cells) != len(names):
-        raise _FileError(row, None, f"expected {len(names)} fields, got {len(cells)}")
+        extra = any(cell.strip() for cell in cells[len(names):])
+        raise _FileError(row, None, f"expected {len(names)} fields, got {len(cells)}" + (
+            "; decimal commas? write '.' as the decimal point (0.9, not 0,9), or quote a field that holds a comma"
+            if extra else ""))
     values = {}
     for spec in COLUMN_SPECS:
         if spec.name not in names:
@@ -594,6 +660,32 @@ def _read_rows(f) -> tuple[Protocol, list[str], list[dict]]:
     return protocol, names, rows
 
 
+def _shipped(path):
+    """The shipped dataset that ``path`` names (a name of :func:`hhlib.datasets.names`, and no file of that name
+    in the current folder), else None."""
+    text = os.fspath(path)
+    if text not in datasets.names():
+        return None
+    try:
+        if Path(text).is_file():                         # a file of that name in the current folder wins
+            return None
+    except OSError:
+        pass
+    return datasets.resource(text)
+
+
+def _dataset_hint(text: str) -> str:
+    """For a data file not found: the shipped dataset the user may have meant (for messages)."""
+    if any(sep and sep in text for sep in ("/", os.sep, os.altsep)):
+        return ""
+    stem = Path(text).stem
+    if stem != text and stem in datasets.names():
+        return f"; the shipped dataset of that name loads without the suffix: {stem!r}"
+    if stem == text:
+        return f"; nor is {text!r} a shipped dataset (hhlib.datasets.names(): {', '.join(datasets.names())})"
+    return ""
+
+
 def _resolve(path) -> Path:
     """The data file's path; TypeError, ValueError or FileNotFoundError naming it if unusable."""
     check_instance("path", path, (str, os.PathLike), "str or path-like")
@@ -607,7 +699,7 @@ def _resolve(path) -> Path:
     except (OSError, ValueError) as err:                 # name too long, ...
         raise ValueError(f"{path}: cannot access the data file: {err}") from None
     if not exists:
-        raise FileNotFoundError(f"data file not found: {path}")
+        raise FileNotFoundError(f"data file not found: {path}{_dataset_hint(os.fspath(path))}")
     if not regular:
         raise ValueError(f"{path}: not a regular file (a directory?); expected a CSV data file")
     return path
@@ -627,6 +719,8 @@ def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, pola
         header naming a stimulus column (``x``, ``amplitude_uA``, ``amplitude_nA`` or ``amplitude_mA``),
         ``n_fired`` and ``n_trials``, optionally ``latency_ms`` and ``jitter_ms`` (any order, other columns
         ignored, no name twice), then one row per stimulus level; see the module docstring for the rules.
+        Or the name of a shipped dataset (:func:`hhlib.datasets.names`, e.g. ``"synthetic_latency_uA"``),
+        which works from any folder; a file of exactly that name in the current folder wins.
     delay_ms, duration_ms, waveform, polarity, gap_ms, area_cm2 : optional
         The protocol, for files that do not state it (the rules of the ``# key: value`` lines). A value the
         file also states must agree with it.
@@ -647,7 +741,7 @@ def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, pola
         fired), a repeated stimulus, fewer than 3 data rows; a protocol argument the file contradicts. Also
         for a path that is empty or not a regular file.
     FileNotFoundError
-        If the file does not exist.
+        If the file does not exist (a name without a folder lists the shipped datasets).
     TypeError
         If ``path`` is not a str or path-like, or a protocol argument has the wrong type.
 
@@ -656,15 +750,23 @@ def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, pola
     >>> d = load_data()
     >>> len(d), int(d.n_fired[5]), int(d.n_trials[5]), d.latency_ms, d.stimulus_unit
     (11, 500, 1000, None, 'normalised')
+    >>> s = load_data("synthetic_latency_uA")
+    >>> len(s), s.stimulus_unit, s.protocol.area_cm2, s.has_latency
+    (9, 'uA', 1e-09, True)
     """
     given = dict(delay_ms=delay_ms, duration_ms=duration_ms, waveform=waveform, polarity=polarity, gap_ms=gap_ms,
                  area_cm2=area_cm2)
     given = {key: value for key, value in given.items() if value is not None}
     for key, value in given.items():                   # bad arguments fail before the file is read
         _PROTOCOL_CHECKS[key](key, value)
-    if path is None:                                    # package data: a real file, unless hhlib is zipped
-        with as_file(DEFAULT_DATA_PATH) as default:
-            return _load(_resolve(default), given)
+    if path is None:
+        shipped = DEFAULT_DATA_PATH
+    else:
+        check_instance("path", path, (str, os.PathLike), "str or path-like")
+        shipped = _shipped(path) if isinstance(os.fspath(path), str) else None
+    if shipped is not None:                             # package data: a real file, unless hhlib is zipped
+        with as_file(shipped) as real:
+            return _load(_resolve(real), given)
     return _load(_resolve(path), given)
 
 
@@ -711,6 +813,14 @@ def save_data(data: FiringData, path) -> Path:
     pathlib.Path
         The path written.
 
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a FiringData or ``path`` not a str or path-like.
+    OSError
+        If the file cannot be written (the subclass the system reports: PermissionError, FileNotFoundError for a
+        missing folder, NotADirectoryError, ...); the message names ``path`` and why.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -738,10 +848,39 @@ def save_data(data: FiringData, path) -> Path:
     lines.append(",".join(columns))
     for i in range(len(data)):
         lines.append(",".join(str(int(v[i])) if v.dtype.kind == "i" else _number(v[i]) for v in columns.values()))
+    _write_atomic(path, "\n".join(lines) + "\n")
+    return path
+
+
+def _write_atomic(path: Path, text: str):
+    """Write ``text`` to ``path`` through a hidden temporary file next to it and :func:`os.replace`; an OSError
+    names ``path`` (never the temporary file) and why."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+    except OSError as err:
+        raise _write_error(path, err) from None
+
+
+def _write_error(path: Path, err: OSError) -> OSError:
+    """The OSError (same class as ``err``) that :func:`save_data` raises for ``path``: what is wrong, in words."""
+    folder = path.parent
+    try:
+        if path.is_dir():
+            why = "it is a folder; give a file name"
+        elif not folder.exists():
+            why = f"its folder {folder} does not exist (save_data creates no folders)"
+        elif not folder.is_dir():
+            why = f"{folder} is not a folder"
+        else:
+            why = err.strerror or str(err)
+    except OSError:
+        why = err.strerror or str(err)
+    out = type(err)(f"cannot write the data file {path}: {why}")
+    out.errno = err.errno
+    return out

@@ -4,8 +4,10 @@ Simulated by hhlib (seeded: the file is reproducible bit for bit) at known param
 checked against the truth: the seed's membrane (:data:`hhlib.SEED_MODEL`) with area ``3e-9 cm²`` (reference
 area ``1e-9 cm²``, i.e. ``delta_area = 2``) behind a coupling that passes half of the stated stimulus current to
 the membrane (``delta_v = -0.5``); a 0.1 ms monophasic cathodic pulse at 0.1 ms; 9 levels of 200 trials.
-Run ``python data/examples/make_synthetic.py`` to rewrite the file; ``tests/core/test_examples.py`` checks that
-the shipped file equals what this script makes.
+The file ships inside the package, ``hhlib/datasets/synthetic_latency_uA.csv`` (so an installed hhlib loads it
+from anywhere as ``hhlib.load_data("synthetic_latency_uA")``); ``data/examples/synthetic_latency_uA.csv`` is a
+symbolic link to it, for the paths that name it there. Run ``python data/examples/make_synthetic.py`` to rewrite
+the file; ``tests/core/test_fit_latency.py`` checks that the shipped file equals what this script makes.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ DELTA_V, DELTA_AREA = -0.5, 2.0
 SEED, N_TRIALS = 2024, 200
 AMPLITUDES_UA = np.round(4.2e-7 * np.linspace(0.9, 1.3, 9), 12)       # stimulus currents, µA
 PROTOCOL = dict(delay_ms=0.1, duration_ms=0.1, waveform="monophasic", polarity="cathodic", area_cm2=1e-9)
-PATH = Path(__file__).with_name("synthetic_latency_uA.csv")
+#: Where the file ships: package data of hhlib (installed with the wheel).
+PATH = Path(__file__).resolve().parents[2] / "hhlib" / "datasets" / "synthetic_latency_uA.csv"
 
 
 def make(path=PATH) -> Path:

@@ -161,10 +161,19 @@ def cache_dir() -> Path:
     ``$HHLIB_CACHE_DIR`` if set; else the checkout's ``data/cache`` when hhlib runs from a source
     checkout (that folder next to ``pyproject.toml``); else the per-user cache folder
     (``platformdirs.user_cache_dir("hhlib")``). A path assigned to :data:`CACHE_DIR` wins over all.
+
+    Raises
+    ------
+    ValueError
+        If ``HHLIB_CACHE_DIR`` is set but empty or blank (a folder must be named; unset it for the default).
     """
     if CACHE_DIR is not _CHECKOUT_CACHE:
         return Path(CACHE_DIR)
     env = os.environ.get("HHLIB_CACHE_DIR")
+    if env is not None and not env.strip():
+        raise ValueError(f"HHLIB_CACHE_DIR is set but empty ({env!r}): set it to the folder for hhlib's caches "
+                         "(e.g. HHLIB_CACHE_DIR=~/hhlib-cache), or unset it for the default (the checkout's "
+                         "data/cache, else the per-user cache folder)")
     if env:
         return Path(env).expanduser()
     checkout = _ROOT / "data" / "cache"
@@ -330,15 +339,42 @@ def cached(builder, *, refresh: bool = False, progress: bool = True, **params) -
         stored = _load(path, name, params_json)
         if stored is not None:
             return stored
-    result = builder(progress=Progress(name) if progress else None, **full)
-    result = {k: np.asarray(v) for k, v in result.items()}
-    if bad := [k for k in result if k in _RESERVED]:
-        raise ValueError(f"builder {name!r} returned reserved names {bad}")
+    result = _checked_result(builder, builder(progress=Progress(name) if progress else None, **full))
     if _store(path, name, params_json, result):
         _MEMO.pop(path, None)
     else:
         _MEMO[path] = {k: v.copy() for k, v in result.items()}
     return result
+
+
+#: Array kinds a cache stores (npy without pickle): bool, integers, floats, complex, bytes and str.
+_STORABLE_KINDS = "biufcSU"
+
+
+def _checked_result(builder, result) -> dict:
+    """A builder's ``result`` as a dict of arrays a cache file can hold; TypeError or ValueError naming the
+    builder (registered name and function) and the key otherwise."""
+    who = (f"cache builder {builder.cache_name!r} "
+           f"({getattr(builder, '__module__', '?')}.{getattr(builder, '__qualname__', '?')})")
+    if not isinstance(result, dict):
+        raise TypeError(f"{who} returned {type(result).__name__}; a builder returns a dict of str -> array")
+    out = {}
+    for key, value in result.items():
+        if not isinstance(key, str) or not _NAME.fullmatch(key):
+            raise TypeError(f"{who} returned the key {key!r}; keys must be str of letters, digits, '_', '.', '-'")
+        if key in _RESERVED:
+            raise ValueError(f"{who} returned the reserved key {key!r} (reserved: {', '.join(_RESERVED)})")
+        try:
+            arr = np.asarray(value)
+        except ValueError:                                  # ragged nested sequences
+            raise ValueError(f"{who} returned key {key!r} as a ragged sequence (items of different lengths), "
+                             "which is no array; store one array per item or pad them") from None
+        if arr.dtype.kind not in _STORABLE_KINDS:
+            raise TypeError(f"{who} returned key {key!r} as an array of dtype {arr.dtype}; a cache stores "
+                            "bool, integer, float, complex, bytes or str arrays only (no Python objects: "
+                            "ragged lists become object arrays, store one array per item or pad them)")
+        out[key] = arr
+    return out
 
 
 def ensure_writable(folder: Path | str | None = None) -> Path:

@@ -16,7 +16,12 @@
   the axes, so it never hides the data or the curve), a marker at the model's x50, also when that lies off
   the plotted range; a second panel with the first-spike latency (mean, from stimulus onset) and jitter
   (standard deviation) of the trials that fired, against x;
-- a line with MSE, deviance, x50 and RS (from per-trial thresholds, wherever they lie).
+- a readout with MSE, deviance, x50 and RS (from per-trial thresholds, wherever they lie): :meth:`Explorer.text`
+  broken into lines of at most :data:`READOUT_WIDTH` characters, only after a clause (``", "`` or ``": "``), so
+  no number is split (JupyterLab wraps a too long output line anywhere, also inside a number).
+
+The controls keep their shape in a narrow notebook: the mode buttons are as wide as their labels and never
+shrink or wrap, and the row of controls wraps between whole widgets.
 
 All predictions of one explorer share one noise realisation (common random numbers), so moving a slider
 changes the curve only through the physics.
@@ -24,6 +29,7 @@ changes the curve only through the physics.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 
 import ipywidgets as widgets
@@ -43,7 +49,7 @@ from hhlib.validation import check_choice, check_instance, check_int, renamed
 
 from .plots import plot_prediction
 
-__all__ = ["Explorer", "explore", "MODES", "NOISES"]
+__all__ = ["Explorer", "explore", "MODES", "NOISES", "READOUT_WIDTH"]
 
 #: Slider modes: name shown -> key.
 MODES = (("free", "free"), ("along the valley", "along"), ("across the valley", "across"))
@@ -51,7 +57,9 @@ MODES = (("free", "free"), ("along the valley", "along"), ("across the valley", 
 #: :func:`hhlib.normalised.channel_noise_setup` (reference area and current x1000: 100 µm², 1e-4 µA).
 NOISES = (("current noise (the model's own)", "current"), ("channel noise, diffusion", "diffusion"),
           ("channel noise, Markov chain (slow)", "markov"))
-#: Quantiles of a standard normal at -1 and +1 sigma (RS from per-trial thresholds).
+#: Characters per line of the printed readout (:meth:`Explorer.readout`). JupyterLab breaks an output line that
+#: is wider than the output anywhere (CSS ``word-break: break-all``), also inside a number; lines this short fit.
+READOUT_WIDTH = 72
 
 
 def _log_slider(value, description):
@@ -104,10 +112,14 @@ class Explorer:
         dv, da = (float(v) for v in check_deltas(delta_v, delta_area))
         self.scale = _log_slider(1.0 + dv, "1 + delta-v (stimulus scale)")
         self.area = _log_slider(1.0 + da, "1 + delta-area (area)")
+        # buttons as wide as their labels (the default fixed width cuts "across the valley"), and the group never
+        # shrinks (it would wrap its buttons onto two lines): the row of controls wraps instead
         self.mode = widgets.ToggleButtons(options=MODES, value=check_choice("mode", mode, [k for _, k in MODES]),
-                                          description="sliders move", style={"description_width": "initial"})
+                                          description="sliders move",
+                                          style={"description_width": "initial", "button_width": "auto"},
+                                          layout=widgets.Layout(flex="0 0 auto", width="auto"))
         self.n_trials = widgets.Dropdown(options=sorted(set(n_trials_options) | {n_trials}), value=n_trials,
-                                         description="trials")
+                                         description="trials", layout=widgets.Layout(width="200px"))
         self.noise = widgets.Dropdown(options=NOISES, value=check_choice("noise", noise, [k for _, k in NOISES]),
                                       description="noise", layout=widgets.Layout(width="360px"))
         self.setup = self.setup_for(self.noise.value)
@@ -123,7 +135,8 @@ class Explorer:
         self.noise.observe(lambda change: self._noise_changed(), names="value")
         self.mode.observe(lambda change: self._mode_changed(), names="value")
         self.widget = widgets.VBox([widgets.HBox([self.scale, self.area]),
-                                    widgets.HBox([self.mode, self.n_trials, self.noise]), self.output])
+                                    widgets.HBox([self.mode, self.n_trials, self.noise],
+                                                 layout=widgets.Layout(flex_flow="row wrap")), self.output])
         self._mode_changed(redraw=False)
         self.update()
 
@@ -296,6 +309,18 @@ class Explorer:
                 f"MSE = {r['mse']:.5f}, deviance = {r['deviance']:.1f} ({self.data.x.size} points), "
                 + self.x50_text(r) + (self.note if r is self.last else ""))
 
+    def readout(self, r: dict | None = None, width: int = READOUT_WIDTH) -> str:
+        """:meth:`text` in lines of at most ``width`` characters (a longer clause keeps a line of its own), broken
+        only after ``", "`` or ``": "``: never inside a number or a ``name = value``. What :meth:`update` prints;
+        joining its lines with spaces gives :meth:`text` back."""
+        lines: list[str] = []
+        for clause in re.split(r"(?<=[,:]) ", self.text(r)):
+            if lines and len(lines[-1]) + 1 + len(clause) <= width:
+                lines[-1] += " " + clause
+            else:
+                lines.append(clause)
+        return "\n".join(lines)
+
     def _mark_x50(self, ax, r):
         """A dashed line at the model's x50, or an arrow at the edge pointing to where it lies."""
         x50, lo, hi = r["x50"], self.x_curve[0], self.x_curve[-1]
@@ -334,7 +359,7 @@ class Explorer:
             fig = self.figure()
             display(fig)
             plt.close(fig)
-            print(self.text())
+            print(self.readout())
 
     def _ipython_display_(self):
         display(self.widget)

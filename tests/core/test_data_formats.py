@@ -105,7 +105,7 @@ ROWS = "1,0,10,,\n2,1,10,0.5,\n3,9,10,0.3,0.05\n"
     (HEAD + ROWS.replace("1,0,10,,", "1,0,10,0.6,"), 2, "latency_ms", "must be empty (NaN) where n_fired < 1: no "
                                                                        "trial fired"),
     # jitter_ms
-    (HEAD + ROWS.replace("0.3,0.05", "0.3,"), 4, "jitter_ms", "must be finite and >= 0 ms where n_fired >= 2"),
+    (HEAD + ROWS.replace("0.3,0.05", "0.3,"), 4, "jitter_ms", "must be finite and > 0 ms where n_fired >= 2"),
     (HEAD + ROWS.replace("0.5,", "0.5,0.01"), 3, "jitter_ms", "1 trial(s) fired (a standard deviation needs 2)"),
     (HEAD + ROWS.replace("0.3,0.05", "0.3,-0.05"), 4, "jitter_ms", "must be a finite number of ms >= 0"),
     ("amplitude_uA,n_fired,n_trials,jitter_ms\n", 1, "jitter_ms", "jitter_ms needs a latency_ms column"),

@@ -7,15 +7,19 @@ is an editable install, is visible), and run with ``python -I`` from a folder ou
 no PYTHONPATH, no current-folder imports, no user site-packages.
 
 First the wheel alone (the core: numpy, scipy, numba, platformdirs): data, prediction, caches and the
-fit from the command line must work with nothing else; then the ``viz`` extra is added to the same venv
-and ``python -m hhlib predict --plot`` must draw. Versions: constraints.txt, the ones ``make`` installs.
+fit from the command line must work with nothing else, and so must the README's command lines as they read
+(:data:`README_COMMANDS`: the version, a prediction, the joint fit of the shipped synthetic dataset by name);
+then the ``viz`` extra is added to the same venv and ``python -m hhlib predict --plot`` must draw.
+Versions: constraints.txt, the ones ``make`` installs.
 
-About 35 s on the 2-core machine; the folder is removed afterwards (the venv holds a few hundred MB).
+About 35 s on the 2-core machine, plus about 40 s for the README's joint fit; the folder is removed
+afterwards (the venv holds a few hundred MB).
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,7 +105,7 @@ def test_wheel_ships_the_package_and_its_data_only(wheel):
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         meta = zf.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
-    assert "hhlib/datasets/experimental.csv" in names
+    assert {"hhlib/datasets/experimental.csv", "hhlib/datasets/synthetic_latency_uA.csv"} <= names
     assert "hhlib/__init__.py" in names and "hhlib/__main__.py" in names
     top = {n.split("/")[0] for n in names}
     assert top == {"hhlib", wheel.name.split("-py3")[0] + ".dist-info"}, top     # no data/, tests/, notebooks/
@@ -165,6 +169,43 @@ def test_installed_command_line_fits_the_shipped_data(outside, venv_python):
             "n_trials"} <= set(out)
     assert out["converged"] is True and out["n_trials"] == 1000
     assert 1 < out["delta_v"] < 3.5 and 2 < out["delta_area"] < 5, out
+
+
+def _check_version(out: str):
+    assert out.strip() == "hhlib 0.1.0", out
+
+
+def _check_predict(out: str):
+    assert "measured" in out and "MSE" in out, out
+
+
+def _check_synthetic_fit(out: str):
+    # the truth written in the dataset's notes: delta_v = -0.5, delta_area = 2.0 (inside the 95 % intervals)
+    found = {m.group(1): [float(v) for v in m.group(2, 3, 4)] for m in re.finditer(
+        r"^\s*(delta_v|delta_area)\s*=\s*(-?[\d.]+).*?\[(-?[\d.]+),\s*(-?[\d.]+)\]", out, re.M)}
+    assert set(found) == {"delta_v", "delta_area"}, out
+    assert found["delta_v"][1] < -0.5 < found["delta_v"][2] and found["delta_area"][1] < 2.0 < found["delta_area"][2]
+    assert "converged" in out and "physical units" in out, out
+
+
+#: The README's command lines as they read there (with ``python`` for the interpreter `make` or pip installed
+#: hhlib into), run from the wheel in a folder outside the checkout, and what each must print. The data are
+#: named, not a path: a shipped dataset works from any folder. ``--version`` prints the package's version.
+README_COMMANDS = {
+    "python -m hhlib --version": _check_version,
+    "python -m hhlib predict --delta-v 0 --delta-area 0 --runs 10": _check_predict,
+    "python -m hhlib optimise --data synthetic_latency_uA": _check_synthetic_fit,
+}
+
+
+@pytest.mark.parametrize("command", list(README_COMMANDS))
+def test_readme_commands_run_verbatim_from_the_wheel(outside, venv_python, command):
+    base, env = outside
+    argv = command.split()
+    assert argv[0] == "python"
+    r = _run([str(venv_python)] + argv[1:], cwd=base / "run", env=env)
+    README_COMMANDS[command](r.stdout)
+    assert not [f for f in (base / "run").iterdir() if f.suffix in (".png", ".csv")], "a README command wrote a file"
 
 
 def test_viz_extra_adds_what_plotting_needs(outside, venv_python, wheel):
