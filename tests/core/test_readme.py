@@ -1,4 +1,5 @@
 """The README's commands and code work verbatim after the Quick start, and its fit table is what they print."""
+import ast
 import re
 import subprocess
 import sys
@@ -67,6 +68,24 @@ def test_readme_fit_table_is_what_optimise_prints(shipped_fit):
     assert out["converged"]
 
 
+def _bare_expressions(body):
+    """Statements of a script that compute a value and show nothing (anything but a print() call)."""
+    out = []
+    for node in body:
+        if isinstance(node, ast.Expr) and not (isinstance(node.value, ast.Call)
+                                               and getattr(node.value.func, "id", None) == "print"):
+            out.append(ast.unparse(node))
+        for field in ("body", "orelse"):
+            out += _bare_expressions(getattr(node, field, []) if isinstance(node, (ast.If, ast.With, ast.For)) else [])
+    return out
+
+
+@pytest.mark.parametrize("index", range(len(_blocks("python"))))
+def test_readme_python_blocks_show_what_they_compute(index):
+    # run as a script, a bare expression prints nothing: every block prints what it shows
+    assert _bare_expressions(ast.parse(_blocks("python")[index]).body) == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(_blocks("python"))))
 def test_readme_python_blocks_run_as_scripts(tmp_path, index):
@@ -74,3 +93,4 @@ def test_readme_python_blocks_run_as_scripts(tmp_path, index):
     script.write_text(_blocks("python")[index])
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip(), "the block prints nothing when run as a script"
