@@ -1,6 +1,11 @@
 """Command line: ``python -m hhlib {predict, optimise}`` (the predecessor project's two scripts).
 
-The notebooks' caches are rebuilt by ``python -m hhlib.studies``.
+The notebooks' caches are rebuilt by ``python -m hhlib.studies``; ``python -m hhlib --version`` prints
+``hhlib <version>``.
+
+``--json`` output is strict JSON (RFC 8259): a number that is not finite is written as ``null`` (NaN where
+nothing is defined, e.g. the latency of a level where no trial fired; an infinite deviance, where the model's
+probability is exactly 0 or 1 and the data disagree).
 
 Exit status: 0 success; 2 bad arguments, data files or inputs the model cannot integrate (one line on
 stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an unexpected internal error
@@ -9,6 +14,7 @@ stderr naming the problem, never a traceback); 130 interrupted (Ctrl-C); 1 an un
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -48,7 +54,9 @@ _seed = _converter(int, lambda v: v >= 0, "an integer >= 0")
 
 
 def _parser():
+    from . import __version__
     p = _Parser(prog="python -m hhlib", description="Noisy Hodgkin-Huxley firing probabilities: predict and fit.")
+    p.add_argument("--version", action="version", version=f"hhlib {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     pr = sub.add_parser("predict", help="firing probability at the data's stimulus levels for given deltas")
     pr.add_argument("--delta-v", type=_delta, default=0.0, help="relative change of the stimulus scale (> -1)")
@@ -73,6 +81,8 @@ def _parser():
     op.add_argument("--method", choices=("profile", "predecessor", "seed"), default="profile",
                     help="'profile' (default, converges) or 'predecessor' (the predecessor project's L-BFGS-B, for "
                          "comparison; 'seed' is its old name)")
+    op.add_argument("--no-latency", action="store_true", help="fit the counts alone, even when the data have "
+                    "latency_ms and jitter_ms columns (the library's use_latency=False)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -91,13 +101,41 @@ def _png_path(text):
 
 
 def _save_figure_atomically(fig, path: Path):
-    """Write the figure to a temporary file next to ``path``, then rename it (never a half-written PNG)."""
+    """Write the figure to a temporary file next to ``path``, then rename it (never a half-written PNG).
+
+    Any failure is an OSError that names ``path``, the user's file, not the temporary one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
         os.replace(tmp, path)
+    except OSError as exc:                 # its message would name the temporary file
+        raise OSError(f"cannot write the plot {str(path)!r}: {exc.strerror or type(exc).__name__}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. a folder of that name: nothing of ours to remove
+            tmp.unlink(missing_ok=True)
+
+
+def _dumps(obj) -> str:
+    """Strict JSON (``allow_nan=False``): NaN and infinities become null, recursively."""
+    def clean(v):
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        if isinstance(v, float) and not np.isfinite(v):
+            return None
+        return v
+    return json.dumps(clean(obj), allow_nan=False)
+
+
+def _prediction_figure(data, p, args):
+    """The ``predict --plot`` figure: data over the prediction, the legend outside the axes (never on the curve)."""
+    from matplotlib.figure import Figure
+
+    from .viz.plots import plot_prediction
+    ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data, legend_loc="outside")
+    ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
+    return ax.figure
 
 
 def _load(path):
@@ -111,12 +149,14 @@ def _json_list(a):
 
 
 def _predict(args):
-    from .normalised import deviance_loss, mse_loss, predict, setup_for_data
+    from .normalised import check_stimulus_range, deviance_loss, mse_loss, predict, setup_for_data
     from .stats import binomial_ci
     data = _load(args.data)
+    setup = setup_for_data(data)
+    check_stimulus_range(data, setup)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
     pred = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed, return_latency=True,
-                   setup=setup_for_data(data))
+                   setup=setup)
     p = pred.firing_probability
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
@@ -129,15 +169,10 @@ def _predict(args):
     if data.jitter_ms is not None:
         out["measured_jitter_ms"] = _json_list(data.jitter_ms)
     if args.plot is not None and not args.no_plot:
-        from matplotlib.figure import Figure
-
-        from .viz.plots import plot_prediction
-        ax = plot_prediction(data.x, p, args.runs, Figure(figsize=(6, 4)).subplots(), data=data)
-        ax.set_title(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}")
-        _save_figure_atomically(ax.figure, args.plot)
+        _save_figure_atomically(_prediction_figure(data, p, args), args.plot)
         out["plot"] = str(args.plot)
     if args.json:
-        print(json.dumps(out))
+        print(_dumps(out))
         return
     print(f"delta_v = {args.delta_v:g}, delta_area = {args.delta_area:g}, {args.runs} trials per level, seed {seed}")
     stim = "x" if data.stimulus_unit == "normalised" else "I (uA)"
@@ -162,9 +197,10 @@ def _optimise(args):
         sys.stderr.write(f"[hhlib optimise] {msg}\n")
         sys.stderr.flush()
     method = "predecessor" if args.method == "seed" else args.method
-    r = fit(data, n_trials=args.runs, seed=args.seed, start=args.start, method=method, progress=progress)
+    r = fit(data, n_trials=args.runs, seed=args.seed, start=args.start, method=method, progress=progress,
+            use_latency=False if args.no_latency else None)
     if args.json:
-        print(json.dumps(r.to_dict()))
+        print(_dumps(r.to_dict()))
     else:
         print(r.summary())
 

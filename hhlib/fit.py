@@ -46,16 +46,26 @@ from scipy import interpolate, optimize, stats
 
 from .data import FiringData, load_data
 from .engines import choose_engine
-from .normalised import DEFAULT_SETUP, NormalisedSetup, check_deltas, deviance_loss, mse_loss, predict, setup_for_data
+from .normalised import (
+    DEFAULT_SETUP,
+    NormalisedSetup,
+    check_deltas,
+    check_stimulus_range,
+    deviance_loss,
+    mse_loss,
+    predict,
+    setup_for_data,
+    stimulus_range,
+)
 from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
 from .simulate import simulate
-from .stats import latency_stats
+from .stats import _separation, latency_stats
 from .stimulus import Pulse
 from .thresholds import trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
 
-__all__ = ["FitResult", "fit", "BOX", "METHODS"]
+__all__ = ["FitResult", "fit", "BOX", "METHODS", "POOR_FIT_P"]
 
 #: The predecessor's search box for delta_v and delta_area.
 BOX = (-0.9, 9.0)
@@ -64,9 +74,12 @@ Z95 = float(stats.norm.ppf(0.975))
 MIN_TRIALS, MAX_TRIALS = 200, 10_000_000
 #: Fit methods ("seed" is the old name of "predecessor").
 METHODS = ("profile", "predecessor")
+#: Goodness of fit: a validated p-value below this says "the model does not describe these data"
+#: (:attr:`FitResult.goodness_of_fit`; 1 in 1000 consistent fits is flagged by chance, per part).
+POOR_FIT_P = 1e-3
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class FitResult:
     """Outcome of :func:`fit`.
 
@@ -93,7 +106,14 @@ class FitResult:
         validation prediction's deviance consistent with the fit's own given the Monte Carlo error
         (else ``message`` says which check failed).
         ``predecessor``: the optimiser's own success flag *and* a validated deviance within the
-        chi-square 95 % acceptance region.
+        chi-square 95 % acceptance region. Always False when the fit is not ``identifiable``.
+        It is about the optimiser: whether the model describes the data is :attr:`goodness_of_fit`.
+    identifiable : bool
+        False when the data cannot fix the parameters: data separated between two levels (firing jumps
+        from 0 % to 100 %, as :func:`hhlib.probit_fit` detects), so that the likelihood keeps rising as the
+        relative noise shrinks (area -> infinity), or a profile deviance that does not rise on both sides of
+        the optimum. ``message`` then says why; the estimates are where the search stopped, the intervals
+        and ``covariance_uw`` are NaN (no confidence region).
     n_trials, validation_n_trials : int
         Simulated trials per level of the final stage and of the validation.
     history : list of dict
@@ -110,6 +130,9 @@ class FitResult:
         about chi-square with ``latency_dof`` degrees of freedom if the model's latencies fit.
     fit_latency_chi2 : float
         The latency term at the optimum in the fit's own simulations (NaN without latency).
+
+    ``repr()`` is one line (estimates, intervals, verdict, goodness of fit); :meth:`summary` is the command
+    line's report; :meth:`to_dict` its JSON (strict: NaN and infinities become null).
     """
 
     delta_v: float
@@ -140,12 +163,53 @@ class FitResult:
     latency_chi2: float = float("nan")
     latency_dof: int = 0
     fit_latency_chi2: float = float("nan")
+    identifiable: bool = True
+
+    @property
+    def verdict(self) -> str:
+        """``"converged"``, ``"not converged"`` or ``"not identifiable"`` (``message`` says why)."""
+        if not self.identifiable:
+            return "not identifiable"
+        return "converged" if self.converged else "not converged"
+
+    @property
+    def latency_p_value(self) -> float:
+        """Chi-square p-value of :attr:`latency_chi2` on :attr:`latency_dof` levels (NaN without latency)."""
+        return float(stats.chi2.sf(self.latency_chi2, self.latency_dof)) if self.latency_dof else math.nan
+
+    @property
+    def poor_fit(self) -> bool:
+        """True if a validated p-value (counts, or latency of a joint fit) is below :data:`POOR_FIT_P` = 0.001."""
+        return any(p < POOR_FIT_P for _, p in self._p_values() if not math.isnan(p))
+
+    def _p_values(self):
+        return [("counts", self.p_value)] + ([("latency", self.latency_p_value)] if self.latency_dof else [])
+
+    @property
+    def goodness_of_fit(self) -> str:
+        """Does the model describe the data? From the fresh validation prediction's p-values, each part on its own
+        (the counts' deviance, :attr:`p_value`; for a joint fit also the latency term, :attr:`latency_p_value`):
+        ``"poor fit (counts p = 4.7e-11 < 0.001): the model does not describe these data"`` if any is below
+        :data:`POOR_FIT_P` = 0.001, else ``"consistent (counts p = 0.79)"``. Independent of :attr:`converged`
+        (which is about the optimiser)."""
+        parts = self._p_values()
+        if self.poor_fit:
+            bad = [f"{name} p = {p:.2g} < {POOR_FIT_P:g}" for name, p in parts if p < POOR_FIT_P]
+            return f"poor fit ({'; '.join(bad)}): the model does not describe these data"
+        if any(math.isnan(p) for _, p in parts):
+            return "not assessed (no p-value)"
+        return "consistent (" + "; ".join(f"{name} p = {p:.2g}" for name, p in parts) + ")"
 
     @property
     def stimulus_scale_uA(self) -> float:
         """``I_ref (1 + delta_v)``: membrane current (µA) per unit of the data's stimulus ``x`` (for physical-unit
         data, whose ``I_ref`` is 1 µA, the dimensionless factor from the stated current to the membrane's)."""
         return self.setup.i_ref_uA * (1.0 + self.delta_v)
+
+    @property
+    def stimulus_scale_uA_ci(self) -> tuple:
+        """95 % confidence interval of :attr:`stimulus_scale_uA`."""
+        return tuple(self.setup.i_ref_uA * (1.0 + v) for v in self.delta_v_ci)
 
     @property
     def area_cm2(self) -> float:
@@ -189,11 +253,13 @@ class FitResult:
 
     def contains(self, delta_v, delta_area, level: float = 0.95) -> bool:
         """True if ``(delta_v, delta_area)`` lies in the joint confidence region (ellipse in u, w)."""
+        self._check_region()
         d = np.array([math.log1p(delta_v) - self.u, math.log1p(delta_area) - self.w])
         return bool(d @ np.linalg.solve(self.covariance_uw, d) <= stats.chi2.ppf(level, 2))
 
     def confidence_region(self, level: float = 0.95, n_points: int = 200):
         """Boundary of the joint confidence region as ``(delta_v, delta_area)`` arrays of length ``n_points``."""
+        self._check_region()
         r = math.sqrt(stats.chi2.ppf(level, 2))
         vals, vecs = np.linalg.eigh(self.covariance_uw)
         t = np.linspace(0, 2 * np.pi, n_points)
@@ -201,10 +267,16 @@ class FitResult:
         uw = np.array([[self.u], [self.w]]) + vecs @ (r * np.sqrt(np.maximum(vals, 0))[:, None] * circle)
         return np.expm1(uw[0]), np.expm1(uw[1])
 
+    def _check_region(self):
+        if not np.all(np.isfinite(self.covariance_uw)):
+            why = f"the fit is {self.verdict}" + (f" ({self.message})" if self.message else "")
+            raise ValueError(f"this FitResult has no confidence region: {why}")
+
     def to_dict(self) -> dict:
-        """The JSON summary printed by ``python -m hhlib optimise --json``."""
+        """The JSON summary printed by ``python -m hhlib optimise --json``: strict JSON, every number that is not
+        finite (NaN: not available; an infinite deviance: the model excludes the data) is None (null)."""
         def f(v):
-            return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+            return float(v) if v is not None and math.isfinite(v) else None
         return dict(delta_v=f(self.delta_v), delta_area=f(self.delta_area),
                     delta_v_ci=[f(v) for v in self.delta_v_ci], delta_area_ci=[f(v) for v in self.delta_area_ci],
                     deviance=f(self.deviance), p_value=f(self.p_value), n_evaluations=int(self.n_evaluations),
@@ -213,29 +285,65 @@ class FitResult:
                     validation_n_trials=int(self.validation_n_trials), n_trials_simulated=int(self.n_trials_simulated),
                     uses_latency=bool(self.uses_latency), latency_chi2=f(self.latency_chi2),
                     latency_dof=int(self.latency_dof), stimulus_scale_uA=f(self.stimulus_scale_uA),
-                    area_cm2=f(self.area_cm2), area_cm2_ci=[f(v) for v in self.area_cm2_ci])
+                    stimulus_scale_uA_ci=[f(v) for v in self.stimulus_scale_uA_ci],
+                    area_cm2=f(self.area_cm2), area_cm2_ci=[f(v) for v in self.area_cm2_ci],
+                    identifiable=bool(self.identifiable), verdict=self.verdict, latency_p_value=f(self.latency_p_value),
+                    goodness_of_fit=self.goodness_of_fit, poor_fit=bool(self.poor_fit), poor_fit_p=POOR_FIT_P)
+
+    @property
+    def _physical(self) -> bool:
+        return self.data is not None and self.data.stimulus_unit == "uA" and self.method == "profile"
+
+    def _estimate_lines(self):
+        """The estimates with their intervals: delta_v and delta_area, or for physical-unit data what they mean."""
+        if self.method != "profile":
+            return [f"  delta_v    = {self.delta_v:.6g}", f"  delta_area = {self.delta_area:.6g}"]
+        if not self.identifiable:
+            return [f"  delta_v    = {self.delta_v:.4g}, delta_area = {self.delta_area:.4g}: where the search stopped, "
+                    "not estimates (no confidence interval)"]
+        if not self._physical:
+            (v0, v1), (a0, a1) = self.delta_v_ci, self.delta_area_ci
+            return [f"  delta_v    = {self.delta_v:.4f}   95% CI [{v0:.4f}, {v1:.4f}]",
+                    f"  delta_area = {self.delta_area:.4f}   95% CI [{a0:.4f}, {a1:.4f}]"]
+        (k0, k1), (a0, a1) = self.stimulus_scale_uA_ci, self.area_cm2_ci
+        return ["  physical units (the data's stimulus in µA):",
+                f"  stimulus scale = {self.stimulus_scale_uA:.4g}   95% CI [{k0:.4g}, {k1:.4g}]   membrane current per "
+                f"stated stimulus current (1 + delta_v)",
+                f"  area           = {self.area_cm2:.4g} cm²   95% CI [{a0:.4g}, {a1:.4g}]   "
+                f"(1 + delta_area = {1 + self.delta_area:.4g} times {self.setup.a_ref_cm2:g} cm²)"]
 
     def summary(self, timing: bool = True) -> str:
-        """Human-readable report (``timing=False`` leaves out the wall time, for reproducible output)."""
-        lines = [f"method {self.method}: {'converged' if self.converged else 'NOT converged'}"
-                 + (f" ({self.message})" if self.message else "")]
-        if self.method == "profile":
-            (v0, v1), (a0, a1) = self.delta_v_ci, self.delta_area_ci
-            lines += [f"  delta_v    = {self.delta_v:.4f}   95% CI [{v0:.4f}, {v1:.4f}]",
-                      f"  delta_area = {self.delta_area:.4f}   95% CI [{a0:.4f}, {a1:.4f}]"]
-        else:
-            lines += [f"  delta_v    = {self.delta_v:.6g}", f"  delta_area = {self.delta_area:.6g}"]
-        if self.data is not None and self.data.stimulus_unit == "uA" and self.method == "profile":
-            lo, hi = self.area_cm2_ci
-            lines += [f"  physical units: membrane current = {self.stimulus_scale_uA:.4g} x stimulus current, "
-                      f"area = {self.area_cm2:.4g} cm²   95% CI [{lo:.4g}, {hi:.4g}]"]
+        """Human-readable report, what ``python -m hhlib optimise`` prints (``timing=False`` leaves out the wall
+        time, for reproducible output). A converged fit that fails the goodness-of-fit test
+        (:attr:`goodness_of_fit`, p < :data:`POOR_FIT_P`) says so in a line of its own."""
+        head = {"converged": "converged", "not converged": "NOT converged",
+                "not identifiable": "NOT identifiable"}[self.verdict]
+        lines = [f"method {self.method}: {head}" + (f" ({self.message})" if self.message else "")]
+        lines += self._estimate_lines()
         if self.uses_latency:
-            lines += [f"  latency chi-square {self.latency_chi2:.2f} over {self.latency_dof} levels (fresh prediction)"]
+            lines += [f"  latency chi-square {self.latency_chi2:.2f} over {self.latency_dof} levels (fresh prediction)"
+                      + (f", p = {self.latency_p_value:.3g}" if self.latency_dof else "")]
         lines += [f"  deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_n_trials}-trial "
-                  f"prediction), p = {self.p_value:.3g}",
-                  f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials"
+                  f"prediction), p = {self.p_value:.3g}"]
+        if self.converged and self.poor_fit:
+            lines += [f"  goodness of fit: {self.goodness_of_fit}"]
+        lines += [f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials"
                   + (f", {self.seconds:.1f} s" if timing else "")]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        """One line: verdict, estimates with 95 % intervals, deviance and goodness of fit."""
+        def est(name, v, ci, fmt):
+            interval = f"[{ci[0]:{fmt}}, {ci[1]:{fmt}}]" if all(map(math.isfinite, ci)) else "(no interval)"
+            return f"{name} = {v:{fmt}} {interval}"
+        if self._physical:
+            pars = [est("stimulus_scale_uA", self.stimulus_scale_uA, self.stimulus_scale_uA_ci, ".4g"),
+                    est("area_cm2", self.area_cm2, self.area_cm2_ci, ".4g")]
+        else:
+            pars = [est("delta_v", self.delta_v, self.delta_v_ci, ".4g"),
+                    est("delta_area", self.delta_area, self.delta_area_ci, ".4g")]
+        return (f"FitResult({self.method}, {self.verdict}: {', '.join(pars)}; deviance {self.deviance:.3g} on "
+                f"{self.dof} dof, {self.goodness_of_fit})")
 
 
 # ----------------------------------------------------------------------------- profile method
@@ -287,6 +395,8 @@ class _Profile:
         n = lz.size
         lo = np.count_nonzero(lz == -np.inf)
         finite = lz[np.isfinite(lz)]
+        if finite.size == 0:       # every trial fires without a stimulus or none can fire: flat in s
+            return np.full(self.log_x.shape, lo / n)
         ranks = (lo + np.arange(1, finite.size + 1)) / n
         return np.interp(self.log_x + s, finite, ranks, left=lo / n, right=(lo + finite.size) / n)
 
@@ -301,6 +411,8 @@ class _Profile:
     def best_s(self, lz, w=None):
         """Minimise the loss over s for one threshold sample (of log-area w): dense scan, then Brent."""
         finite = lz[np.isfinite(lz)]
+        if finite.size == 0:       # the loss does not depend on s: no stimulus scale to find at this area
+            return 0.0, self.deviance(lz, 0.0, w), False
         lo = finite[0] - self.log_x.max() - 0.05
         hi = finite[-1] - self.log_x.min() + 0.05
         grid = np.linspace(lo, hi, 600)
@@ -369,6 +481,9 @@ class _JointProfile(_Profile):
         key = float(w)
         if key not in self.tables:
             finite = lz[np.isfinite(lz)]
+            if finite.size < LATENCY_GRID_POINTS:     # (almost) every trial fires on its own: no latency curve
+                self.tables[key] = (np.empty(0), None, np.empty(0), np.empty(0))
+                return self.tables[key]
             lo = finite[min(max(2, int(0.002 * lz.size)), finite.size - 1)]
             z = np.linspace(lo, finite[-1] + np.ptp(self.log_x) + 0.05, LATENCY_GRID_POINTS)
             st = _model_latency(self.setup, w, z, self.n_latency_trials, self.root, self.sim)
@@ -447,6 +562,7 @@ class _Outcome:
     profile_w: np.ndarray = field(default_factory=lambda: np.empty(0))
     profile_deviance: np.ndarray = field(default_factory=lambda: np.empty(0))
     fit_latency_chi2: float = math.nan
+    unidentified: str = ""          # why the data cannot fix the parameters ("" if they can)
 
 
 @dataclass
@@ -547,6 +663,18 @@ def _final_stage(prof, centre, r_final) -> _FinalStage:
     return _FinalStage(float(ws[np.argmin(dev)]), math.nan, ws, dev, s_best, False)
 
 
+def _plateau(final) -> str:
+    """Why the final window's profile deviance shows no maximum of the likelihood (a plateau at its minimum that
+    reaches the window's edge: the deviance does not rise on that side), or ``""``."""
+    d = final.deviance
+    at_min = d <= d.min() + 1e-9 * max(1.0, abs(d.min()))
+    if at_min.sum() < 2 or not (at_min[0] or at_min[-1]):
+        return ""
+    edge = final.ws[0] if at_min[0] else final.ws[-1]
+    return (f"the profile deviance does not rise on both sides of its minimum (it stays at {d.min():.4g} up to "
+            f"delta_area = {math.expm1(edge):.4g}, the edge of the final window): the likelihood has no maximum")
+
+
 def _uncertainty(prof, final, s_star, d_star, data, r_final) -> _Uncertainty:
     """Covariance of (u, w) from the profile: var(w) from the parabola, var(s | w) from the curvature in s at
     w*, the slope of the valley floor s*(w); inflated by 1 + N/R for the threshold sample's Monte Carlo error
@@ -578,17 +706,22 @@ def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_searc
         prof = _JointProfile(data, setup, child(root, 0), progress, sim, latency_trials)
     r_final = _final_n_trials(n_trials, n_trials_name, data)
     r_coarse = min(2000, r_final)
-    notes = []
+    notes, unidentified = [], ""
     w0 = _start_area(prof, start, r_coarse)
     if global_search:
         centre, ok = _global_stage(prof, w0, start is not None, r_coarse)
         if not ok:
             notes.append("no interior minimum of the profile deviance found")
+            unidentified = (f"the profile deviance still falls at the edge of the areas searched (delta_area = "
+                            f"{math.expm1(centre):.4g}): no maximum of the likelihood there (if the data are not "
+                            "separated, a setup whose reference area a_ref_cm2 is nearer theirs may find one)")
     else:
         centre, ok = _local_stage(prof, w0, r_coarse), True
     final = _final_stage(prof, centre, r_final)
     if not final.ok:
         notes.append("final-stage parabola did not bracket a minimum")
+    elif not unidentified:
+        unidentified = _plateau(final)
     d_star, s_star, s_interior = prof.evaluate(final.w_star, r_final, "final")
     if not s_interior:
         notes.append("best stimulus scale at the edge of its search range")
@@ -601,7 +734,7 @@ def _fit_profile(data, setup, n_trials, n_trials_name, root, start, global_searc
     return _Outcome(math.expm1(s_star + final.w_star), math.expm1(final.w_star), unc.delta_v_ci, unc.delta_area_ci,
                     ok and final.ok and s_interior and unc.ok, notes, prof.history, unc.cov_uw, r_final,
                     prof.info["simulated_trials"], d_binomial, np.r_[final.ws, final.w_star][order],
-                    np.r_[final.deviance, d_star][order], d_star - d_binomial)
+                    np.r_[final.deviance, d_star][order], d_star - d_binomial, unidentified)
 
 
 # ----------------------------------------------------------------------------- the predecessor's method
@@ -661,8 +794,22 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     Physical-unit data (``amplitude_uA`` / ``_nA`` / ``_mA`` columns) are fitted with a 1 µA reference current,
     so ``1 + delta_v`` is the factor from the stated current to the membrane current, and the reference area
     of their protocol (``area_cm2``, else the setup's): :attr:`FitResult.stimulus_scale_uA` and
-    :attr:`FitResult.area_cm2` give the fit in µA and cm². The protocol's pulse timing is used
-    (:func:`hhlib.normalised.setup_for_data`).
+    :attr:`FitResult.area_cm2` give the fit in µA and cm² (``summary()`` reports those, with their intervals: for
+    stated currents far above the membrane's, e.g. in mA, ``1 + delta_v`` is tiny and ``delta_v`` is close to -1).
+    The protocol's pulse timing is used (:func:`hhlib.normalised.setup_for_data`). The data's stimulus values
+    must lie within :func:`hhlib.normalised.stimulus_range` (a factor 1e12 either way of the membrane's own
+    current scale), so that ``1 + delta_v`` can be represented.
+
+    Three verdicts, each in ``summary()``, ``repr()`` and ``to_dict()``:
+
+    - ``converged`` (the optimiser: a bracketed minimum, validated by a fresh prediction);
+    - ``identifiable``: False for data separated between two levels (no level between 0 % and 100 %, or only
+      one: :func:`hhlib.probit_fit` refuses them) or a profile deviance that does not rise on both sides of the
+      optimum: the likelihood keeps rising as the noise shrinks, so no estimate or interval exists; the result
+      then has ``converged = False``, NaN intervals and the reason in ``message``;
+    - ``goodness_of_fit``: ``"poor fit (...): the model does not describe these data"`` when the fresh
+      prediction's p-value (the counts' deviance; for a joint fit also the latency term, each on its own) is
+      below :data:`POOR_FIT_P` = 0.001, else ``"consistent (...)"``.
 
     Parameters
     ----------
@@ -706,6 +853,16 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     -------
     FitResult
 
+    Raises
+    ------
+    ValueError
+        Bad arguments (naming them, with the allowed range; ``latency_trials`` is checked whether or not the data
+        have latencies); data from which the firing curve cannot be located (no trial fired, every trial fired,
+        firing that falls with the stimulus); stimulus values outside :func:`hhlib.normalised.stimulus_range`
+        (naming them and the range); for a joint fit, a ``jitter_ms`` of 0 where two or more trials fired.
+    TypeError
+        Arguments of the wrong type.
+
     Examples
     --------
     About 10-20 s on two cores (``tests/test_fit.py`` runs it)::
@@ -717,7 +874,9 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     t0 = time.perf_counter()
     data, method = _check_fit_args(data, method, setup, global_search, progress, start)
     setup = setup_for_data(data, setup)
+    latency_trials = check_int("latency_trials", latency_trials, minimum=200, maximum=1_000_000)
     latency_trials = _latency_trials(data, method, use_latency, latency_trials)
+    separated = _check_data(data, setup)
     n_trials, n_name = renamed("runs", runs, "n_trials", n_trials)
     if n_trials is not None:
         check_int(n_name, n_trials, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
@@ -730,8 +889,15 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         out = _fit_profile(data, setup, n_trials, n_name, root, start, global_search, progress, sim, latency_trials)
     else:
         out = _fit_predecessor(data, setup, root, start, sim)
+    _check_representable(out, data, setup)
+    out.unidentified = separated or out.unidentified
     if progress:
         progress(f"validating with a fresh {n_val}-trial prediction")
+    return _result(out, data, setup, method, root, sim, n_val, latency_trials, t0)
+
+
+def _result(out, data, setup, method, root, sim, n_val, latency_trials, t0) -> FitResult:
+    """The FitResult of an outcome: validated by a fresh ``n_val``-trial prediction (deviance, p-values)."""
     if latency_trials is None:
         p_val = predict(out.delta_v, out.delta_area, data.x, n_trials=n_val, setup=setup, seed=child(root, 1), **sim)
         lat_chi2, lat_dof = math.nan, 0
@@ -742,17 +908,53 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         lat_chi2, lat_dof = _latency_chi2(pred, data)
     dev = deviance_loss(p_val, data)
     dof = len(data) - 2
-    converged = out.converged and _validated(method, out, dev, dof, data, n_val,
-                                             lambda: _spontaneous(out, setup, root, sim))
+    identifiable = not out.unidentified
+    converged = identifiable and out.converged and _validated(method, out, dev, dof, data, n_val,
+                                                              lambda: _spontaneous(out, setup, root, sim))
+    cis, cov = (out.delta_v_ci, out.delta_area_ci), out.covariance_uw
+    if not identifiable:                 # a likelihood without a maximum: no interval, no confidence region
+        cis, cov = ((math.nan, math.nan), (math.nan, math.nan)), np.full((2, 2), np.nan)
     return FitResult(
-        delta_v=out.delta_v, delta_area=out.delta_area, delta_v_ci=out.delta_v_ci, delta_area_ci=out.delta_area_ci,
+        delta_v=out.delta_v, delta_area=out.delta_area, delta_v_ci=cis[0], delta_area_ci=cis[1],
         deviance=dev, p_value=float(stats.chi2.sf(dev, dof)), dof=dof, n_evaluations=len(out.history),
         n_trials_simulated=out.n_simulated + n_val * len(data), seconds=time.perf_counter() - t0,
         converged=converged, method=method, n_trials=out.n_trials, validation_n_trials=n_val,
-        validation_prediction=p_val, history=out.history, covariance_uw=out.covariance_uw, seed=record_of(root),
-        message="; ".join(out.notes), fit_deviance=out.fit_deviance, profile_w=out.profile_w,
-        profile_deviance=out.profile_deviance, data=data, setup=setup, uses_latency=latency_trials is not None,
-        latency_chi2=lat_chi2, latency_dof=lat_dof, fit_latency_chi2=out.fit_latency_chi2)
+        validation_prediction=p_val, history=out.history, covariance_uw=cov, seed=record_of(root),
+        message="; ".join([out.unidentified] * (not identifiable) + out.notes), fit_deviance=out.fit_deviance,
+        profile_w=out.profile_w, profile_deviance=out.profile_deviance, data=data, setup=setup,
+        uses_latency=latency_trials is not None, latency_chi2=lat_chi2, latency_dof=lat_dof,
+        fit_latency_chi2=out.fit_latency_chi2, identifiable=identifiable)
+
+
+def _check_data(data, setup) -> str:
+    """ValueError for data that cannot locate the firing curve (no trial fired, every trial fired, firing that
+    falls with the stimulus) or whose stimulus lies outside :func:`hhlib.normalised.stimulus_range`; for data
+    separated between two levels (0 % below, 100 % above: :func:`hhlib.probit_fit` refuses them too) the reason
+    why they cannot fix the parameters, else ``""``."""
+    k, n, x = data.n_fired, data.n_trials, data.x
+    reason = _separation(x, k, n)
+    if reason and (np.all(k == 0) or np.all(k == n) or x[k > 0].max() <= x[k < n].min()):
+        hint = ("it lies above every stimulus tested" if np.all(k == 0) else
+                "it lies below every stimulus tested" if np.all(k == n) else
+                "the model's firing probability rises with the stimulus")
+        raise ValueError(f"cannot fit the data ({data.source}): {reason}; the firing curve cannot be located from "
+                         f"them ({hint})")
+    check_stimulus_range(data, setup)
+    if not reason:
+        return ""
+    return (f"the data are separated: {reason}; for this model the likelihood keeps rising as the noise shrinks "
+            "relative to the threshold (delta_area -> infinity), so delta_v and delta_area have no estimate")
+
+
+def _check_representable(out, data, setup):
+    """ValueError naming the data's stimulus values if the fit ended where ``1 + delta`` underflows or overflows."""
+    if all(math.isfinite(v) and v > -1 for v in (out.delta_v, out.delta_area)):
+        return
+    lo, hi = stimulus_range(setup)
+    raise ValueError(f"the fit reached delta_v = {out.delta_v!r}, delta_area = {out.delta_area!r}, where 1 + delta "
+                     f"cannot be represented: the data's stimulus values (x from {data.x.min():.4g} to "
+                     f"{data.x.max():.4g}) lie too far from the membrane's current scale ({data.source}); "
+                     f"x in [{lo:.3g}, {hi:.3g}] (hhlib.normalised.stimulus_range) is the most that can be fitted")
 
 
 def _latency_trials(data, method, use_latency, latency_trials):
@@ -768,7 +970,15 @@ def _latency_trials(data, method, use_latency, latency_trials):
                          "jitter for the standard error of each mean latency (or pass use_latency=False)")
     if method != "profile":
         raise ValueError(f"the latency term needs method='profile', got method={method!r} (or pass use_latency=False)")
-    return check_int("latency_trials", latency_trials, minimum=200, maximum=1_000_000)
+    used = np.flatnonzero(data.n_fired >= 2)
+    se2 = data.jitter_ms[used] ** 2 / data.n_fired[used]
+    if np.any(~(se2 > 0)):
+        i = int(used[np.argmax(~(se2 > 0))])
+        raise ValueError(f"jitter_ms[{i}] = {float(data.jitter_ms[i])!r} ms where {int(data.n_fired[i])} trials fired "
+                         f"({data.source}): the joint fit needs a standard error jitter_ms / sqrt(n_fired) > 0 for "
+                         "every mean latency (a jitter of 0 says that noisy trials all fired at the same instant); "
+                         "correct jitter_ms, or pass use_latency=False to fit the counts alone")
+    return latency_trials
 
 
 def _latency_chi2(pred, data):

@@ -16,13 +16,13 @@ import numpy as np
 from .data import FiringData, load_data
 from .model import SEED_MODEL, MembraneModel
 from .runspec import check_timing, resolve_noise
-from .simulate import simulate
+from .simulate import NonFiniteError, simulate
 from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse
 from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "channel_noise_setup", "Prediction", "predict",
-           "mse_loss", "deviance_loss", "check_deltas"]
+           "mse_loss", "deviance_loss", "check_deltas", "stimulus_range", "check_stimulus_range", "STIMULUS_SPAN"]
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,53 @@ def setup_for_data(data: FiringData, setup: NormalisedSetup = DEFAULT_SETUP) -> 
     return dataclasses.replace(setup, **wanted) if wanted else setup
 
 
+#: How far (a factor either way) the data's stimulus may lie from the membrane's own current scale: beyond it
+#: the fitted ``1 + delta_v`` would fall below ~1e-12 (or rise above ~1e12) and ``delta_v`` (near -1) would keep
+#: too few digits of it, or none (:func:`stimulus_range`).
+STIMULUS_SPAN = 1e12
+
+
+def stimulus_range(setup: NormalisedSetup = DEFAULT_SETUP) -> tuple:
+    """The stimulus values ``x`` that can be fitted with ``setup``, in the data's unit (normalised or µA).
+
+    The membrane's own current scale is its charging current ``I_c = c_m A_ref 20 mV / duration`` (µA: the
+    amplitude that depolarises the reference area by 20 mV during the pulse; for brief pulses within a factor
+    of a few of the threshold: 2e-7 against 7e-8 µA for SEED_MODEL at 1e-9 cm² and 0.1 ms). The fitted
+    ``1 + delta_v`` is about ``I_c / (I_ref x)``; ``x`` must lie within :data:`STIMULUS_SPAN` of
+    ``I_c / I_ref`` either way, so that ``1 + delta_v`` stays representable by ``delta_v``.
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        In the data's unit: normalised ``x`` (dimensionless), or µA for physical-unit data (``I_ref = 1 µA``).
+
+    Examples
+    --------
+    >>> lo, hi = stimulus_range()
+    >>> f"{lo:.3g} {hi:.3g}"
+    '2e-12 2e+12'
+    """
+    check_instance("setup", setup, NormalisedSetup)
+    scale = setup.model.c_m * setup.a_ref_cm2 * 20.0 / setup.duration_ms / setup.i_ref_uA
+    return scale / STIMULUS_SPAN, scale * STIMULUS_SPAN
+
+
+def check_stimulus_range(data: FiringData, setup: NormalisedSetup) -> None:
+    """ValueError naming the data's stimulus values and :func:`stimulus_range` if any lies outside it."""
+    lo, hi = stimulus_range(setup)
+    x = data.x
+    if np.all((x >= lo) & (x <= hi)):
+        return
+    if data.stimulus_unit == "normalised":
+        what, unit = "the data's stimulus values x (normalised)", ""
+    else:
+        what, unit = "the data's stimulus values (their amplitude column, in µA)", " µA"
+    raise ValueError(f"{what} must lie in [{lo:.3g}, {hi:.3g}]{unit} for this setup, got {x.min():.4g} to "
+                     f"{x.max():.4g}{unit} ({data.source}): within {STIMULUS_SPAN:g} either way of the membrane's "
+                     f"charging current over I_ref (hhlib.normalised.stimulus_range), else 1 + delta_v cannot be "
+                     "represented")
+
+
 @dataclass(frozen=True)
 class Prediction:
     """What :func:`predict` returns with ``return_latency=True``: firing probability, latency and jitter.
@@ -252,8 +299,13 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
     options = setup.sim_options if noise is None else dict(setup.sim_options, noise=noise)
-    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
-                   stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **options)
+    try:
+        res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
+                       stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **options)
+    except NonFiniteError as exc:                    # say which of predict's own arguments made the amplitude
+        raise NonFiniteError(f"{exc}; predict's amplitude is I_ref (1 + delta_v) x with I_ref = {setup.i_ref_uA:g} "
+                             f"µA, x (the stimulus values) from {x.min():.4g} to {x.max():.4g} and 1 + delta_v from "
+                             f"{1 + dv.min():.4g} to {1 + dv.max():.4g}") from None
     if not return_latency:
         return res.firing_probability
     lat = latency_stats(res.first_spike_ms, setup.delay_ms)

@@ -42,7 +42,8 @@ def plot_data(data, ax=None, *, label="data", color="k", level=0.95):
     return ax
 
 
-def plot_prediction(x, p_model, n_trials, ax=None, *, data=None, label="model", color="C0", level=0.95):
+def plot_prediction(x, p_model, n_trials, ax=None, *, data=None, label="model", color="C0", level=0.95,
+                    legend_loc="upper left"):
     """Model firing probabilities with the Wilson band of a ``n_trials``-trial estimate, optionally over data.
 
     Parameters
@@ -59,6 +60,10 @@ def plot_prediction(x, p_model, n_trials, ax=None, *, data=None, label="model", 
     label, color : str
     level : float
         Confidence level of the band (dimensionless).
+    legend_loc : str
+        Where the legend goes: a matplotlib ``loc`` (``"best"``, ``"lower right"``, ...) inside the axes, or
+        ``"outside"``: to the right of the axes, where it cannot hide the curve or the data (the command line's
+        ``predict --plot`` uses it; save with ``bbox_inches="tight"`` to keep it in the file).
 
     Returns
     -------
@@ -76,7 +81,10 @@ def plot_prediction(x, p_model, n_trials, ax=None, *, data=None, label="model", 
         plot_data(data, ax)
     ax.set_xlabel("normalised stimulus x")
     ax.set_ylabel("firing probability")
-    ax.legend(loc="upper left", fontsize="small")
+    if legend_loc == "outside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize="small")
+    else:
+        ax.legend(loc=legend_loc, fontsize="small")
     return ax
 
 
