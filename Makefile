@@ -1,6 +1,7 @@
 # hhlib developer entry points. Only needs Python >= 3.11 (with venv + pip) and make.
 #   make lab    - create .venv if needed, open JupyterLab on working copies of notebooks/ in lab/ (see below)
 #   make test   - create .venv if needed, lint (ruff), then the whole suite: unit tests + notebooks (nbval)
+#                 (-v: one line per test, so a long one shows its name while it runs; the 15 slowest at the end)
 #                 + browser test + the installed-wheel test
 #   make check  - lint (ruff), then the fast core tests only (no slow physics, notebooks or browser)
 #   make check-generic - make check with every kernel built for a generic x86-64 CPU (numba: NUMBA_CPU_NAME=generic;
@@ -55,7 +56,7 @@ lab: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .
-	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra
+	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra -v --durations=15
 
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .

@@ -60,7 +60,7 @@ from .normalised import (
 from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
 from .simulate import simulate
-from .stats import _separation, latency_stats
+from .stats import latency_stats, separation
 from .stimulus import Pulse
 from .thresholds import trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
@@ -932,7 +932,7 @@ def _check_data(data, setup) -> str:
     separated between two levels (0 % below, 100 % above: :func:`hhlib.probit_fit` refuses them too) the reason
     why they cannot fix the parameters, else ``""``."""
     k, n, x = data.n_fired, data.n_trials, data.x
-    reason = _separation(x, k, n)
+    reason = separation(x, k, n)
     if reason and (np.all(k == 0) or np.all(k == n) or x[k > 0].max() <= x[k < n].min()):
         hint = ("it lies above every stimulus tested" if np.all(k == 0) else
                 "it lies below every stimulus tested" if np.all(k == n) else

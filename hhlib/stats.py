@@ -17,7 +17,7 @@ from .seeds import as_seed_sequence, stream
 from .validation import check_bool, check_choice, check_int, check_real, count_array, probability_array, real_array
 
 __all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance", "LatencyStats",
-           "latency_stats", "latency_ci", "responses", "LATENCY_DDOF"]
+           "latency_stats", "latency_ci", "responses", "separation", "LATENCY_DDOF"]
 
 
 def _broadcast(names, *arrays):
@@ -271,8 +271,12 @@ def _probit_inputs(x, n_fired, n_trials, floor):
     return x[order], k[order].astype(float), n[order].astype(float)
 
 
-def _separation(x, k, n):
-    """Why no finite (x50, RS) maximises the likelihood when the data are (quasi-)separated, or None."""
+def separation(x, k, n):
+    """Why no finite (x50, RS) maximises the likelihood when the data are (quasi-)separated, or None.
+
+    ``x``, ``k``, ``n``: stimulus levels in increasing order, trials that fired and trials per level
+    (the shared check of :func:`probit_fit` and :func:`hhlib.fit`).
+    """
     fired, failed = x[k > 0], x[k < n]
     if fired.size == 0:
         return "no trial fired at any level (all n_fired = 0)"
@@ -499,7 +503,7 @@ def probit_fit(x, n_fired, n_trials, *, floor: bool = False) -> ProbitFit:
     """
     floor = check_bool("floor", floor)
     x, k, n = _probit_inputs(x, n_fired, n_trials, floor)
-    problem = _separation(x, k, n)
+    problem = separation(x, k, n)
     if problem:
         raise ValueError(f"cannot fit: {problem}")
     m, s = x.mean(), x.std()

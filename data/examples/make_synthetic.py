@@ -5,9 +5,8 @@ checked against the truth: the seed's membrane (:data:`hhlib.SEED_MODEL`) with a
 area ``1e-9 cm²``, i.e. ``delta_area = 2``) behind a coupling that passes half of the stated stimulus current to
 the membrane (``delta_v = -0.5``); a 0.1 ms monophasic cathodic pulse at 0.1 ms; 9 levels of 200 trials.
 The file ships inside the package, ``hhlib/datasets/synthetic_latency_uA.csv`` (so an installed hhlib loads it
-from anywhere as ``hhlib.load_data("synthetic_latency_uA")``); ``data/examples/synthetic_latency_uA.csv`` is a
-symbolic link to it, for the paths that name it there. Run ``python data/examples/make_synthetic.py`` to rewrite
-the file; ``tests/core/test_fit_latency.py`` checks that the shipped file equals what this script makes.
+from anywhere as ``hhlib.load_data("synthetic_latency_uA")``). Run ``python data/examples/make_synthetic.py`` to
+rewrite the file; ``tests/core/test_fit_latency.py`` checks that the shipped file equals what this script makes.
 """
 from __future__ import annotations
 

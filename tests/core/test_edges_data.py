@@ -222,9 +222,8 @@ def test_the_shipped_datasets_and_their_names():
                               "synthetic_latency_uA")
     with pytest.raises(TypeError, match="^name must be a str, got int$"):
         hhlib.datasets.resource(3)
-    # the old place still reads the same file (a link), and the generator writes the shipped one
-    example = ROOT / "data" / "examples" / "synthetic_latency_uA.csv"
-    assert example.read_bytes() == (SHIPPED / "synthetic_latency_uA.csv").read_bytes()
+    # the generator writes the shipped one (no copy left in data/examples)
+    assert not (ROOT / "data" / "examples" / "synthetic_latency_uA.csv").exists()
     assert "PATH = Path(__file__).resolve().parents[2] / \"hhlib\" / \"datasets\" / \"synthetic_latency_uA.csv\"" in (
         ROOT / "data" / "examples" / "make_synthetic.py").read_text()
 

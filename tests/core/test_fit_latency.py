@@ -14,7 +14,7 @@ from hhlib.fit import _latency_chi2
 from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, setup_for_data
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "data" / "examples" / "synthetic_latency_uA.csv"
+EXAMPLE = ROOT / "hhlib" / "datasets" / "synthetic_latency_uA.csv"     # hhlib.load_data("synthetic_latency_uA")
 
 
 def synthetic_with_latency(dv, da, seed, n_trials=1000):
