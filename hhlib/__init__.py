@@ -5,7 +5,8 @@ Main entry points
 - :data:`HH1952`, :data:`SEED_MODEL`, :class:`HHParameters`, :class:`Membrane` (:class:`Gate`,
   :class:`Current`) - membrane models, described once (model.py); :class:`CurrentNoise` and
   :class:`ChannelNoise` (noise.py; channel schemes in channels.py)
-- :class:`Pulse`, :class:`BiphasicPulse` - stimuli (stimulus.py)
+- :class:`Pulse`, :class:`BiphasicPulse`, :class:`PulseTrain`, :class:`Waveform`, :class:`Ramp` and their sums
+  (:class:`Stimulus`: ``conditioner + probe``) - stimuli (stimulus/); spike-train measures (observables.py)
 - :func:`simulate`, :func:`firing_probability` - the stochastic simulator (simulate.py)
 - :func:`count_spikes`, :func:`spike_times` - the spike rule (spikes.py); :func:`threshold_current` (thresholds.py)
 - :func:`binomial_ci`, :func:`probit_fit` - binomial statistics (stats.py)
@@ -25,7 +26,7 @@ if _sys.argv[:1] == ["-m"]:          # `python -m hhlib ...` is starting: Ctrl-C
     from ._startup import quiet_interrupt as _quiet_interrupt
     _quiet_interrupt()
 
-from . import model, seeds, spikes, stats, thresholds
+from . import model, observables, seeds, spikes, stats, thresholds
 from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
@@ -43,7 +44,7 @@ from .seeds import SeedRecord
 from .simulate import NonFiniteError, SimulationResult, firing_probability, simulate
 from .spikes import count_spikes, crossing_times, spike_times
 from .stats import binomial_ci, binomial_deviance, probit_curve, probit_fit
-from .stimulus import BiphasicPulse, Pulse
+from .stimulus import BiphasicPulse, Pulse, PulseTrain, Ramp, Stimulus, Waveform, parse_stimulus
 from .sweep import SweepResult, sweep
 from .thresholds import threshold_current
 
@@ -52,7 +53,7 @@ __version__ = "0.1.0"
 __all__ = [
     "HH1952", "SEED_MODEL", "HHParameters", "Membrane", "Gate", "Current", "CurrentNoise", "ChannelNoise", "SeedRecord",
     "temperature_factor",
-    "Pulse", "BiphasicPulse",
+    "Pulse", "BiphasicPulse", "PulseTrain", "Waveform", "Ramp", "Stimulus", "parse_stimulus",
     "simulate", "SimulationResult", "NonFiniteError", "firing_probability",
     "threshold_current", "count_spikes", "crossing_times", "spike_times",
     "binomial_ci", "binomial_deviance", "probit_curve", "probit_fit",
@@ -61,7 +62,7 @@ __all__ = [
     "NormalisedSetup", "DEFAULT_SETUP", "channel_noise_setup", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
-    "model", "seeds", "spikes", "stats", "thresholds",
+    "model", "observables", "seeds", "spikes", "stats", "thresholds",
 ]
 
 _LAZY_VIZ = ("explore", "Explorer")

@@ -184,6 +184,19 @@ class Current:
     e_rev: float
     gates: tuple = ()
 
+    #: Ohmic: the conductance does not depend on V itself. A current of another form (a GHK current) sets
+    #: ``factor`` to a plain function ``factor(v_mV, *params)`` multiplying ``g_max * prod(x ** p)``: its chord
+    #: conductance per unit of ``g_max`` at V (numpy functions only, so that numba compiles it too).
+    factor = None
+
+    def reversal_mV(self, model) -> float:
+        """Reversal potential in ``model``, mV relative to rest."""
+        return self.e_rev
+
+    def factor_params(self, model) -> tuple:
+        """Parameters of :attr:`factor` in ``model`` (none for an ohmic current)."""
+        return ()
+
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise TypeError(f"Current name must be a non-empty str (noise densities and traces find currents by "
@@ -232,7 +245,15 @@ class MembraneModel:
     @property
     def max_reversal_mV(self) -> float:
         """Highest reversal potential of the model's currents, mV above rest (an upper bound of ``E_ion``)."""
-        return max(c.e_rev for c in self.currents)
+        return max(self.reversals())
+
+    def reversals(self) -> tuple:
+        """Reversal potential of every current, mV relative to rest (a GHK current: its Nernst potential)."""
+        return tuple(float(c.reversal_mV(self)) for c in self.currents)
+
+    def current_params(self) -> tuple:
+        """Parameters of every current's conductance factor (``()`` for an ohmic current), in current order."""
+        return tuple(tuple(float(x) for x in c.factor_params(self)) for c in self.currents)
 
     @property
     def has_noise(self) -> bool:
@@ -248,30 +269,35 @@ class MembraneModel:
         """Steady-state value of every gate at ``v_mV`` (dimensionless, in [0, 1])."""
         return tuple(a / (a + b) for a, b in self.rates(v_mV))
 
-    def conductances(self, gate_values) -> list:
-        """Conductance density of every current, mS/cm², for gate values in the order of ``gates``."""
+    def conductances(self, gate_values, v_mV=0.0) -> list:
+        """Chord conductance density of every current at V (``v_mV``, relevant for non-ohmic currents only),
+        mS/cm², for gate values in the order of ``gates``."""
         index = {g.name: i for i, g in enumerate(self.gates)}
+        params = self.current_params()
         out = []
-        for c in self.currents:
+        for i, c in enumerate(self.currents):
             g = c.g_max
             for name, p in c.gates:
                 g = g * np.asarray(gate_values[index[name]], dtype=float) ** p
+            if c.factor is not None:
+                g = g * c.factor(np.asarray(v_mV, dtype=float), *params[i])
             out.append(g)
         return out
 
     def ionic_current(self, v_mV, gate_values):
-        """Total ionic current density, µA/cm² (positive = outward): ``sum_i g_i (V - E_i)``."""
+        """Total ionic current density, µA/cm² (positive = outward): ``sum_i g_i(V) (V - E_i)``."""
         v = np.asarray(v_mV, dtype=float)
-        return sum(g * (v - c.e_rev) for g, c in zip(self.conductances(gate_values), self.currents, strict=True))
+        return sum(g * (v - e) for g, e in zip(self.conductances(gate_values, v), self.reversals(), strict=True))
 
-    def ionic_equilibrium(self, gate_values):
+    def ionic_equilibrium(self, gate_values, v_mV=0.0):
         """Ionic equilibrium (chord) potential ``E_ion = sum_i g_i E_i / sum_i g_i``, mV relative to rest.
 
-        Where the ionic currents alone, gates frozen, drive the membrane (``I_ion = g_tot (V - E_ion)``);
-        it depends on the gates only. The spike rule (:mod:`hhlib.spikes`) uses it.
+        Where the ionic currents alone, gates frozen and conductances linearised at V (``v_mV``; ohmic currents
+        do not depend on it), drive the membrane (``I_ion = g_tot (V - E_ion)``). The spike rule
+        (:mod:`hhlib.spikes`) uses it.
         """
-        gs = self.conductances(gate_values)
-        return sum(g * c.e_rev for g, c in zip(gs, self.currents, strict=True)) / sum(gs)
+        gs = self.conductances(gate_values, v_mV)
+        return sum(g * e for g, e in zip(gs, self.reversals(), strict=True)) / sum(gs)
 
     def initial_state(self) -> tuple:
         """Resting initial condition ``(V, x_1, ..., x_k)``: V = 0 mV, every gate at steady state there."""

@@ -1,10 +1,11 @@
 """Converged reference solutions with :func:`scipy.integrate.solve_ivp`.
 
 Independent of hhlib's exponential-Euler simulator: an adaptive high-order integrator
-(DOP853, ``rtol = atol = 1e-10`` by default) on the same equations, with each
-constant-current segment of the stimulus integrated separately (no step straddles a
-discontinuity) and spikes located exactly by event detection, with the spike rule of
-:mod:`hhlib.spikes` (V and the ionic equilibrium potential both at the level; re-armed below half of it).
+(DOP853, ``rtol = atol = 1e-10`` by default) on the same equations, with the stimulus (any hhlib stimulus
+object: its exact, continuous-time shape, ramps included) integrated segment by segment between its
+breakpoints (no step straddles a discontinuity) and spikes located exactly by event detection, with the spike
+rule of :mod:`hhlib.spikes` (V and the ionic equilibrium potential both at the level; re-armed below half of
+it). Non-ohmic (GHK) currents enter with their exact current-voltage relation.
 Used by the tests and by
 notebook 01 to prove the simulator right; far too slow for Monte Carlo.
 """
@@ -18,6 +19,7 @@ from scipy.integrate import solve_ivp
 
 from .model import MembraneModel
 from .spikes import DEFAULT_LEVEL_MV, REARM_FRACTION, check_level
+from .stimulus import as_stimulus
 
 __all__ = ["ReferenceSolution", "solve_reference", "reference_threshold"]
 
@@ -58,10 +60,11 @@ class ReferenceSolution:
 
 
 def _rhs(params: MembraneModel, i_density):
-    """``dy/dt`` for ``y = (V, x_1, ..., x_k)``: the membrane equation and every gate's kinetics."""
+    """``dy/dt`` for ``y = (V, x_1, ..., x_k)``: the membrane equation and every gate's kinetics
+    (``i_density(t)``: the stimulus, µA/cm²)."""
     def f(t, y):
         v, gates = y[0], y[1:]
-        dv = (i_density - params.ionic_current(v, gates)) / params.c_m
+        dv = (i_density(t) - params.ionic_current(v, gates)) / params.c_m
         return [dv] + [a * (1 - x) - b * x for (a, b), x in zip(params.rates(v), gates, strict=True)]
     return f
 
@@ -74,8 +77,8 @@ def solve_reference(params: MembraneModel, stimulus, area_cm2: float, *, t_end_m
     Parameters
     ----------
     params : MembraneModel
-    stimulus : Pulse or BiphasicPulse
-        With a scalar amplitude (µA). Segment boundaries are taken at their exact times.
+    stimulus : stimulus object
+        Any part or sum of parts, with scalar amplitudes (µA); its breakpoints are taken at their exact times.
     area_cm2 : float
         Membrane area, cm².
     t_end_ms : float
@@ -96,31 +99,24 @@ def solve_reference(params: MembraneModel, stimulus, area_cm2: float, *, t_end_m
     >>> bool(abs(ref.v_mV).max() < 1e-2)
     True
     """
-    amp = np.asarray(stimulus.amplitude_uA, dtype=float)
-    if amp.ndim != 0:
-        raise ValueError("solve_reference needs a scalar stimulus amplitude_uA")
-    amp = float(amp)
-    # constant-current segments: boundaries from the stimulus, clipped to [0, t_end]
-    edges = {0.0, float(t_end_ms)}
-    for t0, t1, _ in stimulus.segments_ms():
-        for t in (t0, t1):
-            if 0.0 < t < t_end_ms:
-                edges.add(float(t))
-    edges = sorted(edges)
-
-    def unit_current(t_mid):
-        return sum(val for t0, t1, val in stimulus.segments_ms() if t0 <= t_mid < t1)
-
+    stim = as_stimulus(stimulus)
+    amps = [np.asarray(a, dtype=float) for a in stim.amplitudes_uA]
+    if any(a.ndim != 0 for a in amps):
+        raise ValueError("solve_reference needs scalar amplitudes (amplitude_uA of every part)")
+    amps = [float(a) for a in amps]
+    edges = sorted({0.0, float(t_end_ms)} | {float(t) for t in stim.breakpoints_ms() if 0.0 < t < t_end_ms})
     y = np.array(params.initial_state(), dtype=float)
     level = check_level(spike_threshold_mV, params)
     events = _rule_events(params, level)
     ts, ys, found = [], [], []
     for t0, t1 in zip(edges[:-1], edges[1:], strict=True):
-        i_density = amp * unit_current(0.5 * (t0 + t1)) / area_cm2
+        const = None if _is_linear(stim, t0, t1, amps) else stim.current_uA(0.5 * (t0 + t1), amps) / area_cm2
+
+        def i_density(t, const=const):
+            return const if const is not None else stim.current_uA(t, amps) / area_cm2
         n_samples = max(2, int(math.ceil((t1 - t0) * samples_per_ms)) + 1)
-        t_eval = np.linspace(t0, t1, n_samples)
         sol = solve_ivp(_rhs(params, i_density), (t0, t1), y, method="DOP853", rtol=rtol, atol=atol,
-                        t_eval=t_eval, events=events, max_step=0.01)
+                        t_eval=np.linspace(t0, t1, n_samples), events=events, max_step=0.01)
         if sol.status < 0:
             raise RuntimeError(f"solve_ivp failed: {sol.message}")
         ts.append(sol.t if not ts else sol.t[1:])
@@ -134,10 +130,16 @@ def solve_reference(params: MembraneModel, stimulus, area_cm2: float, *, t_end_m
     return ReferenceSolution(t, yy[0], gates, _apply_rule(found, params, level))
 
 
+def _is_linear(stim, t0, t1, amps) -> bool:
+    """True if the current changes within ``(t0, t1)`` (a ramp): it is then evaluated at every ``t``."""
+    a, b, c = (stim.current_uA(t, amps) for t in (t0 + 0.25 * (t1 - t0), 0.5 * (t0 + t1), t0 + 0.75 * (t1 - t0)))
+    return not (a == b == c)
+
+
 def _rule_events(params, level):
     """Event functions: V and E_ion reaching the level upwards, and falling below the re-arm level."""
     def e_ion(y):
-        return params.ionic_equilibrium(y[1:])
+        return params.ionic_equilibrium(y[1:], y[0])
 
     def v_up(t, y):
         return y[0] - level
@@ -159,7 +161,7 @@ def _apply_rule(found, params, level):
     """Spike times (ms) from the located events, by the detector's state machine (exact event times)."""
     armed, spikes, slack = True, [], 1e-9 * level
     for t, kind, y in sorted(found, key=lambda item: item[0]):
-        v, e = float(y[0]), float(params.ionic_equilibrium(y[1:]))
+        v, e = float(y[0]), float(params.ionic_equilibrium(y[1:], y[0]))
         if kind < 2 and armed and v >= level - slack and e >= level - slack:
             spikes.append(t)
             armed = False
@@ -168,28 +170,47 @@ def _apply_rule(found, params, level):
     return np.array(spikes)
 
 
-def reference_threshold(params: MembraneModel, area_cm2: float, *, duration_ms: float = 0.1,
-                        delay_ms: float = 0.1, t_end_ms: float = 2.0, rtol_threshold: float = 1e-5,
-                        **solver_options) -> float:
-    """Deterministic threshold current (µA) of a rectangular pulse, by bisection on :func:`solve_reference`.
+def reference_threshold(params: MembraneModel, area_cm2: float, *, stimulus=None, vary=None, t_end_ms: float = 2.0,
+                        rtol_threshold: float = 1e-5, **solver_options) -> float:
+    """Deterministic threshold by bisection on :func:`solve_reference`: the factor on the varied amplitude(s).
 
-    A trial "fires" if the spike rule (:mod:`hhlib.spikes`) detects a spike before ``t_end_ms``.
-    Raises ValueError if the model does not fire at :data:`hhlib.thresholds.MAX_BRACKET_FACTOR` times the
-    current that charges the membrane by 20 mV during the pulse. The search is
-    :func:`hhlib.thresholds.bisect`, the one the simulator's thresholds use.
+    The definitions of :func:`hhlib.threshold_current`: the default stimulus is ``Pulse(1.0)`` (0.1 ms at 0.1
+    ms), so the result is the threshold current in µA; ``vary=k`` scales part ``k`` only, the others fixed, and a
+    trial then "fires" when it has more spikes than the fixed parts evoke alone (without ``vary``: any spike
+    before ``t_end_ms``). Raises ValueError if the model does not fire at
+    :data:`hhlib.thresholds.MAX_BRACKET_FACTOR` times the factor that charges the membrane by 20 mV. The search
+    is :func:`hhlib.thresholds.bisect`, the one the simulator's thresholds use.
     """
-    from .stimulus import Pulse
-    from .thresholds import MAX_BRACKET_FACTOR, bisect, expand_bracket
+    from .thresholds import DEFAULT_STIMULUS, MAX_BRACKET_FACTOR, bisect, expand_bracket
+    stim = as_stimulus(DEFAULT_STIMULUS if stimulus is None else stimulus)
+    vary = stim.check_vary(vary)
+    rows = range(len(stim.parts)) if vary is None else [vary]
 
-    def fires(amps):
-        amps = np.asarray(amps, dtype=float)
-        return np.array([solve_reference(params, Pulse(float(a), delay_ms, duration_ms), area_cm2, t_end_ms=t_end_ms,
-                                         samples_per_ms=10, **solver_options).spike_times_ms.size > 0
-                         for a in amps.ravel()]).reshape(amps.shape)
+    def count(factor):
+        amps = [a * factor if k in rows else a for k, a in enumerate(stim.amplitudes_uA)]
+        return solve_reference(params, stim.with_amplitudes(amps), area_cm2, t_end_ms=t_end_ms, samples_per_ms=10,
+                               **solver_options).spike_times_ms.size
 
-    passive = np.array([20.0 * params.c_m * area_cm2 / duration_ms])  # charges the membrane ~20 mV passively
+    base = 0 if vary is None else count(0.0)
+
+    def fires(factors):
+        factors = np.asarray(factors, dtype=float)
+        return np.array([count(float(f)) > base for f in factors.ravel()]).reshape(factors.shape)
+
+    charge = sum(abs(float(stim.amplitudes_uA[k])) * _unit_charge_ms(stim.parts[k], t_end_ms) for k in rows)
+    passive = np.array([20.0 * params.c_m * area_cm2 / charge])   # charges the membrane ~20 mV passively
     lo, hi, found = expand_bracket(fires, np.zeros(1), passive, MAX_BRACKET_FACTOR * passive)
     if not found[0]:
-        raise ValueError(f"model {params.name!r} does not fire even at {hi[0]:.3g} µA: it cannot fire")
+        raise ValueError(f"model {params.name!r} does not fire even at a factor {hi[0]:.3g}: it cannot fire")
     lo, hi = bisect(fires, lo, hi, rtol_threshold * hi)
     return float(0.5 * (lo[0] + hi[0]))
+
+
+def _unit_charge_ms(part, t_end_ms) -> float:
+    """``∫ |shape| dt`` of a part up to ``t_end_ms`` (ms at unit amplitude)."""
+    total = 0.0
+    for t0, t1, v0, v1 in part.segments_ms():
+        t1 = min(t1, t_end_ms)
+        if t1 > t0:
+            total += 0.5 * (abs(v0) + abs(v1)) * (t1 - t0)
+    return total

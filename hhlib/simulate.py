@@ -11,17 +11,19 @@ on the internal chunking or threads, and the first trials of a larger run equal 
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import observables
 from .engines import TRIALS_PER_STREAM, NonFiniteError, compiled_engine_available, execute
+from .engines.runspec import MAX_RESULT_BYTES, MAX_STEPS, build_run_spec
 from .model import MembraneModel
-from .runspec import MAX_RESULT_BYTES, MAX_STEPS, build_run_spec
 from .seeds import SeedRecord, as_seed_sequence, record_of
 from .spikes import DEFAULT_LEVEL_MV
 from .stats import latency_ci, latency_stats, responses
-from .stimulus import Pulse
+from .stimulus import as_stimulus
 from .thresholds import warn_coarse_dt
 
 __all__ = ["simulate", "SimulationResult", "NonFiniteError", "TRIALS_PER_STREAM", "firing_probability",
@@ -38,10 +40,14 @@ class SimulationResult:
     Attributes
     ----------
     spike_counts : ndarray of int, shape ``cond_shape + (n_trials,)``
-        Spikes per trial; ``cond_shape = broadcast(amplitude_uA.shape, area_cm2.shape)``.
-    first_spike_ms : ndarray of float, shape ``cond_shape + (n_trials,)``
-        Time of the first spike (see :mod:`hhlib.spikes`, linearly interpolated), ms from the start of the
-        run; NaN if none.
+        Spikes per trial (exact, also beyond ``max_spikes``; capped only by ``stop_after``);
+        ``cond_shape = broadcast(the stimulus parts' amplitudes, area_cm2)``.
+    spike_times_ms : ndarray of float, shape ``cond_shape + (n_trials, max_spikes)``
+        Time of each of the first ``max_spikes`` spikes of every trial (see :mod:`hhlib.spikes`, linearly
+        interpolated), ms from the start of the run, NaN-padded. :attr:`first_spike_ms` is its first column;
+        :attr:`overflow` marks trials with more spikes than recorded (reported by :func:`simulate`). The
+        spike-train measures of :mod:`hhlib.observables` (responses per pulse, PSTH, intervals, vector
+        strength) are methods here.
     dt_ms, t_end_ms : float
     seed : SeedRecord or None
         Entropy and spawn key of the root seed: ``simulate(..., seed=result.seed)`` reproduces the run;
@@ -60,6 +66,8 @@ class SimulationResult:
     stimulus_onset_ms : float or None
         When the stimulus starts, ms from the start of the run (``stimulus.onset_ms``); latencies are
         measured from it. None only for results built by hand without it.
+    stimulus : hhlib.stimulus.Stimulus or None
+        The stimulus of the run (its parts and their pulse onsets).
 
     Firing and responses: a trial *fired* (:attr:`fired`, :attr:`firing_probability`, :attr:`n_fired`) when
     it produced at least one spike anywhere in the run, before the stimulus onset included (the
@@ -74,7 +82,7 @@ class SimulationResult:
     """
 
     spike_counts: np.ndarray
-    first_spike_ms: np.ndarray
+    spike_times_ms: np.ndarray
     dt_ms: float
     t_end_ms: float
     seed: SeedRecord | None = None
@@ -83,6 +91,59 @@ class SimulationResult:
     gate_traces: dict | None = None
     stimulus_onset_ms: float | None = None
     open_fractions: dict | None = None
+    stimulus: object = None
+
+    @property
+    def first_spike_ms(self) -> np.ndarray:
+        """Time of each trial's first spike, ms from the start of the run (NaN if none), shape like
+        ``spike_counts``."""
+        return self.spike_times_ms[..., 0]
+
+    @property
+    def max_spikes(self) -> int:
+        """Spike times recorded per trial."""
+        return self.spike_times_ms.shape[-1]
+
+    @property
+    def overflow(self) -> np.ndarray:
+        """Trials with more spikes than :attr:`max_spikes` (their later spike times were not recorded)."""
+        return self.spike_counts > self.max_spikes
+
+    @property
+    def pulse_onsets_ms(self) -> np.ndarray:
+        """Onset of every pulse of the stimulus, ms (one for a single pulse)."""
+        if self.stimulus is None:
+            return np.array([self._onset()])
+        return self.stimulus.pulse_onsets_ms()
+
+    def pulse_responses(self):
+        """Spikes evoked by each pulse in each trial, ``cond_shape + (n_trials, n_pulses)``
+        (:func:`hhlib.observables.pulse_responses`)."""
+        return observables.pulse_responses(self)
+
+    def firing_efficiency(self):
+        """Fraction of trials in which each pulse evoked a spike, ``cond_shape + (n_pulses,)``."""
+        return observables.firing_efficiency(self)
+
+    def pulse_latencies(self):
+        """First-spike latency after each pulse, ms from its onset, ``cond_shape + (n_trials, n_pulses)``."""
+        return observables.pulse_latencies(self)
+
+    def window_counts(self, t0_ms: float, t1_ms: float):
+        """Spikes per trial in ``[t0_ms, t1_ms)`` (:func:`hhlib.observables.window_counts`)."""
+        return observables.window_counts(self, t0_ms, t1_ms)
+
+    def psth(self, bin_ms: float, t0_ms: float = 0.0, t1_ms: float | None = None):
+        """``(edges_ms, rate_hz)``: the post-stimulus time histogram (:func:`hhlib.observables.psth`)."""
+        return observables.psth(self, bin_ms, t0_ms, t1_ms)
+
+    def interspike_intervals(self):
+        """Intervals between consecutive spikes, ms, NaN-padded (:func:`hhlib.observables.interspike_intervals`)."""
+        return observables.interspike_intervals(self)
+
+    def vector_strength(self, period_ms: float | None = None):
+        """Phase locking to the pulse period (:func:`hhlib.observables.vector_strength`), shape ``cond_shape``."""
+        return observables.vector_strength(self, period_ms)
 
     @property
     def seed_entropy(self):
@@ -163,7 +224,7 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
              t_end_ms: float = 2.0, seed=None, noise=True, record: bool = False,
              spike_threshold_mV: float = DEFAULT_LEVEL_MV, engine: str = "auto", n_threads: int | None = None,
              chunk_lanes: int | None = None, stream_ids=None, max_spikes: int | None = None,
-             precision: str = "float64") -> SimulationResult:
+             stop_after: int | None = None, precision: str = "float64") -> SimulationResult:
     """Simulate ``n_trials`` noisy trials of a membrane model for every stimulus condition.
 
     Parameters
@@ -171,9 +232,12 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     model : MembraneModel
         :data:`hhlib.SEED_MODEL`, :data:`hhlib.HH1952`, an :class:`~hhlib.HHParameters` variant or any
         :class:`~hhlib.model.Membrane`.
-    stimulus : Pulse or BiphasicPulse
-        Its ``amplitude_uA`` (µA) may be an array; it broadcasts against ``area_cm2``. Its edges must lie
-        on the time grid (whole numbers of steps).
+    stimulus : stimulus object or amplitudes
+        A part (:class:`hhlib.Pulse`, :class:`hhlib.BiphasicPulse`, :class:`hhlib.PulseTrain`,
+        :class:`hhlib.Waveform`, :class:`hhlib.Ramp`) or a sum of parts (``conditioner + probe``), each with its
+        own ``amplitude_uA`` (µA, a number or an array; they broadcast against each other and ``area_cm2``);
+        numbers or arrays alone mean ``Pulse(amplitude)``. Its edges must lie on the time grid and its parts
+        must end by ``t_end_ms``.
     area_cm2 : float or array_like
         Membrane area, cm² (> 0). The stimulus current density is ``I / A``; the noise current grows
         like ``sqrt(A)``.
@@ -211,18 +275,22 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     chunk_lanes : int, optional
         Condition x trial lanes advanced together by the numpy engine (memory/speed trade-off only).
     stream_ids : array_like of int, optional
-        Random-stream id of each condition, shape ``broadcast(amplitude, area)`` (default: the flat condition
-        index). Lets a sweep split into pieces reproduce the unsplit run exactly.
+        Random-stream id of each condition, shape ``cond_shape`` (default: the flat condition index). Lets a
+        sweep split into pieces reproduce the unsplit run exactly.
     max_spikes : int, optional
-        Stop following a trial once it has this many spikes (``spike_counts`` is then capped at it, in every
-        engine). ``max_spikes=1`` answers "did it fire?" about a third faster.
+        Spike times recorded per trial (default: the stimulus's pulses + 3, at most 1024). Counts stay exact
+        beyond it; a trial with more spikes *overflows* (:attr:`SimulationResult.overflow`, one RuntimeWarning).
+        Memory: ``8 x max_spikes`` bytes per trial.
+    stop_after : int, optional
+        Stop following a trial once it has this many spikes (``spike_counts`` is then capped there, in every
+        engine): ``stop_after=1`` answers "did it fire?" about a third faster.
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine; ``"float32"`` (with ``engine="cuda"`` only) is several times faster.
 
     Returns
     -------
     SimulationResult
-        ``spike_counts`` has shape ``broadcast(amplitude, area) + (n_trials,)``.
+        ``spike_counts`` has shape ``cond_shape + (n_trials,)``.
 
     Raises
     ------
@@ -245,49 +313,60 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     spec = build_run_spec(model, stimulus, area_cm2, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms, seed=seed,
                           noise=noise, record=record, spike_threshold_mV=spike_threshold_mV, engine=engine,
                           n_threads=n_threads, chunk_lanes=chunk_lanes, stream_ids=stream_ids, max_spikes=max_spikes,
-                          precision=precision)
+                          stop_after=stop_after, precision=precision)
     out = execute(spec)
     warn_coarse_dt(spec.model, spec.dt, stacklevel=2)
+    return _result(spec, out)
+
+
+def _result(spec, out) -> SimulationResult:
     shape = spec.cond_shape + (spec.n_trials,)
-    result = dict(spike_counts=out.counts.reshape(shape), first_spike_ms=out.first.reshape(shape), dt_ms=spec.dt,
-                  t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root),
-                  stimulus_onset_ms=float(stimulus.onset_ms))
+    result = dict(spike_counts=out.counts.reshape(shape), spike_times_ms=out.times.reshape(shape + (-1,)),
+                  dt_ms=spec.dt, t_end_ms=spec.n_steps * spec.dt, seed=record_of(spec.root),
+                  stimulus_onset_ms=float(spec.stimulus.onset_ms), stimulus=spec.stimulus)
     if spec.record:
         traces = {k: a.reshape(shape + (spec.n_steps + 1,)) for k, a in out.traces.items()}
         opened = {k[5:]: traces.pop(k) for k in list(traces) if k.startswith("open_")} or None
         result.update(t_ms=np.arange(spec.n_steps + 1) * spec.dt, v_mV=traces.pop("v_mV"), gate_traces=traces,
                       open_fractions=opened)
+    n_over = int(out.overflow.sum())
+    if n_over:
+        warnings.warn(f"{n_over} trial(s) had more than max_spikes = {spec.max_spikes} spikes: their spike_counts "
+                      "are exact, but only their first max_spikes spike times were recorded (result.overflow marks "
+                      "them); simulate with a larger max_spikes for all of them", RuntimeWarning, stacklevel=3)
     return SimulationResult(**result)
 
 
-def firing_probability(model: MembraneModel, amplitude_uA, area_cm2, n_trials: int, *, seed=None,
-                       delay_ms: float = 0.1, duration_ms: float = 0.1, **sim_options) -> np.ndarray:
-    """Fraction of trials that fired (>= 1 spike) after a rectangular pulse.
+def firing_probability(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, seed=None,
+                       **sim_options) -> np.ndarray:
+    """Fraction of trials that fired (>= 1 spike) for every stimulus condition.
 
     Parameters
     ----------
     model : MembraneModel
-    amplitude_uA : float or array_like
-        Pulse amplitude, µA.
+    stimulus : stimulus object or amplitudes
+        As in :func:`simulate`: a part, a sum of parts, or amplitudes in µA (``Pulse(amplitude)``: 0.1 ms at
+        0.1 ms).
     area_cm2 : float or array_like
-        Membrane area, cm²; broadcasts against ``amplitude_uA``.
+        Membrane area, cm²; broadcasts against the stimulus amplitudes.
     n_trials : int
     seed : None, int, SeedSequence, Generator or SeedRecord
-    delay_ms, duration_ms : float
-        Pulse timing, ms (the predecessor's 0.1 ms at 0.1 ms by default).
     **sim_options
         Passed to :func:`simulate` (``dt_ms``, ``t_end_ms``, ``noise``, ...).
 
     Returns
     -------
-    ndarray, shape ``broadcast(amplitude_uA, area_cm2)``
+    ndarray, shape ``cond_shape``
 
     Examples
     --------
     >>> import hhlib
     >>> float(hhlib.firing_probability(hhlib.SEED_MODEL, 2e-7, 1e-9, 50, seed=0))
     1.0
+    >>> float(hhlib.firing_probability(hhlib.SEED_MODEL, hhlib.Pulse(2e-7, delay_ms=0.5), 1e-9, 50, seed=0))
+    1.0
     """
+    sim_options.setdefault("stop_after", 1)
     sim_options.setdefault("max_spikes", 1)
-    res = simulate(model, Pulse(amplitude_uA, delay_ms, duration_ms), area_cm2, n_trials, seed=seed, **sim_options)
+    res = simulate(model, as_stimulus(stimulus), area_cm2, n_trials, seed=seed, **sim_options)
     return res.firing_probability

@@ -63,7 +63,7 @@ def check_level(level_mV, model=None, name: str = "spike_threshold_mV") -> float
 def can_fire(model) -> bool:
     """True if the model has a gated current whose reversal potential lies above rest (a regenerative,
     depolarising current such as sodium), without which no action potential is possible."""
-    return any(c.gates and c.e_rev > 0 for c in model.currents)
+    return any(c.gates and e > 0 for c, e in zip(model.currents, model.reversals(), strict=True))
 
 
 def spike_event(armed, v_old, v_new, e_old, e_new, level):
@@ -219,12 +219,12 @@ def count_spikes_in_result(result, model, level_mV: float = DEFAULT_LEVEL_MV):
         raise ValueError("result has no traces: simulate with record=True")
     gates = [result.gate_traces[name] for name in model.gate_names]
     opened = getattr(result, "open_fractions", None) or {}
-    if not opened:
-        e = model.ionic_equilibrium(gates)
-    else:                          # channel noise: stochastic currents conduct g_max times their open fraction
-        gs = [c.g_max * opened[c.name] if c.name in opened else g
-              for c, g in zip(model.currents, model.conductances(gates), strict=True)]
-        e = sum(g * c.e_rev for g, c in zip(gs, model.currents, strict=True)) / sum(gs)
+    # the engines linearise V-dependent (GHK) conductances at the V before each step: sample i uses V[i - 1]
+    v_lin = np.concatenate([result.v_mV[..., :1], result.v_mV[..., :-1]], axis=-1)
+    gs = [c.g_max * np.asarray(c.factor(v_lin, *prm) if c.factor is not None else 1.0) * opened[c.name]
+          if c.name in opened else g
+          for c, g, prm in zip(model.currents, model.conductances(gates, v_lin), model.current_params(), strict=True)]
+    e = sum(g * rev for g, rev in zip(gs, model.reversals(), strict=True)) / sum(gs)
     return count_spikes(result.v_mV, level_mV, equilibrium_mV=e)
 
 

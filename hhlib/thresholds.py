@@ -1,7 +1,8 @@
 """Thresholds, one module: the deterministic threshold current, per-trial thresholds, one bracket search.
 
-- :func:`threshold_current`: the smallest amplitude of a rectangular pulse that makes the noise-free model
-  fire (the spike rule of :mod:`hhlib.spikes`, at its level).
+- :func:`threshold_current`: the smallest amplitude of a stimulus that makes the noise-free model fire (the
+  spike rule of :mod:`hhlib.spikes`, at its level); of all its parts scaled together, or of one part
+  (``vary=k``: the probe of a conditioner + probe pair), the others fixed.
 - :func:`trial_thresholds`: every noisy trial's own threshold under common random numbers. With its noise
   realisation held fixed, a trial fires exactly when the amplitude reaches its threshold, so the fraction
   of trials that fire at *any* amplitude is the empirical CDF of those thresholds
@@ -11,6 +12,14 @@
 - :func:`expand_bracket` and :func:`bisect`: the one vectorised bracket-and-bisection search that both use
   (and the ``solve_ivp`` reference). Converged entries stop moving, so each result depends on its own
   entry alone, never on which others share the batch.
+
+What "fires" means, one definition for every search (:class:`_Fires`): with ``vary=None`` (the default, all
+parts scaled together) a trial fires when it spikes at all; with ``vary=k`` it fires when it spikes *more
+often than the fixed parts evoke alone in the same trial* (same noise): after a suprathreshold conditioner
+that is a second spike, after a subthreshold one any spike. A conditioner whose own spike comes after the
+probe's onset (short intervals) is handled alike: the probe must add a spike, not merely move one.
+The searches scale the varied amplitude(s): the result is the factor on them, i.e. the threshold in µA for a
+part of unit amplitude (the default stimulus ``Pulse(1.0)``: 0.1 ms at 0.1 ms).
 """
 from __future__ import annotations
 
@@ -19,10 +28,10 @@ import warnings
 import numpy as np
 
 from .engines import execute
+from .engines.runspec import build_run_spec
 from .model import MembraneModel
-from .runspec import build_run_spec
 from .spikes import DEFAULT_LEVEL_MV
-from .stimulus import Pulse
+from .stimulus import Pulse, as_stimulus
 from .validation import check_instance, check_int, check_real, real_array
 
 __all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thresholds", "fraction_fired",
@@ -31,6 +40,8 @@ __all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thr
 
 #: The searches give up above this many times the amplitude that charges the membrane by 20 mV in the pulse.
 MAX_BRACKET_FACTOR = 4096.0
+#: The stimulus of a threshold search unless one is given: a 0.1 ms pulse at 0.1 ms, of unit amplitude (µA).
+DEFAULT_STIMULUS = Pulse(1.0)
 
 
 def expand_bracket(fires, lo, hi, limit, factor: float = 2.0, known=None):
@@ -90,29 +101,34 @@ def bisect(fires, lo, hi, tol, n_probe: int = 1, active=None):
     return lo, hi
 
 
-def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.1, delay_ms: float = 0.1,
-                      dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8,
-                      engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV, precision: str = "float64"):
-    """Deterministic (noise-free) threshold amplitude of a rectangular pulse, µA.
+def threshold_current(model: MembraneModel, area_cm2, *, stimulus=None, vary=None, dt_ms: float = 0.0025,
+                      t_end_ms: float = 2.0, rtol: float = 1e-4, n_probe: int = 8, engine: str = "auto",
+                      spike_threshold_mV: float = DEFAULT_LEVEL_MV, precision: str = "float64"):
+    """Deterministic (noise-free) threshold of a stimulus: the factor on its varied amplitude(s), µA for unit ones.
 
-    The smallest amplitude that produces a spike before ``t_end_ms``, found by vectorised n-section
-    (``n_probe`` amplitudes per iteration, all areas at once) to a bracket of relative width ``rtol``;
-    the bracket midpoint is returned.
+    The smallest factor that produces a spike (``vary=k``: one spike more than the fixed parts alone) before
+    ``t_end_ms``, found by vectorised n-section (``n_probe`` factors per iteration, all conditions at once) to a
+    bracket of relative width ``rtol``; the bracket midpoint is returned.
 
     Parameters
     ----------
     model : MembraneModel
     area_cm2 : float or array_like
-        Membrane area(s), cm².
-    duration_ms, delay_ms, dt_ms, t_end_ms : float
-        Pulse and simulation timing, ms. A ``dt_ms`` whose predicted threshold error exceeds
-        :data:`MAX_DT_ERROR` for this model gives one RuntimeWarning (:func:`dt_warning`).
+        Membrane area(s), cm²; broadcasts against the stimulus amplitudes.
+    stimulus : stimulus object, optional
+        Default :data:`DEFAULT_STIMULUS` (``Pulse(1.0)``, 0.1 ms at 0.1 ms): the result is then the threshold
+        current in µA. Any part or sum of parts (``Pulse(1.5 * i_th) + Pulse(1.0, delay_ms=1.1)``).
+    vary : int, optional
+        The part whose amplitude is searched, the others fixed (e.g. ``1``: the probe of a pair); None (default)
+        scales all parts together.
+    dt_ms, t_end_ms : float
+        Simulation timing, ms. A ``dt_ms`` whose predicted threshold error exceeds :data:`MAX_DT_ERROR` for this
+        model gives one RuntimeWarning (:func:`dt_warning`).
     rtol : float
         Relative bracket width at convergence.
     n_probe : int
-        Amplitudes tried per iteration (1 = bisection).
+        Factors tried per iteration (1 = bisection).
     engine : {"auto", "numba", "numpy", "cuda"}
-        Simulation engine (see :func:`hhlib.simulate`).
     spike_threshold_mV : float
         Detection level of the spike rule, mV above rest (:mod:`hhlib.spikes`).
     precision : {"float64", "float32"}
@@ -121,14 +137,15 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
     Returns
     -------
     float or ndarray
-        Threshold current, µA, shaped like ``area_cm2``.
+        The threshold factor on the varied amplitude(s) (µA for a varied part of unit amplitude), shaped like
+        ``broadcast(area_cm2, stimulus amplitudes)``.
 
     Raises
     ------
     ValueError
-        If the model does not fire even at :data:`MAX_BRACKET_FACTOR` times the amplitude that charges the
-        membrane by 20 mV during the pulse (e.g. a sodium-blocked membrane), or if it fires without any
-        stimulus (spontaneous firing: it has no threshold).
+        If the model does not fire even at :data:`MAX_BRACKET_FACTOR` times the factor that charges the
+        membrane by 20 mV (e.g. a sodium-blocked membrane, or a probe in the absolute refractory period), or if
+        it fires without any stimulus (spontaneous firing: it has no threshold).
 
     Examples
     --------
@@ -136,41 +153,89 @@ def threshold_current(model: MembraneModel, area_cm2, *, duration_ms: float = 0.
     >>> i_th = threshold_current(hhlib.SEED_MODEL, 1e-9)
     >>> round(i_th * 1e8, 2)  # µA, i.e. 7.01e-8 µA = 70 µA/cm² for 0.1 ms
     7.01
+    >>> pair = hhlib.Pulse(1.5 * i_th) + hhlib.Pulse(1.0, delay_ms=3.1)     # conditioner + probe 3 ms later
+    >>> ratio = threshold_current(hhlib.SEED_MODEL, 1e-9, stimulus=pair, vary=1, t_end_ms=5.0) / i_th
+    >>> 1.0 < ratio < 1.5                             # relative refractory period
+    True
     """
     check_instance("model", model, MembraneModel, "membrane model")
+    stim = as_stimulus(DEFAULT_STIMULUS if stimulus is None else stimulus)
     area = real_array("area_cm2", area_cm2, "cm²", positive=True)
-    stim = Pulse(0.0, delay_ms, duration_ms)               # checks delay_ms and duration_ms by name
     rtol = check_real("rtol", rtol, low=0.0, high=1.0, low_open=True, high_open=True)
     n_probe = check_int("n_probe", n_probe, minimum=1, maximum=1024)
     opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
-                precision=precision)
-    out = _threshold(model, area.ravel(), stim, rtol, n_probe, opts)
+                precision=precision, vary=stim.check_vary(vary))
+    out, shape = _threshold(model, area, stim, rtol, n_probe, opts)
     warn_coarse_dt(model, dt_ms, stacklevel=2)
-    return float(out[0]) if area.ndim == 0 else out.reshape(area.shape)
+    return float(out[0]) if shape == () else out.reshape(shape)
 
 
-def _threshold(model, flat, stim, rtol, n_probe, opts):
-    """The noise-free threshold search of :func:`threshold_current` (checked arguments; ``flat`` 1-D areas)."""
-    opts = dict(opts, noise=False, max_spikes=1)
-    specs = {k: build_run_spec(model, stim, flat, k, **opts) for k in {1, n_probe}}   # noise-free: trials = probes
+class _Fires:
+    """``fires(factors)`` of a threshold search: one definition of "fires" for every search (module docstring).
 
-    def fires(amps):                                   # amps: (n_area,) or (n_area, n_probe)
-        lanes = amps.reshape(flat.size, -1)
-        return (execute(specs[lanes.shape[1]], lane_amp=lanes).counts >= 1).reshape(amps.shape)
+    ``spec`` (built with ``stop_after=1``) has one trial per lane; ``factors`` (n_cond, n_lanes) multiply the
+    varied amplitude(s). With ``vary`` set, the baseline (the fixed parts alone, factor 0: same noise) is
+    simulated once per lane, followed to the end, and a lane fires when its count exceeds it; the run stops
+    following a lane one spike after its baseline.
+    """
 
-    if fires(np.zeros_like(flat)).any():
+    def __init__(self, spec, info=None):
+        self.spec, self.info = spec, info
+        self.base = None
+        if spec.vary is not None:
+            zero = np.zeros((spec.n_cond, spec.n_trials))
+            self.base = self._run(zero, np.zeros(zero.shape, dtype=np.int64))
+
+    def _run(self, factors, stop):
+        if self.info is not None:
+            self.info["simulated_trials"] = self.info.get("simulated_trials", 0) + factors.size
+        return execute(self.spec, lane_scale=factors, lane_stop=stop).counts
+
+    def __call__(self, factors):
+        if self.base is None:
+            return self._run(factors, None) >= 1
+        base = np.broadcast_to(self.base, factors.shape)
+        return self._run(factors, base + 1) > base
+
+
+def _unit_charge(spec):
+    """Charge of the varied part(s) at factor 1, µA ms per condition (what sets the search's scale)."""
+    rows = range(spec.n_parts) if spec.vary is None else [spec.vary]
+    per_part = np.abs(spec.waveforms).sum(axis=1) * spec.dt                      # ms at unit amplitude
+    return sum(np.abs(spec.amp[p]) * per_part[p] for p in rows)
+
+
+def _threshold(model, area, stim, rtol, n_probe, opts):
+    """The noise-free threshold search of :func:`threshold_current` (checked arguments): (flat result, shape)."""
+    shape = np.broadcast_shapes(area.shape, stim.cond_shape)
+    flat = np.broadcast_to(area, shape).ravel()
+    opts = dict(opts, noise=False, max_spikes=1, stop_after=1)
+    stim_b = stim.with_amplitudes([np.broadcast_to(a, shape).ravel() for a in stim.amplitudes_uA])
+    specs = {k: build_run_spec(model, stim_b, flat, k, **opts) for k in {1, n_probe}}   # noise-free: trials = probes
+    fires_of = {k: _Fires(spec) for k, spec in specs.items()}
+
+    def fires(factors):                                # factors: (n_cond,) or (n_cond, n_probe)
+        lanes = factors.reshape(flat.size, -1)
+        return fires_of[lanes.shape[1]](lanes).reshape(factors.shape)
+
+    if opts["vary"] is None and fires(np.zeros(flat.size)).any():
         raise ValueError(f"model {model.name!r} fires without any stimulus (amplitude_uA = 0 gives a spike within "
                          f"t_end_ms = {opts['t_end_ms']!r} ms without noise): it fires spontaneously, so it has no "
                          "threshold current (per-trial thresholds are measured in units of it); change the model "
                          "(e.g. its reversal potentials) so that it rests")
-    on_ms = min(stim.duration_ms, specs[1].n_steps * specs[1].dt - stim.delay_ms)    # current flows this long
-    passive = 20.0 * model.c_m * flat / on_ms          # charges the membrane by ~20 mV during the pulse
+    charge = _unit_charge(specs[1])
+    if np.any(charge == 0):
+        raise ValueError("the varied part's amplitude_uA is 0 (or it carries no charge): the search scales it, so "
+                         "give it a non-zero amplitude (e.g. 1.0, to get the threshold in µA)")
+    passive = 20.0 * model.c_m * flat / charge         # factor that charges the membrane by ~20 mV
     lo, hi, found = expand_bracket(fires, np.zeros_like(flat), passive, MAX_BRACKET_FACTOR * passive)
     if not found.all():
-        raise ValueError(f"model {model.name!r} does not fire even at {hi.max():.3g} µA ({MAX_BRACKET_FACTOR:g} "
-                         "times the current that charges the membrane by 20 mV during the pulse): it cannot fire")
+        what = "the varied part" if opts["vary"] is not None else "the stimulus"
+        raise ValueError(f"model {model.name!r} does not fire even when {what} is scaled by {hi.max():.3g} "
+                         f"({MAX_BRACKET_FACTOR:g} times what charges the membrane by 20 mV): it cannot fire "
+                         "(or, with vary, the probe falls in the absolute refractory period)")
     lo, hi = bisect(fires, lo, hi, rtol * hi, n_probe=n_probe)
-    return 0.5 * (lo + hi)
+    return 0.5 * (lo + hi), shape
 
 
 # --- the time step: predicted threshold error ------------------------------------------------------
@@ -204,11 +269,11 @@ def dt_error_coefficient(model: MembraneModel):
         key = None
     if key is not None and key in _dt_coefficients:
         return _dt_coefficients[key]
-    stim, flat = Pulse(0.0, 0.1, 0.1), np.array([1e-9])
+    stim, area = as_stimulus(DEFAULT_STIMULUS), np.array(1e-9)
     try:
-        i10, i5 = (_threshold(model, flat, stim, 1e-9, 8, dict(dt_ms=dt, t_end_ms=2.0, engine="auto",
+        i10, i5 = (_threshold(model, area, stim, 1e-9, 8, dict(dt_ms=dt, t_end_ms=2.0, engine="auto", vary=None,
                                                               spike_threshold_mV=DEFAULT_LEVEL_MV,
-                                                              precision="float64"))[0] for dt in (0.01, 0.005))
+                                                              precision="float64"))[0][0] for dt in (0.01, 0.005))
         coefficient = float(abs(i10 - i5) / (12.0 * i5))
     except ValueError:                                 # no threshold (or not integrable at these steps)
         coefficient = None
@@ -242,12 +307,11 @@ def warn_coarse_dt(model: MembraneModel, dt_ms: float, stacklevel: int = 1):
         warnings.warn(message, RuntimeWarning, stacklevel=stacklevel + 1)
 
 
-def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None, stream_id: int = 0,
-                     delay_ms: float = 0.1, duration_ms: float = 0.1, dt_ms: float = 0.0025, t_end_ms: float = 2.0,
-                     rtol: float = 1e-3, max_factor: float = 32.0, engine: str = "auto",
-                     spike_threshold_mV: float = DEFAULT_LEVEL_MV, noise=True, info: dict | None = None,
-                     precision: str = "float64") -> np.ndarray:
-    """Threshold amplitude (µA) of every noisy trial, for a rectangular pulse.
+def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=None, vary=None, seed=None,
+                     stream_id: int = 0, dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-3,
+                     max_factor: float = 32.0, engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV,
+                     noise=True, info: dict | None = None, precision: str = "float64") -> np.ndarray:
+    """Threshold of every noisy trial: the factor on the stimulus's varied amplitude(s) (µA for unit ones).
 
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
     :func:`hhlib.simulate` uses for a condition with that stream id), at every area: the areas
@@ -259,14 +323,19 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     Parameters
     ----------
     model : MembraneModel
-    area_cm2 : float or array_like, shape (n_area,)
-        Membrane area(s), cm².
+    area_cm2 : float or array_like
+        Membrane area(s), cm²; broadcasts against the stimulus amplitudes.
     n_trials : int
+    stimulus : stimulus object, optional
+        Default :data:`DEFAULT_STIMULUS` (``Pulse(1.0)``): thresholds in µA of the 0.1 ms pulse at 0.1 ms.
+    vary : int, optional
+        The part whose amplitude is searched (the others fixed; "fires" = more spikes than the fixed parts
+        alone in the same trial, see the module docstring); None (default): all parts scaled together.
     seed : None, int, SeedSequence, Generator or SeedRecord
     stream_id : int
         Random stream (condition id) whose trials are used.
-    delay_ms, duration_ms, dt_ms, t_end_ms : float
-        Pulse and simulation timing, ms.
+    dt_ms, t_end_ms : float
+        Simulation timing, ms.
     rtol : float
         Bisection stops when every bracket is narrower than ``rtol`` times the deterministic
         threshold; the bracket midpoint is returned. The default 1e-3 is ~1 % of the threshold
@@ -288,8 +357,8 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
 
     Returns
     -------
-    ndarray, shape ``area.shape + (n_trials,)``
-        Threshold currents, µA.
+    ndarray, shape ``broadcast(area, stimulus amplitudes) + (n_trials,)``
+        Threshold factors (µA for a varied part of unit amplitude).
 
     Examples
     --------
@@ -301,26 +370,26 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     >>> 0.3 < float(p) < 0.7
     True
     """
+    stim = as_stimulus(DEFAULT_STIMULUS if stimulus is None else stimulus)
     area = real_array("area_cm2", area_cm2, "cm²", positive=True)
     rtol = check_real("rtol", rtol, low=0.0, high=0.1, low_open=True, high_open=True)
     max_factor = check_real("max_factor", max_factor, low=1.0, low_open=True, unit="x the deterministic threshold")
     stream_id = check_int("stream_id", stream_id, minimum=0)
-    flat, stim = area.ravel(), Pulse(0.0, delay_ms, duration_ms)
-    spec = build_run_spec(model, stim, flat, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms,
-                          seed=seed, noise=noise, engine=engine, spike_threshold_mV=spike_threshold_mV, max_spikes=1,
-                          stream_ids=np.full(flat.size, stream_id), precision=precision)
-    i_det = _threshold(model, flat, stim, 1e-4, 8,
-                       dict(dt_ms=dt_ms, t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
-                            precision=precision))
+    opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
+                precision=precision, vary=stim.check_vary(vary))
+    i_det, shape = _threshold(model, area, stim, 1e-4, 8, opts)
+    stim_b = stim.with_amplitudes([np.broadcast_to(a, shape).ravel() for a in stim.amplitudes_uA])
+    flat = np.broadcast_to(area, shape).ravel()
+    spec = build_run_spec(model, stim_b, flat, n_trials, seed=seed, noise=noise, max_spikes=1, stop_after=1,
+                          stream_ids=np.full(flat.size, stream_id), **opts)
     warn_coarse_dt(model, spec.dt, stacklevel=2)
+    out = _per_trial(_Fires(spec, info), i_det[:, None] * np.ones(spec.n_trials), rtol, max_factor, spec.vary)
+    return out.reshape(shape + (spec.n_trials,))
 
-    def fires(amp_lanes):
-        if info is not None:
-            info["simulated_trials"] = info.get("simulated_trials", 0) + amp_lanes.size
-        return execute(spec, lane_amp=amp_lanes).counts >= 1
 
-    scale = i_det[:, None] * np.ones(spec.n_trials)
-    spontaneous = fires(np.zeros_like(scale))           # fire without any stimulus: threshold exactly 0
+def _per_trial(fires, scale, rtol, max_factor, vary):
+    """Bracket and bisect every trial's threshold factor (``scale``: the deterministic one per lane)."""
+    spontaneous = fires(np.zeros_like(scale)) if vary is None else np.zeros(scale.shape, dtype=bool)
     # bracket: most trials lie within [0.5, 2] x the deterministic threshold; [0, 0.5] or wider where needed
     half = 0.5 * scale
     low_fires = fires(half)
@@ -328,8 +397,7 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, seed=None
     lo, hi, found = expand_bracket(fires, lo, hi, max_factor * scale, factor=4.0, known=spontaneous)
     never = ~found & ~spontaneous
     lo, hi = bisect(fires, lo, hi, rtol * scale, active=found & ~spontaneous)
-    out = np.where(never, np.inf, np.where(spontaneous, 0.0, 0.5 * (lo + hi)))
-    return out.reshape(area.shape + (spec.n_trials,))
+    return np.where(never, np.inf, np.where(spontaneous, 0.0, 0.5 * (lo + hi)))
 
 
 def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: bool = False):

@@ -2,7 +2,8 @@
 
 The steps themselves are not rewritten. The unrolled per-scheme step functions that
 :mod:`hhlib.engines._channel_codegen` writes for the CPU kernel are written into the GPU kernel's module
-too, decorated with :func:`device` instead of ``numba.njit`` (:mod:`._cuda_codegen`), and the helpers they
+too, decorated with :func:`~hhlib.engines.cuda_support.device` instead of ``numba.njit``
+(:mod:`hhlib.engines.cuda_kernels`), and the helpers they
 and the kernel call (the exact binomial inversion and the draw of the initial states from
 :mod:`hhlib.engines.numba_channels`) are recompiled here as device functions by :func:`_device`, with
 their calls to each other bound to the device versions. So the GPU runs the same exact frozen-V scheme,
@@ -26,7 +27,7 @@ import numpy as np
 
 from . import numba_channels as _nc
 from ._philox import philox4x32_10
-from .cuda_engine import cuda, simulator_active
+from .cuda_support import device
 
 __all__ = ["device", "binomial_inverse", "channel_init", "fill_draws", "draws_per_row", "uniform53", "normal_pair"]
 
@@ -35,13 +36,6 @@ _U6 = np.uint64(6)
 _2_26 = 67108864.0
 _INV_2_53 = 1.1102230246251565e-16
 _INV_2_32 = 2.3283064365386963e-10
-
-
-def device(fn):
-    """``fn`` as a CUDA device function; in numba's CUDA simulator the Python function itself (the channel
-    code uses nothing of ``cuda``, so the simulator's wrapper, which swaps the ``cuda`` module in the
-    function's globals on every call, would only make the simulated kernel several times slower)."""
-    return fn if simulator_active() else cuda.jit(device=True)(fn)
 
 
 def _device(fn, **bound):

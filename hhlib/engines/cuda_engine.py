@@ -1,42 +1,31 @@
 """The GPU engine: one CUDA thread per trial (numba-cuda), counter-based noise, float64 or float32.
 
 Use it with ``engine="cuda"`` (``pip install 'hhlib[gpu]'`` installs numba-cuda; an NVIDIA GPU and driver
-are needed). Every thread integrates one trial with the CPU kernel's scheme (:mod:`._cuda_codegen`) and
-draws its normals from Philox4x32-10 keyed by ``(seed, stream id, trial, step)`` (:mod:`._philox`), so
-the counts depend on the seed and never on the launch configuration; they are statistically equal, not
-identical, to the CPU engines' (which draw from per-block SFC64 streams). Without noise it is the CPU
-kernel, run on the GPU: the same coefficient tables, the same arithmetic order.
+are needed). Every thread integrates one trial with the membrane step the CPU kernel runs (generated once,
+:mod:`hhlib.engines.step`, inside the GPU template of :mod:`hhlib.engines.cuda_kernels`) and draws its
+normals from Philox4x32-10 keyed by ``(seed, stream id, trial, step)`` (:mod:`hhlib.engines._philox`), so the
+counts depend on the seed and never on the launch configuration; they are statistically equal, not identical,
+to the CPU engines' (which draw from per-block SFC64 streams). Without noise it is the CPU kernel, run on the
+GPU: the same coefficient tables, the same arithmetic order.
 
 ``precision="float32"`` runs the kernel in single precision with fast math (several times faster on
-GPUs); float64 is the default.
-
-Channel noise (:class:`hhlib.ChannelNoise`) runs a second generated kernel (float64 only): each thread
+GPUs); float64 is the default. Channel noise (:class:`hhlib.ChannelNoise`) runs in float64 only: each thread
 keeps its channel states in a local array and advances them with the CPU kernel's own unrolled steps,
-compiled as device functions (:mod:`._cuda_channels`), drawing its uniforms or normals from Philox keyed
-by ``(seed, stream id, trial, step, draw index)``.
-
-numba-cuda 0.30 overloads ``np.row_stack``, which numpy 2.5 removed: its kernels then fail to compile.
-:func:`_import_numba_cuda` restores the name (as ``np.vstack``, what it was) before importing numba.cuda;
-this is the only place hhlib does so. numba-cuda 0.30 also compiles no ``np.exp`` (nor ``np.expm1``,
-``np.log1p``, ``np.sqrt``) of a scalar on the device; :func:`_register_device_math` adds them, and
-:func:`hhlib.model.linoid`, for the rate functions of the model description.
-
-Without a GPU (and outside numba's CUDA simulator, ``NUMBA_ENABLE_CUDASIM=1``, which the tests use),
-:func:`unavailable_reason` says why and ``engine="cuda"`` raises :class:`hhlib.engines.CudaUnavailableError`.
+compiled as device functions (:mod:`hhlib.engines._cuda_channels`), drawing its uniforms or normals from
+Philox keyed by ``(seed, stream id, trial, step, draw index)``.
 """
 from __future__ import annotations
 
-import importlib.util
-import math
 import threading
 
 import numpy as np
 
 from ..noise import CurrentNoise
-from . import V_LIMIT_MV
-from ._cuda_codegen import PRECISIONS, load_cuda_kernel
+from . import step as step_gen
 from ._philox import MASK32, key_of
-from .numba_engine import TABLE_STEP_MV, TABLE_V_MIN_MV, gate_tables
+from .common import TRIALS_PER_STREAM, block_size
+from .cuda_kernels import PRECISIONS, load_cuda_kernel
+from .cuda_support import cuda, simulator_active, unavailable_reason
 
 __all__ = ["run", "simulate_lanes", "unavailable_reason", "simulator_active", "THREADS_PER_BLOCK",
            "LANES_PER_LAUNCH", "GATE_RATES", "PRECISIONS"]
@@ -51,74 +40,14 @@ LANES_PER_LAUNCH = 1 << 22
 #: the rate functions (float64 arithmetic inside them). Same results to ~1e-8; for benchmarks.
 GATE_RATES = "table"
 
-
-def _import_numba_cuda():
-    """``numba.cuda``, with ``np.row_stack`` restored first if this numpy lacks it (numba-cuda 0.30 needs it)."""
-    if not hasattr(np, "row_stack"):
-        np.row_stack = np.vstack  # noqa: NPY201  (restoring the removed name is the point)
-    from numba import cuda
-    return cuda
-
-
-cuda = _import_numba_cuda()
-
-
-def simulator_active() -> bool:
-    """True when numba's CUDA simulator runs the kernels (``NUMBA_ENABLE_CUDASIM=1``, Python on the CPU)."""
-    from numba.core import config
-    return bool(config.ENABLE_CUDASIM)
-
-
-def unavailable_reason() -> str | None:
-    """Why ``engine="cuda"`` cannot run here (None if it can)."""
-    if simulator_active():
-        return None
-    if importlib.util.find_spec("numba_cuda") is None:
-        return "numba-cuda is not installed"
-    try:
-        if cuda.is_available():
-            return None
-    except Exception as exc:                          # a broken driver installation
-        return f"the CUDA driver failed to initialise ({exc!r})"
-    return "no CUDA GPU or driver was found (numba.cuda.is_available() is False)"
-
-
-def _register_device_math():
-    """Device versions of the numpy functions that rate functions use, and of :func:`hhlib.model.linoid`."""
-    from numba.core import types
-    from numba.cuda.extending import overload
-
-    from ..model import linoid
-
-    def scalar(fn):
-        def typer(x):
-            if isinstance(x, (types.Float, types.Integer)):
-                return lambda x: fn(x)
-        return typer
-
-    for ufunc, fn in ((np.exp, math.exp), (np.expm1, math.expm1), (np.log1p, math.log1p), (np.sqrt, math.sqrt)):
-        overload(ufunc)(scalar(fn))
-
-    @overload(linoid)
-    def _linoid(x):
-        def impl(x):
-            if abs(x) < 1e-6:
-                return 1.0 - 0.5 * x
-            return x / math.expm1(x)
-        return impl
-
-
-if not simulator_active() and importlib.util.find_spec("numba_cuda") is not None:
-    _register_device_math()
-
 _kernels: dict = {}
 _tables: dict = {}
 _lock = threading.Lock()
 
 
 def _kernel(model, precision, variant="current"):
-    key = (tuple((g.name, g.alpha, g.beta) for g in model.gates), tuple((c.name, c.gates) for c in model.currents),
-           precision, variant)
+    key = (step_gen.structure_key(model), tuple(fn for _, fn in step_gen.model_functions(model)),
+           tuple((c.name, c.gates) for c in model.currents), precision, variant)
     with _lock:
         if key not in _kernels:
             _kernels[key] = load_cuda_kernel(model, precision, variant)
@@ -132,27 +61,27 @@ def _device_table(model, dt, dtype):
         if key not in _tables:
             if len(_tables) >= 8:
                 _tables.pop(next(iter(_tables)))
-            _tables[key] = cuda.to_device(np.ascontiguousarray(gate_tables(model, dt), dtype=dtype))
+            _tables[key] = cuda.to_device(np.ascontiguousarray(step_gen.gate_tables(model, dt), dtype=dtype))
         return _tables[key]
 
 
-def _inputs(spec, lane_amp, dtype):
-    """Host arrays of a run: current density per condition (or lane), noise per condition, stream words."""
-    with np.errstate(over="ignore"):                  # an infinite density is reported as non-finite
-        if lane_amp is None:
-            density = (spec.amp_flat / spec.area_flat).astype(dtype)
-        else:
-            density = (np.asarray(lane_amp, dtype=float) / spec.area_flat[:, None]).astype(dtype).ravel()
-    noisy = isinstance(spec.noise, CurrentNoise) and spec.root is not None
-    sigma = (spec.noise.sigma_v_mV(spec.model, spec.dt, spec.area_flat) if noisy
-             else np.zeros(spec.n_cond)).astype(dtype)
+def _lane_arrays(spec, lanes, dtype):
+    """Host arrays per trial: stimulus densities ``(n_parts, n_lanes)`` (or per condition when no trial has its
+    own), stops ``(n_lanes,)``."""
+    n_blocks = -(-spec.n_trials // TRIALS_PER_STREAM)
+    spans = [(c, b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + block_size(b, spec.n_trials))
+             for c in range(spec.n_cond) for b in range(n_blocks)]
+    stops = np.concatenate([lanes.stops(spec, *span) for span in spans]).astype(np.int32)
+    if lanes.scale is None:
+        with np.errstate(over="ignore"):              # an infinite density is reported as non-finite
+            return (spec.amp / spec.area_flat).astype(dtype), stops, False
+    dens = np.concatenate([lanes.densities(spec, *span) for span in spans], axis=1)
+    return dens.astype(dtype), stops, True
+
+
+def _stream_words(spec):
     ids = spec.ids.astype(np.uint64)
-    return density, sigma, ids & MASK32, ids >> np.uint64(32)
-
-
-def _outputs(n_lanes):
-    return (cuda.device_array(n_lanes, dtype=np.int32), cuda.device_array(n_lanes, dtype=np.float64),
-            cuda.device_array(n_lanes, dtype=np.uint8))
+    return ids & MASK32, ids >> np.uint64(32)
 
 
 def _launch(kernel, n_lanes, threads_per_block, blocks, args):
@@ -168,54 +97,19 @@ def _launch(kernel, n_lanes, threads_per_block, blocks, args):
         cuda.synchronize()
 
 
-def _host(outputs):
-    d_counts, d_first, d_bad = outputs
-    return d_counts.copy_to_host().astype(np.int64), d_first.copy_to_host(), d_bad.copy_to_host().astype(bool)
-
-
-def simulate_lanes(spec, lane_amp=None, *, threads_per_block: int | None = None, blocks: int | None = None):
-    """Run every trial of ``spec`` on the GPU: ``(counts, first_ms, bad)``, each of shape ``(n_cond * n_trials,)``.
-
-    ``threads_per_block`` and ``blocks`` (per launch; default enough for one trial per thread) set the
-    launch configuration; the threads loop over the trials, so any configuration gives the same results.
-    """
-    if spec.channels:
-        return _simulate_channels(spec, lane_amp, threads_per_block, blocks)
-    dtype = np.dtype(spec.precision)
-    model = spec.model
-    kernel = _kernel(model, spec.precision)
-    state0 = model.initial_state()
-    consts = np.array([spec.dt, TABLE_V_MIN_MV, 1.0 / TABLE_STEP_MV, model.c_m, model.rate_factor, state0[0],
-                       spec.level, V_LIMIT_MV, float(model.ionic_equilibrium(state0[1:]))], dtype=dtype)
-    g_max = np.array([c.g_max for c in model.currents], dtype=dtype)
-    e_rev = np.array([c.e_rev for c in model.currents], dtype=dtype)
-    x0 = np.array(state0[1:], dtype=dtype)
-    density, sigma, s_lo, s_hi = _inputs(spec, lane_amp, dtype)
-    key0, key1 = key_of(spec.root) if spec.root is not None else (np.uint64(0), np.uint64(0))
-    n_lanes = spec.n_cond * spec.n_trials
-    outputs = _outputs(n_lanes)
-    args = [cuda.to_device(a) for a in (density, sigma, s_lo, s_hi, np.ascontiguousarray(spec.waveform, dtype=dtype))]
-    args += [_device_table(model, spec.dt, dtype)] + [cuda.to_device(a) for a in (consts,)]
-    args += [np.float64(spec.dt)] + [cuda.to_device(a) for a in (g_max, e_rev, x0)]
-    _launch(kernel, n_lanes, threads_per_block, blocks,
-            [spec.n_trials, key0, key1, spec.root is not None, GATE_RATES == "table", lane_amp is not None,
-             spec.stop_after, *args, *outputs])
-    return _host(outputs)
-
-
-def _simulate_channels(spec, lane_amp, threads_per_block, blocks):
-    """:func:`simulate_lanes` with channel noise (float64): the channel kernel of :mod:`._cuda_codegen`."""
+def _channel_args(spec):
+    """The channel description: the kernel's arguments ``markov, stoch, cdesc, init_p, n_chan, n_init, n_step,
+    per_row`` (float64 only; without channel noise, placeholders the kernel never reads)."""
+    if not spec.channels:
+        empty = cuda.to_device(np.zeros((1, 1), dtype=np.int64))
+        return [False, cuda.to_device(np.full(1, -1, dtype=np.int64)), empty, cuda.to_device(np.zeros((1, 1))),
+                empty, 0, 0, 0]
     from ._cuda_channels import draws_per_row
     from .numba_channels import describe
     if spec.precision != "float64":
         raise ValueError(f"precision={spec.precision!r}: engine='cuda' runs channel noise (ChannelNoise) in float64 "
                          "only; use precision='float64'")
-    model = spec.model
-    kernel = _kernel(model, "float64", "channels")
-    state0 = model.initial_state()
-    consts = np.array([spec.dt, TABLE_V_MIN_MV, 1.0 / TABLE_STEP_MV, model.c_m, model.rate_factor, state0[0],
-                       spec.level, V_LIMIT_MV])
-    stoch = np.full(len(model.currents), -1, dtype=np.int64)
+    stoch = np.full(len(spec.model.currents), -1, dtype=np.int64)
     for slot, cur in enumerate(spec.channels):
         stoch[cur.index] = slot
     cdesc, init_p, n_chan, n_init, n_step, _ = describe(spec)
@@ -224,29 +118,48 @@ def _simulate_channels(spec, lane_amp, threads_per_block, blocks):
     if (spec.n_steps + 1) * per_row >= 2**32:
         raise ValueError(f"{spec.n_steps} steps x {per_row} Philox blocks per step exceed the GPU engine's 2^32 "
                          "counters per trial: use a larger dt_ms or a shorter t_end_ms")
-    density, _, s_lo, s_hi = _inputs(spec, lane_amp, np.dtype(np.float64))
-    key0, key1 = key_of(spec.root)
+    arrays = [cuda.to_device(np.ascontiguousarray(a)) for a in (stoch, cdesc, init_p, n_chan.T)]
+    return [markov, *arrays, n_init, n_step, per_row]
+
+
+def simulate_lanes(spec, lanes, *, threads_per_block: int | None = None, blocks: int | None = None):
+    """Run every trial of ``spec`` on the GPU: ``(counts, times, bad)``, shapes ``(n_lanes,)``, ``(n_lanes,
+    max_spikes)``, ``(n_lanes,)`` with ``n_lanes = n_cond * n_trials`` (``lanes``: per-trial inputs).
+
+    ``threads_per_block`` and ``blocks`` (per launch; default enough for one trial per thread) set the
+    launch configuration; the threads loop over the trials, so any configuration gives the same results.
+    """
+    dtype = np.dtype(spec.precision)
+    model, variant = spec.model, "channels" if spec.channels else "current"
+    kernel = _kernel(model, spec.precision, variant)
+    g_max, e_rev, cpar = step_gen.current_arrays(model)
+    state0 = model.initial_state()
+    dens, stops, per_lane = _lane_arrays(spec, lanes, dtype)
+    noisy = isinstance(spec.noise, CurrentNoise) and spec.root is not None
+    sigma = spec.noise.sigma_v_mV(model, spec.dt, spec.area_flat) if noisy else np.zeros(spec.n_cond)
+    key0, key1 = key_of(spec.root) if spec.root is not None else (np.uint64(0), np.uint64(0))
+    consts = step_gen.step_constants(spec, GATE_RATES == "table")
+    host = [dens, sigma.astype(dtype), *_stream_words(spec), np.ascontiguousarray(spec.waveforms, dtype=dtype)]
+    args = [cuda.to_device(stops)] + [cuda.to_device(a) for a in host] + [_device_table(model, spec.dt, dtype)]
+    args += [cuda.to_device(consts.astype(dtype)), np.float64(spec.dt)]
+    args += [cuda.to_device(a.astype(dtype)) for a in (g_max, e_rev, cpar, np.array(state0[1:]))]
+    args += [dtype.type(model.ionic_equilibrium(state0[1:], state0[0])), *_channel_args(spec)]
     n_lanes = spec.n_cond * spec.n_trials
-    outputs = _outputs(n_lanes)
-    host = (density, s_lo, s_hi, np.ascontiguousarray(spec.waveform, dtype=float))
-    args = [cuda.to_device(a) for a in host] + [_device_table(model, spec.dt, np.dtype(np.float64))]
-    args += [cuda.to_device(np.ascontiguousarray(a)) for a in
-             (consts, np.array([c.g_max for c in model.currents], dtype=float),
-              np.array([c.e_rev for c in model.currents], dtype=float), np.array(state0[1:], dtype=float), stoch,
-              cdesc, init_p, n_chan.T)]
+    outputs = (cuda.device_array(n_lanes, dtype=np.int32),
+               cuda.to_device(np.full((n_lanes, spec.max_spikes), np.nan)), cuda.device_array(n_lanes, dtype=np.uint8))
     _launch(kernel, n_lanes, threads_per_block, blocks,
-            [spec.n_trials, key0, key1, markov, GATE_RATES == "table", lane_amp is not None, spec.stop_after,
-             *args, n_init, n_step, per_row, *outputs])
-    return _host(outputs)
+            [spec.n_trials, key0, key1, noisy, per_lane, *args, *outputs])
+    counts, times, bad = (o.copy_to_host() for o in outputs)
+    return counts.astype(np.int64), times, bad.astype(bool)
 
 
-def run(spec, units, out, lane_amp=None):
+def run(spec, units, out, lanes):
     """Fill ``out`` (a :class:`~hhlib.engines.RunOutput`) with every trial of the run, computed on the GPU.
 
     The GPU runs all trials at once: ``units`` (which always cover the run) do not split the work.
     """
-    counts, first, bad = simulate_lanes(spec, lane_amp)
+    counts, times, bad = simulate_lanes(spec, lanes)
     shape = (spec.n_cond, spec.n_trials)
     out.counts[...] = counts.reshape(shape)
-    out.first[...] = first.reshape(shape)
+    out.times[...] = times.reshape(shape + (spec.max_spikes,))
     out.bad[...] = bad.reshape(shape)

@@ -25,7 +25,8 @@ from .. import channels as ch
 from ..noise import CurrentNoise
 from ..seeds import stream
 from ..spikes import spike_events
-from . import TRIALS_PER_STREAM, V_LIMIT_MV, block_size
+from .common import TRIALS_PER_STREAM, block_size
+from .diagnosis import V_LIMIT_MV
 
 __all__ = ["run", "NOISE_BLOCK_STEPS", "current_product"]
 
@@ -33,15 +34,16 @@ __all__ = ["run", "NOISE_BLOCK_STEPS", "current_product"]
 NOISE_BLOCK_STEPS = 64
 
 
-def run(spec, units, out, lane_amp=None):
-    """Fill ``out`` (a :class:`~hhlib.engines.RunOutput`) for ``units``, ``spec.chunk`` lanes at a time."""
+def run(spec, units, out, lane_inputs):
+    """Fill ``out`` (a :class:`~hhlib.engines.RunOutput`) for ``units``, ``spec.chunk`` lanes at a time
+    (``lane_inputs``: :class:`~hhlib.engines.LaneInputs`)."""
     start = 0
     while start < len(units):
         stop, lanes = start, 0
         while stop < len(units) and (stop == start or lanes + TRIALS_PER_STREAM <= spec.chunk):
             lanes += block_size(units[stop][1], spec.n_trials)
             stop += 1
-        _run_chunk(spec, units[start:stop], out, lane_amp)
+        _run_chunk(spec, units[start:stop], out, lane_inputs)
         start = stop
 
 
@@ -59,17 +61,26 @@ def current_product(gate_values, current, index):
 
 
 class _Lanes:
-    """Flat lane layout of a chunk: condition and trial of every lane, its current density at unit waveform."""
+    """Flat lane layout of a chunk: condition and trial of every lane, its stimulus density per part, its stop."""
 
-    def __init__(self, spec, units, lane_amp):
+    def __init__(self, spec, units, lane_inputs):
         self.sizes = [block_size(b, spec.n_trials) for _, b in units]
         self.cond = np.concatenate([np.full(s, c) for (c, _), s in zip(units, self.sizes, strict=True)])
         self.trial = np.concatenate([np.arange(b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s)
                                      for (_, b), s in zip(units, self.sizes, strict=True)])
-        amp = lane_amp[self.cond, self.trial] if lane_amp is not None else spec.amp_flat[self.cond]
-        with np.errstate(over="ignore"):                 # an infinite density is reported as non-finite
-            self.i_density = amp / spec.area_flat[self.cond]          # µA/cm² at unit waveform
+        spans = [(c, b * TRIALS_PER_STREAM, b * TRIALS_PER_STREAM + s) for (c, b), s in zip(units, self.sizes,
+                                                                                              strict=True)]
+        self.density = np.concatenate([lane_inputs.densities(spec, *span) for span in spans], axis=1)   # (P, L)
+        self.stop = np.concatenate([lane_inputs.stops(spec, *span) for span in spans])
         self.n = int(sum(self.sizes))
+
+    def stimulus(self, waveforms, step):
+        """Stimulus current density of every lane over ``step``, µA/cm² (None where no part is on)."""
+        total = None
+        for p in np.flatnonzero(waveforms[:, step]):
+            term = self.density[p] * waveforms[p, step]
+            total = term if total is None else total + term
+        return total
 
 
 class _NoiseBlocks:
@@ -103,76 +114,99 @@ def _relax_gates(model, v, gates, dt):
         x += x_inf
 
 
-def _conductance(model, gates, index, open_fraction=None):
-    """Total conductance and ``sum g_i E_i`` (mS/cm², mS/cm² mV) of the model's currents at these gates
-    (stochastic currents: ``g_max`` times their open fraction, from ``open_fraction`` by current index)."""
+def _conductance(model, v, gates, index, open_fraction=None):
+    """Total conductance and ``sum g_i E_i`` (mS/cm², mS/cm² mV) of the model's currents at V and these gates
+    (stochastic currents: their maximal value times their open fraction, from ``open_fraction`` by current
+    index). A current whose conductance depends on V itself (a GHK current's chord conductance) multiplies its
+    ``factor(V, *params)``."""
     g_tot = num = None
+    params, e_rev = model.current_params(), model.reversals()
     for i, c in enumerate(model.currents):
         if open_fraction is not None and i in open_fraction:
             g = open_fraction[i] * c.g_max
         else:
             g = c.g_max if not c.gates else current_product(gates, c, index) * c.g_max
+        if c.factor is not None:
+            g = g * c.factor(v, *params[i])
         g_tot = g if g_tot is None else g_tot + g
-        num = g * c.e_rev if num is None else num + g * c.e_rev
+        num = g * e_rev[i] if num is None else num + g * e_rev[i]
     return g_tot, num
 
 
-def _run_chunk(spec, units, out, lane_amp):
+class _Spikes:
+    """The recorders of a chunk: spike counts, the first ``max_spikes`` spike times, non-finite lanes.
+
+    A lane stops being followed once it has ``stop`` spikes (0: never): later spikes and divergences are
+    ignored, as in the compiled engine, which stops integrating it.
+    """
+
+    def __init__(self, spec, lanes):
+        self.cnt = np.zeros(lanes.n, dtype=np.int64)
+        self.times = np.full((lanes.n, spec.max_spikes), np.nan)
+        self.armed = np.ones(lanes.n, dtype=bool)
+        self.bad = np.zeros(lanes.n, dtype=bool)
+        self.stop = lanes.stop
+        self.level, self.dt = spec.level, spec.dt
+
+    def step(self, step, v_old, v_new, e_old, e_new):
+        live = (self.stop == 0) | (self.cnt < self.stop)
+        fired, frac = spike_events(self.armed, v_old, v_new, e_old, e_new, self.level)
+        fired &= live
+        if fired.any():
+            idx = np.flatnonzero(fired)
+            slot = self.cnt[idx]
+            keep = slot < self.times.shape[1]
+            self.times[idx[keep], slot[keep]] = (step + frac[idx[keep]]) * self.dt
+            self.cnt[idx] += 1
+        self.bad |= live & ~((np.abs(v_new) <= V_LIMIT_MV) & np.isfinite(e_new))
+
+    def write(self, out, lanes):
+        out.counts[lanes.cond, lanes.trial] = self.cnt
+        out.times[lanes.cond, lanes.trial] = self.times
+        out.bad[lanes.cond, lanes.trial] = self.bad
+
+
+def _v_step(model, dt, v, g, num, stim):
+    """V relaxes exactly towards ``(num + stim) / g`` over dt, conductances frozen."""
+    v_inf = (num + stim if stim is not None else num) / np.broadcast_to(g, v.shape)
+    return v_inf + (v - v_inf) * np.exp(g * (-dt / model.c_m))
+
+
+def _run_chunk(spec, units, out, lane_inputs):
     model, dt = spec.model, spec.dt
-    lanes = _Lanes(spec, units, lane_amp)
+    lanes = _Lanes(spec, units, lane_inputs)
     L, index = lanes.n, {name: i for i, name in enumerate(model.gate_names)}
     state0 = model.initial_state()
     v, gates = np.full(L, state0[0]), [np.full(L, x) for x in state0[1:]]
-    e_old = np.broadcast_to(np.asarray(model.ionic_equilibrium(state0[1:]), dtype=float), (L,)).copy()
     noise = _NoiseBlocks(spec, units, lanes) if isinstance(spec.noise, CurrentNoise) else None
     chan = _Channels(spec, units, lanes) if spec.channels else None
-    if chan is not None:
-        e_old = np.asarray(num_g(model, gates, index, chan.open_fraction()), dtype=float)
-    cnt, first_t, armed = np.zeros(L, dtype=np.int64), np.full(L, np.nan), np.ones(L, dtype=bool)
-    diverged = np.zeros(L, dtype=bool)
+    e_old = np.asarray(num_g(model, v, gates, index, None if chan is None else chan.open_fraction()), dtype=float)
+    spikes = _Spikes(spec, lanes)
     rec = _Recorder(spec, model, L, state0, chan) if spec.record else None
     with np.errstate(all="ignore"):                   # non-finite states are reported, by condition
         for step in range(spec.n_steps):
             if chan is not None:
                 chan.step(step, v)
             _relax_gates(model, v, gates, dt)
-            g, num = _conductance(model, gates, index, None if chan is None else chan.open_fraction())
-            w = spec.waveform[step]
-            v_inf = (num + lanes.i_density * w if w != 0.0 else num) / np.broadcast_to(g, (L,))
+            g, num = _conductance(model, v, gates, index, None if chan is None else chan.open_fraction())
             v_old = v
-            v = v_inf + (v - v_inf) * np.exp(g * (-dt / model.c_m))
+            v = _v_step(model, dt, v, g, num, lanes.stimulus(spec.waveforms, step))
             if noise is not None:
                 v += noise.sigma_v * noise.at(step)
             e_new = np.broadcast_to(num / g, (L,))
-            fired, frac = spike_events(armed, v_old, v, e_old, e_new, spec.level)
-            if fired.any():
-                idx = np.flatnonzero(fired)
-                cnt[idx] += 1
-                fresh = idx[np.isnan(first_t[idx])]
-                first_t[fresh] = (step + frac[fresh]) * dt
-            diverged |= _diverged(spec, v, e_new, cnt, fired)
+            spikes.step(step, v_old, v, e_old, e_new)
             e_old = e_new
             if rec is not None:
                 rec.store(step + 1, v, gates, chan)
-    out.counts[lanes.cond, lanes.trial] = cnt
-    out.first[lanes.cond, lanes.trial] = first_t
-    out.bad[lanes.cond, lanes.trial] = diverged
+    spikes.write(out, lanes)
     if rec is not None:
         rec.write(out.traces, lanes)
 
 
-def _diverged(spec, v, e, cnt, fired):
-    """Lanes whose state left the finite range this step (as the compiled engine: stopped lanes excluded)."""
-    bad = ~((np.abs(v) <= V_LIMIT_MV) & np.isfinite(e))
-    if spec.stop_after > 0:
-        bad &= (cnt < spec.stop_after) | (fired & (cnt == spec.stop_after))
-    return bad
-
-
-def num_g(model, gates, index, open_fraction):
-    """Ionic equilibrium potential ``sum g_i E_i / sum g_i`` (mV) with stochastic open fractions."""
-    g, num = _conductance(model, gates, index, open_fraction)
-    return np.broadcast_to(num / g, np.shape(gates[0]) if gates else np.shape(num))
+def num_g(model, v, gates, index, open_fraction):
+    """Ionic equilibrium potential ``sum g_i E_i / sum g_i`` (mV) at V, with stochastic open fractions."""
+    g, num = _conductance(model, v, gates, index, open_fraction)
+    return np.broadcast_to(num / g, np.shape(v))
 
 
 class _Channels:
