@@ -23,9 +23,6 @@ ROOT = HERE.parents[1]
 FLOAT_SENSITIVE = (
     "tests/core/test_channel_noise.py::test_channel_noise_counts_match_the_pins",
     "tests/core/test_engines.py",
-    "tests/core/test_custom_model.py",
-    "tests/core/test_thresholds.py",
-    "tests/core/test_latency.py",
     "tests/studies/test_sensitivity.py::test_shipped_sensitivity_caches_are_current",
 )
 
