@@ -360,8 +360,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_make_lab_dry_run_opens_the_copies_in_lab():
     if shutil.which("make") is None:
         pytest.skip("no make")
-    out = subprocess.run(["make", "-n", "lab", "VENV=/nonexistent/venv"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=60).stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}  # under make test
+    out = subprocess.run(["make", "--no-print-directory", "-n", "lab", "VENV=/nonexistent/venv"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, env=env).stdout
     assert out.splitlines()[-1].split()[:2] == ["/nonexistent/venv/bin/jupyter", "lab"]
     assert out.splitlines()[-1].endswith(' "lab/"') and "notebooks/\n" not in out
     assert 'cp "$nb" "$copy"' in out

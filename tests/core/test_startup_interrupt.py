@@ -41,6 +41,8 @@ def test_ctrl_c_during_imports_exits_130_with_one_line(module, delay_s):
 
 def test_importing_hhlib_as_a_library_leaves_sigint_alone():
     code = "import signal, hhlib; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    # SIGINT at its default when the child starts, as under a terminal (a shell running the suite in the
+    # background may have set it to "ignore", which Python then keeps)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ))
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert out.stdout.strip() == "True", out.stderr
