@@ -52,16 +52,18 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from .noise import MAX_CHANNELS, UM2_PER_CM2, ChannelNoise
-
 __all__ = ["ChannelCurrent", "channel_plan", "channel_counts", "state_digits", "stationary_distribution",
            "gate_transition", "binomial_inverse", "draws_per_step", "draws_initial", "initial_counts",
            "initial_fractions", "markov_step", "diffusion_step", "destination_order", "open_fraction_variance",
            "particle_fraction",
-           "exact_a_b", "MAX_STATES"]
+           "exact_a_b", "MAX_STATES", "MAX_CHANNELS", "UM2_PER_CM2"]
 
 #: Most states of one stochastic current's scheme.
 MAX_STATES = 64
+#: µm² per cm².
+UM2_PER_CM2 = 1e8
+#: Most channels of one current in one simulated membrane (counts stay exact integers in float64).
+MAX_CHANNELS = 2.0**50
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,10 @@ class ChannelCurrent:
 
 
 @lru_cache(maxsize=64)
-def channel_plan(model, noise: ChannelNoise) -> tuple:
-    """The :class:`ChannelCurrent` of every current that ``noise`` makes stochastic, in model order.
+def channel_plan(model, noise) -> tuple:
+    """The :class:`ChannelCurrent` of every current that ``noise`` (a :class:`hhlib.ChannelNoise`: its
+    ``densities``) makes stochastic, in model order. Any gated current can be stochastic, ohmic or GHK (the
+    engines multiply its open fraction by ``g_max`` and the current's conductance factor).
 
     Raises ValueError if the model lacks a named current or the current has no gates.
     """
@@ -126,7 +130,7 @@ def channel_counts(plan, area_cm2) -> np.ndarray:
     """``N = round(density * area_µm²)`` per current and area, shape ``(len(plan),) + area.shape``, int64.
 
     Raises ValueError naming ``area_cm2`` and the density if a membrane would have no channel of a current
-    (or more than :data:`hhlib.noise.MAX_CHANNELS`).
+    (or more than :data:`MAX_CHANNELS`).
     """
     area = np.asarray(area_cm2, dtype=float)
     out = np.empty((len(plan),) + area.shape, dtype=np.int64)

@@ -2,14 +2,16 @@
 
 - :class:`CurrentNoise`: the phenomenological current noise of Rattay, Lutter & Felix (2001), the
   predecessor project's noise: each step adds a current ``N(0,1) * knoise * sqrt(g A) * sqrt(dt_ref/dt)``
-  (µA), ``g`` the maximal conductance density of one of the model's currents (sodium by default),
-  ``A`` the area. The ``sqrt(dt_ref/dt)`` factor makes it white noise of fixed intensity (equal to the
-  original at ``dt = dt_ref``), so results converge as dt shrinks.
+  (µA), ``g`` the maximal conductance density of one of the model's currents (sodium by default; for a
+  Goldman-Hodgkin-Katz current its chord conductance at rest with all gates open), ``A`` the area. The
+  ``sqrt(dt_ref/dt)`` factor makes it white noise of fixed intensity (equal to the original at
+  ``dt = dt_ref``), so results converge as dt shrinks.
 - :class:`ChannelNoise`: channel-number noise. The model's sodium (``"na"``) and potassium (``"k"``)
   currents are carried by ``N = round(density * area)`` independent channels whose gating particles
   open and close at the model's rates (Markov schemes derived from the current's gates; conductance
-  ``g_max * N_open / N``); ``method="markov"`` follows every channel count exactly, ``"diffusion"`` is
-  the channel-based Gaussian (Langevin) approximation. Algorithms: :mod:`hhlib.channels`.
+  ``g_max * N_open / N``, times the conductance factor of a GHK current); ``method="markov"`` follows every
+  channel count exactly, ``"diffusion"`` is the channel-based Gaussian (Langevin) approximation. Algorithms:
+  :mod:`hhlib.channels`, which this module imports (never the reverse).
 
 A model carries a default noise (``model.noise``); :func:`hhlib.simulate` takes ``noise=True`` (the
 model's own), ``noise=False`` (deterministic) or a noise object.
@@ -20,18 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .channels import MAX_CHANNELS, UM2_PER_CM2, channel_plan
 from .validation import check_choice, check_real, real_array
 
-__all__ = ["CurrentNoise", "ChannelNoise", "CHANNEL_METHODS", "UM2_PER_CM2"]
+__all__ = ["CurrentNoise", "ChannelNoise", "CHANNEL_METHODS", "UM2_PER_CM2", "MAX_CHANNELS"]
 
 #: Algorithms of :class:`ChannelNoise`.
 CHANNEL_METHODS = ("markov", "diffusion")
-#: µm² per cm².
-UM2_PER_CM2 = 1e8
 #: Single-channel conductance behind the default densities, pS (Goldwyn & Shea-Brown 2011).
 DEFAULT_GAMMA_PS = 20.0
-#: Most channels of one current in one simulated membrane (counts stay exact integers in float64).
-MAX_CHANNELS = 2.0**50
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,9 @@ class CurrentNoise:
     dt_ref_ms : float
         Step at which one step's noise current equals ``N(0,1) knoise sqrt(g A)``, ms.
     scale_current : str
-        Name of the model current whose maximal conductance density ``g`` (mS/cm²) scales the noise.
+        Name of the model current whose maximal conductance density ``g`` (mS/cm²) scales the noise (a GHK
+        current: its chord conductance at rest with all gates open, :meth:`hhlib.model.MembraneModel.
+        maximal_conductance`).
 
     Examples
     --------
@@ -71,10 +72,9 @@ class CurrentNoise:
         return self.knoise > 0
 
     def scale_conductance(self, model) -> float:
-        """The maximal conductance density that scales the noise, mS/cm²."""
-        for c in model.currents:
-            if c.name == self.scale_current:
-                return float(c.g_max)
+        """The maximal conductance density that scales the noise, mS/cm² (a GHK current: at rest, all open)."""
+        if any(c.name == self.scale_current for c in model.currents):
+            return model.maximal_conductance(self.scale_current)
         raise ValueError(f"CurrentNoise scales with current {self.scale_current!r}, which model {model.name!r} does "
                          f"not have (its currents: {[c.name for c in model.currents]})")
 
@@ -95,7 +95,8 @@ class CurrentNoise:
 class ChannelNoise:
     """Channel-number noise: the Na and K currents carried by finitely many stochastic channels.
 
-    A current ``g_max * prod(x_i ** p_i) * (V - E)`` becomes ``g_max * (N_open / N) * (V - E)``: each of its
+    A current ``g_max * prod(x_i ** p_i) * (V - E)`` becomes ``g_max * (N_open / N) * (V - E)`` (a GHK current
+    ``P prod(x_i ** p_i) GHK(V)`` becomes ``P (N_open / N) GHK(V)``, open fraction x permeability): each of its
     ``N = round(density * area_µm²)`` channels has ``p_i`` independent particles of every gate ``x_i``,
     opening at ``k alpha_i(V)`` and closing at ``k beta_i(V)`` (the model's own rates), and conducts when
     all are open (Na: 8 states m0h0 ... m3h1, K: 5 states n0 ... n4). The mean over many channels is the
@@ -183,14 +184,18 @@ class ChannelNoise:
         """Densities of the model's ``"na"`` and ``"k"`` currents for single channels of ``gamma_pS``.
 
         ``density = g_max / gamma``: 1 mS/cm² is 10 pS/µm², so ``density = 10 g_max[mS/cm²] / gamma[pS]``
-        channels per µm² (HH1952 at 20 pS: 60 Na, 18 K).
+        channels per µm² (HH1952 at 20 pS: 60 Na, 18 K). For a GHK current ``g_max`` is its chord conductance
+        at rest with all gates open (:meth:`hhlib.model.MembraneModel.maximal_conductance`; the single
+        channel's conductance is then ``gamma_pS`` at rest): :data:`hhlib.models.FH1964` at 20 pS has 1040 Na
+        and 30.8 K channels per µm².
         """
         gamma = check_real("gamma_pS", gamma_pS, low=0.0, low_open=True, unit="pS")
-        g = {c.name: float(c.g_max) for c in model.currents}
-        missing = [n for n in ("na", "k") if n not in g]
+        names = [c.name for c in model.currents]
+        missing = [n for n in ("na", "k") if n not in names]
         if missing:
             raise ValueError(f"ChannelNoise.for_model needs currents named 'na' and 'k'; model {model.name!r} "
                              f"lacks {missing}")
+        g = {n: model.maximal_conductance(n) for n in ("na", "k")}
         return cls(10.0 * g["na"] / gamma, 10.0 * g["k"] / gamma, method=method)
 
     def channel_counts(self, model, area_cm2) -> dict:
@@ -198,7 +203,6 @@ class ChannelNoise:
 
         ``area_cm2`` (cm²) must be finite and > 0 (a ValueError naming it otherwise).
         """
-        from .channels import channel_plan
         area = real_array("area_cm2", area_cm2, "cm²", positive=True)
         out = {}
         for cur in channel_plan(model, self):

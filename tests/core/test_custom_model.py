@@ -96,7 +96,7 @@ def test_kernel_rates_equal_the_models_own_functions():
 
 
 def test_rate_tables_hold_the_models_coefficients_at_their_nodes():
-    from hhlib.engines.numba_engine import TABLE_STEP_MV, TABLE_V_MIN_MV, gate_tables
+    from hhlib.engines.step import TABLE_STEP_MV, TABLE_V_MIN_MV, gate_tables
     dt = 0.0025
     table = gate_tables(M2H, dt)
     idx = np.array([0, 1, 12345, 22000, 22500, 25000, table.shape[0] - 1])

@@ -1,44 +1,36 @@
-"""Membrane models, described once: gates, currents, capacitance, noise.
+"""The model description: gates, currents (of any form), capacitance, temperature, noise.
 
-A model is a frozen dataclass that states its gating particles (:class:`Gate`: opening and closing
-rates as functions of V), its ionic currents (:class:`Current`: maximal conductance, gate exponents,
-reversal potential), its capacitance, a temperature factor multiplying every rate, and its noise.
-Everything else -- the numpy and numba engines, the ``solve_ivp`` reference, the threshold finders,
-the spike rule -- consumes this description; no engine names a specific gate.
-
-- :class:`Membrane`: any model, given as gates and currents (see its example).
-- :class:`HHParameters`: the Hodgkin-Huxley (1952) membrane with current noise, by its familiar
-  parameters (``g_na``, ``knoise``, ...); :data:`HH1952` and :data:`SEED_MODEL` are instances. Make
-  variants with :func:`dataclasses.replace`, e.g. ``replace(SEED_MODEL, g_na=0.0)`` (TTX).
+A model is a frozen dataclass that states its gating particles (:class:`Gate`: opening and closing rates as
+functions of V), its ionic currents (:class:`Current`, ohmic: maximal conductance, gate exponents, reversal
+potential; :class:`hhlib.model.GHKCurrent`, Goldman-Hodgkin-Katz: permeability, charge, concentrations), its
+capacitance, a temperature factor multiplying every rate, its temperature (for RT/F) and its noise.
+Everything else -- the engines, the ``solve_ivp`` reference, the threshold finders, the spike rule -- consumes
+this description through :class:`MembraneModel`'s methods; no engine names a specific gate or current.
 
 Conventions
 -----------
-* Voltages are in mV **relative to rest** (rest = 0 mV here, -65 mV absolute), as in
-  Hodgkin & Huxley (1952) and in the predecessor project.
-* Time in ms, rates in 1/ms, conductance densities in mS/cm², capacitance in µF/cm²,
-  current densities in µA/cm², currents in µA, areas in cm².
+* Voltages are in mV **relative to rest** (``v_rest_abs_mV`` gives the absolute resting potential; a GHK
+  current sees the absolute ``v_rest_abs_mV + V``).
+* Time in ms, rates in 1/ms, conductance densities in mS/cm², permeabilities in cm/s, concentrations in mM,
+  capacitance in µF/cm², current densities in µA/cm², currents in µA, areas in cm².
 
-Rate functions are plain Python functions of V written with numpy functions (``np.exp``, ...) and
-:func:`linoid` for the removable singularity of ``x / (exp(x) - 1)``: the same function then runs on
-numpy arrays (numpy engine, rate tables, reference) and is compiled by numba (exact out-of-table rates).
-This module knows no time loop and no integrator.
+Rate functions (and the conductance factors of non-ohmic currents) are plain Python functions of V written
+with numpy functions (``np.exp``, ...) and :func:`linoid` for the removable singularity of
+``x / (exp(x) - 1)``: the same function then runs on numpy arrays (numpy engine, rate tables, reference) and is
+compiled by numba for the CPU and GPU kernels. This module knows no time loop and no integrator.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from functools import cached_property
+from dataclasses import dataclass
 
 import numpy as np
 
-from .noise import CurrentNoise
-from .validation import check_int, check_real
+from ..validation import check_int, check_real
 
 __all__ = [
-    "Gate", "Current", "MembraneModel", "Membrane", "HHParameters", "HH1952", "SEED_MODEL",
-    "linoid", "temperature_factor",
-    "alpha_m", "beta_m", "alpha_h", "beta_h", "alpha_n", "beta_n",
+    "Gate", "IonicCurrent", "Current", "MembraneModel", "Membrane", "linoid", "temperature_factor",
     "gate_rates", "steady_state", "ionic_current", "ionic_equilibrium", "initial_state",
 ]
 
@@ -60,60 +52,6 @@ def linoid(x):
     with np.errstate(over="ignore"):
         regular = safe / np.expm1(safe)
     return np.where(small, 1.0 - 0.5 * x, regular)
-
-
-def _hh_alpha_m(v):
-    return linoid((25.0 - v) / 10.0)
-
-
-def _hh_beta_m(v):
-    return 4.0 * np.exp(-v / 18.0)
-
-
-def _hh_alpha_h(v):
-    return 0.07 * np.exp(-v / 20.0)
-
-
-def _hh_beta_h(v):
-    return 1.0 / (np.exp((30.0 - v) / 10.0) + 1.0)
-
-
-def _hh_alpha_n(v):
-    return 0.1 * linoid((10.0 - v) / 10.0)
-
-
-def _hh_beta_n(v):
-    return 0.125 * np.exp(-v / 80.0)
-
-
-def alpha_m(v_mV, k: float = 1.0):
-    """Na activation opening rate, 1/ms: ``k * 0.1 (25 - V) / (exp((25 - V)/10) - 1)``; 1·k at V = 25."""
-    return k * _hh_alpha_m(np.asarray(v_mV, dtype=float))
-
-
-def beta_m(v_mV, k: float = 1.0):
-    """Na activation closing rate, 1/ms: ``k * 4 exp(-V/18)``."""
-    return k * _hh_beta_m(np.asarray(v_mV, dtype=float))
-
-
-def alpha_h(v_mV, k: float = 1.0):
-    """Na inactivation recovery rate, 1/ms: ``k * 0.07 exp(-V/20)``."""
-    return k * _hh_alpha_h(np.asarray(v_mV, dtype=float))
-
-
-def beta_h(v_mV, k: float = 1.0):
-    """Na inactivation rate, 1/ms: ``k / (exp((30 - V)/10) + 1)``."""
-    return k * _hh_beta_h(np.asarray(v_mV, dtype=float))
-
-
-def alpha_n(v_mV, k: float = 1.0):
-    """K activation opening rate, 1/ms: ``k * 0.01 (10 - V) / (exp((10 - V)/10) - 1)``; 0.1·k at V = 10."""
-    return k * _hh_alpha_n(np.asarray(v_mV, dtype=float))
-
-
-def beta_n(v_mV, k: float = 1.0):
-    """K activation closing rate, 1/ms: ``k * 0.125 exp(-V/80)``."""
-    return k * _hh_beta_n(np.asarray(v_mV, dtype=float))
 
 
 def temperature_factor(temperature_celsius: float, q10: float = 3.0, reference_celsius: float = 6.3) -> float:
@@ -164,9 +102,34 @@ class Gate:
                                 f"{type(getattr(self, which)).__name__}")
 
 
+class IonicCurrent:
+    """What every ionic current states (the base of :class:`Current` and :class:`hhlib.model.GHKCurrent`).
+
+    A current contributes, at the present V, a conductance ``g_max * prod(x_i ** p_i) * factor(V, *params)``
+    (mS/cm²) and a reversal potential (mV relative to rest): ``I = g (V - E)``. For an ohmic current ``factor``
+    is None (1); a current of another form sets it to a plain module-level function ``factor(v_mV, *params)``,
+    its *chord* conductance per unit of ``g_max`` at V (numpy functions and :func:`linoid` only, so that numba
+    compiles it for the CPU and GPU kernels), with ``params`` from :meth:`factor_params`. The engines then
+    linearise every current the same way (the exponential-Euler voltage step stays unconditionally stable), the
+    reference integrates ``g(V) (V - E)`` exactly, and the spike rule's ``E_ion = sum g_i E_i / sum g_i`` holds
+    for any current.
+    """
+
+    #: The conductance factor function (None: ohmic).
+    factor = None
+
+    def reversal_mV(self, model) -> float:
+        """Reversal potential in ``model``, mV relative to rest."""
+        raise NotImplementedError
+
+    def factor_params(self, model) -> tuple:
+        """Parameters of :attr:`factor` in ``model`` (none for an ohmic current)."""
+        return ()
+
+
 @dataclass(frozen=True)
-class Current:
-    """An ionic current ``g_max * prod(x_i ** p_i) * (V - e_rev)`` (a leak when it has no gates).
+class Current(IonicCurrent):
+    """An ohmic ionic current ``g_max * prod(x_i ** p_i) * (V - e_rev)`` (a leak when it has no gates).
 
     Attributes
     ----------
@@ -176,7 +139,7 @@ class Current:
     e_rev : float
         Reversal potential, mV relative to rest.
     gates : tuple of (str, int)
-        ``(gate name, exponent)`` pairs, e.g. ``(("m", 3), ("h", 1))``; empty for an ohmic current.
+        ``(gate name, exponent)`` pairs, e.g. ``(("m", 3), ("h", 1))``; empty for an ungated current.
     """
 
     name: str
@@ -184,18 +147,9 @@ class Current:
     e_rev: float
     gates: tuple = ()
 
-    #: Ohmic: the conductance does not depend on V itself. A current of another form (a GHK current) sets
-    #: ``factor`` to a plain function ``factor(v_mV, *params)`` multiplying ``g_max * prod(x ** p)``: its chord
-    #: conductance per unit of ``g_max`` at V (numpy functions only, so that numba compiles it too).
-    factor = None
-
     def reversal_mV(self, model) -> float:
-        """Reversal potential in ``model``, mV relative to rest."""
+        """Reversal potential in ``model``, mV relative to rest (``e_rev``)."""
         return self.e_rev
-
-    def factor_params(self, model) -> tuple:
-        """Parameters of :attr:`factor` in ``model`` (none for an ohmic current)."""
-        return ()
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -206,9 +160,10 @@ class Current:
         object.__setattr__(self, "gates", _gate_pairs(self.name, self.gates))
 
 
-def _gate_pairs(current: str, gates) -> tuple:
-    """``gates`` of current ``current`` as a tuple of ``(gate name, integer exponent >= 1)``, each gate once."""
-    what = f"Current {current!r} gates"
+def _gate_pairs(current: str, gates, kind: str = "Current") -> tuple:
+    """``gates`` of current ``current`` (a ``kind``) as a tuple of ``(gate name, integer exponent >= 1)``, each
+    gate once."""
+    what = f"{kind} {current!r} gates"
     if isinstance(gates, (str, bytes)) or not isinstance(gates, (tuple, list)):
         raise TypeError(f"{what} must be a tuple of (gate name, exponent) pairs, e.g. (('m', 3), ('h', 1)), "
                         f"got {gates!r}")
@@ -234,9 +189,14 @@ class MembraneModel:
     """What every membrane model provides (mixed into frozen dataclasses).
 
     Subclasses define the attributes ``gates`` (tuple of :class:`Gate`), ``currents`` (tuple of
-    :class:`Current`), ``c_m`` (µF/cm²), ``rate_factor`` (dimensionless), ``noise`` (a noise object or
-    None), ``v_rest_abs_mV`` and ``name``. The methods below derive the physics from them.
+    :class:`IonicCurrent`: :class:`Current`, :class:`hhlib.model.GHKCurrent`), ``c_m`` (µF/cm²), ``rate_factor``
+    (dimensionless), ``noise`` (a noise object or None), ``v_rest_abs_mV`` (absolute resting potential, mV),
+    ``temperature_celsius`` (°C, for RT/F of GHK currents; None where no current needs it) and ``name``. The
+    methods below derive the physics from them.
     """
+
+    #: Temperature, °C, for RT/F of GHK currents (None: not stated; a model with a GHK current must state it).
+    temperature_celsius = None
 
     @property
     def gate_names(self) -> tuple:
@@ -254,6 +214,22 @@ class MembraneModel:
     def current_params(self) -> tuple:
         """Parameters of every current's conductance factor (``()`` for an ohmic current), in current order."""
         return tuple(tuple(float(x) for x in c.factor_params(self)) for c in self.currents)
+
+    def maximal_conductance(self, name: str) -> float:
+        """The conductance density of current ``name`` with all its gates open, at rest (V = 0), mS/cm².
+
+        ``g_max`` for an ohmic current; for a non-ohmic one its chord conductance at rest per unit of ``g_max``
+        times ``g_max`` (a GHK current: permeability x :func:`hhlib.model.ghk_factor` at rest). The scale of the
+        current noise (:class:`hhlib.CurrentNoise`) and of channel densities (:meth:`hhlib.ChannelNoise.for_model`).
+        """
+        names = [c.name for c in self.currents]
+        if name not in names:
+            raise ValueError(f"model {self.name!r} has no current named {name!r} (its currents: {names})")
+        i = names.index(name)
+        c = self.currents[i]
+        if c.factor is None:
+            return float(c.g_max)
+        return float(c.g_max * c.factor(np.float64(0.0), *self.current_params()[i]))
 
     @property
     def has_noise(self) -> bool:
@@ -318,11 +294,16 @@ class MembraneModel:
                 if g not in names:
                     raise ValueError(f"current {c.name!r} uses gate {g!r}, which the model does not define ({names})")
         if sum(c.g_max for c in self.currents) <= 0:
-            raise ValueError("all maximal conductances are 0 mS/cm² (for HHParameters: g_na, g_k and g_l are all 0): "
+            raise ValueError("all maximal conductances (and permeabilities) are 0 (for HHParameters: g_na, g_k and g_l "
+                             "are all 0): "
                              "a membrane without any conductance has no resting potential and cannot be integrated; "
                              "give at least one current a conductance > 0")
         check_real("c_m", self.c_m, low=0.0, low_open=True, unit="µF/cm²")
         check_real("rate_factor", self.rate_factor, low=0.0, low_open=True)
+        check_real("v_rest_abs_mV", self.v_rest_abs_mV, unit="mV")
+        if self.temperature_celsius is not None:
+            check_real("temperature_celsius", self.temperature_celsius, low=-273.15, low_open=True, unit="°C")
+        self.current_params(), self.reversals()         # a GHK current without a temperature: error naming it
         if self.noise is not None and not hasattr(self.noise, "active"):
             raise TypeError(f"noise must be a noise object (e.g. hhlib.CurrentNoise) or None, got {self.noise!r}")
         bad = self.rate_problems(0.0)
@@ -368,6 +349,9 @@ class Membrane(MembraneModel):
     ...     Current("leak", 0.3, 10.6), Current("extra", 0.1, -5.0)), name="m2h")
     >>> [round(x, 4) for x in mine.initial_state()[1:]]
     [0.0529, 0.5961, 0.3177]
+
+    Currents of the Goldman-Hodgkin-Katz form (:class:`hhlib.model.GHKCurrent`) need the temperature and use the
+    absolute resting potential; :data:`hhlib.models.FH1964` is such a model.
     """
 
     gates: tuple
@@ -375,8 +359,9 @@ class Membrane(MembraneModel):
     c_m: float = 1.0  # membrane capacitance, µF/cm²
     rate_factor: float = 1.0  # temperature factor k multiplying every gate rate (dimensionless)
     noise: object = None  # default noise (e.g. hhlib.CurrentNoise), or None
-    v_rest_abs_mV: float = -65.0  # absolute resting potential, mV (reporting only)
+    v_rest_abs_mV: float = -65.0  # absolute resting potential, mV (GHK currents see v_rest_abs_mV + V)
     name: str = "custom"  # label used in plots and reports
+    temperature_celsius: float | None = None  # °C, for RT/F of GHK currents (required by them), or None
 
     def __post_init__(self):
         object.__setattr__(self, "gates", tuple(self.gates))
@@ -385,86 +370,12 @@ class Membrane(MembraneModel):
             if not isinstance(g, Gate):
                 raise TypeError(f"gates must be hhlib.model.Gate objects, got {type(g).__name__}")
         for c in self.currents:
-            if not isinstance(c, Current):
-                raise TypeError(f"currents must be hhlib.model.Current objects, got {type(c).__name__}")
+            if not isinstance(c, IonicCurrent):
+                raise TypeError(f"currents must be hhlib.model.Current or hhlib.model.GHKCurrent objects, got "
+                                f"{type(c).__name__}")
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a str, got {type(self.name).__name__}")
         self._check_description()
-
-
-#: The Hodgkin-Huxley (1952) gates, shared by every HHParameters model.
-HH_GATES = (Gate("m", _hh_alpha_m, _hh_beta_m), Gate("h", _hh_alpha_h, _hh_beta_h), Gate("n", _hh_alpha_n, _hh_beta_n))
-
-
-@dataclass(frozen=True)
-class HHParameters(MembraneModel):
-    """A single-compartment Hodgkin-Huxley membrane with current noise, by its parameters.
-
-    Immutable; make variants with :func:`dataclasses.replace`. Its :attr:`gates` and :attr:`currents`
-    (the description the engines consume) follow from the fields.
-
-    Examples
-    --------
-    >>> import dataclasses, hhlib
-    >>> warm = dataclasses.replace(hhlib.HH1952, rate_factor=3.0)
-    >>> warm.g_na, [c.name for c in warm.currents]
-    (120.0, ['na', 'k', 'leak'])
-    """
-
-    g_na: float = 120.0  # maximal Na conductance density, mS/cm²
-    g_k: float = 36.0  # maximal K conductance density, mS/cm²
-    g_l: float = 0.3  # leak conductance density, mS/cm²
-    e_na: float = 115.0  # Na reversal potential, mV relative to rest
-    e_k: float = -12.0  # K reversal potential, mV relative to rest
-    e_l: float = 10.6  # leak reversal potential, mV relative to rest
-    c_m: float = 1.0  # membrane capacitance, µF/cm²
-    rate_factor: float = 1.0  # temperature factor k multiplying every gate rate (dimensionless)
-    knoise: float = 0.0  # current-noise coefficient, µA/mS^0.5 (Rattay et al. 2001); 0 = no noise
-    noise_dt_ref_ms: float = 0.0025  # reference step dt0 at which the noise equals Rattay's/the predecessor's, ms
-    v_rest_abs_mV: float = -65.0  # absolute resting potential, mV (only used for plotting/reporting)
-    name: str = "custom"  # label used in plots and reports
-
-    def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "name":
-                if not isinstance(value, str):
-                    raise TypeError(f"name must be a str, got {type(value).__name__}")
-            elif isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-                raise TypeError(f"{f.name} must be a real number, got {type(value).__name__}")
-            elif not math.isfinite(value):
-                raise ValueError(f"{f.name} must be finite, got {value!r}")
-        for name in ("g_na", "g_k", "g_l", "knoise"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("c_m", "rate_factor", "noise_dt_ref_ms"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        self._check_description()
-
-    gates = HH_GATES
-
-    @cached_property
-    def currents(self) -> tuple:
-        """Na (m³h), K (n⁴) and leak currents from the fields."""
-        return (Current("na", self.g_na, self.e_na, (("m", 3), ("h", 1))),
-                Current("k", self.g_k, self.e_k, (("n", 4),)),
-                Current("leak", self.g_l, self.e_l))
-
-    @cached_property
-    def noise(self):
-        """Current noise (:class:`hhlib.CurrentNoise`) scaled by the Na conductance, or None if ``knoise == 0``."""
-        if self.knoise == 0:
-            return None
-        return CurrentNoise(self.knoise, dt_ref_ms=self.noise_dt_ref_ms, scale_current="na")
-
-
-#: Hodgkin & Huxley (1952): squid giant axon at 6.3 °C, no noise.
-HH1952 = HHParameters(name="HH1952")
-
-#: The predecessor project's node (Rattay, Lutter & Felix 2001 style): conductances x10, rates x12
-#: (about 29 °C), current noise knoise = 5e-5 µA/mS^0.5 at dt0 = 2.5 µs.
-SEED_MODEL = HHParameters(g_na=1200.0, g_k=360.0, g_l=3.0, rate_factor=12.0, knoise=5e-5, name="SEED_MODEL")
 
 
 # ----------------------------------------------------------------------------- functions of a model
