@@ -33,7 +33,8 @@ currents is 0.0261 mV at 295.18 K, 0.0251 mV at 293.15 K; checked in ``tests/cor
 threshold by a fraction of a percent. The rates are the published ones, for the experiments' temperature
 (about 20 °C): ``rate_factor = 1``. For another temperature set ``rate_factor`` (one factor for all gates in
 hhlib; ``fh.mod`` uses Q10 = 2.2 for m, 2.9 for h and 3 for n and p, relative to 20 °C) and
-``temperature_celsius`` (RT/F) with :func:`dataclasses.replace`.
+``temperature_celsius`` (RT/F) with :func:`dataclasses.replace`; a new temperature moves the resting GHK
+currents, so rebalance the leak with :func:`leak_reversal_mV` to keep V = 0 a fixed point.
 
 Rest. The leak reversal is not copied but computed (:func:`leak_reversal_mV`): the value that makes V = 0
 with every gate at its steady state an exact fixed point (``I_ion(0) = 0``, to rounding: about 1e-16
