@@ -26,7 +26,7 @@ if _sys.argv[:1] == ["-m"]:          # `python -m hhlib ...` is starting: Ctrl-C
     from ._startup import quiet_interrupt as _quiet_interrupt
     _quiet_interrupt()
 
-from . import model, observables, seeds, spikes, stats, thresholds
+from . import model, models, observables, seeds, spikes, stats, thresholds
 from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
@@ -62,7 +62,7 @@ __all__ = [
     "NormalisedSetup", "DEFAULT_SETUP", "channel_noise_setup", "mse_loss", "deviance_loss",
     "fit", "FitResult",
     "explore", "Explorer",
-    "model", "observables", "seeds", "spikes", "stats", "thresholds",
+    "model", "models", "observables", "seeds", "spikes", "stats", "thresholds",
 ]
 
 _LAZY_VIZ = ("explore", "Explorer")
