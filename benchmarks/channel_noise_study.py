@@ -53,7 +53,7 @@ def spontaneous(n_values, n_trials):
         row = []
         for m in METHODS:
             p = float(hhlib.simulate(MODEL, hhlib.Pulse(0.0), area_for(n_na), n_trials, seed=5, noise=noise(m),
-                                     max_spikes=1).firing_probability)
+                                     stop_after=1, max_spikes=1).firing_probability)
             row.append(f"{p:.4f} ± {np.sqrt(p * (1 - p) / n_trials):.4f}")
         n_k = noise("markov").channel_counts(MODEL, area_for(n_na))["k"]
         print(f"{n_na:>8} {n_k:>7} " + " ".join(f"{r:>18}" for r in row), flush=True)
@@ -118,7 +118,7 @@ def dt_study(n_na, n_trials, dts_us, out):
 
 def hh1952_table(n_values, n_trials):
     from hhlib.studies.noise_models import quantile_summary
-    kw = dict(duration_ms=0.1, t_end_ms=10.0, dt_ms=0.01)
+    kw = dict(t_end_ms=10.0, dt_ms=0.01)              # the default stimulus: 0.1 ms pulse at 0.1 ms
     print(f"\n## 4. HH1952: diffusion vs Markov above the spontaneous floor ({n_trials} trials, seed 5)")
     print(f"{'N_Na':>8} {'method':>10} {'p0':>7} {'x50/I_det':>18} {'RS':>8} {'seconds':>8}")
     for n_na in n_values:

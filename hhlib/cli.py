@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -70,6 +71,15 @@ def _parser():
                     help="also write a PNG of data vs prediction to this file (default: no plot)")
     pr.add_argument("--no-plot", action="store_true", help="write no PNG (the default; kept for old scripts)")
     pr.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    pr.add_argument("--stimulus", type=_stimulus_text, default=None, metavar="TEXT",
+                    help="the stimulus of unit amplitude that the data's stimulus values scale, overriding the data's "
+                         "protocol, e.g. 'BiphasicPulse(1.0, 0.05, gap_ms=0.01)', a train "
+                         "'PulseTrain(Pulse(1.0, 0.1, 0.05), rate_pps=1000, n_pulses=5)' or a pair "
+                         "'Pulse(1.5e-07) + Pulse(1.0, 1.1)' with --vary 1 (the text form of "
+                         "hhlib.stimulus.parse_stimulus; default: the data's)")
+    pr.add_argument("--vary", type=_part_index, default=None, metavar="K",
+                    help="the part of the stimulus that the stimulus values scale, the others fixed (default: the "
+                         "data's; with --stimulus: all parts)")
     op = sub.add_parser("optimise", aliases=["optimize"], help="fit delta_v and delta_area to the data")
     op.add_argument("--data", default=None, help="data CSV (as for predict; with latency_ms and jitter_ms the fit is "
                     "joint); default: the shipped data")
@@ -85,6 +95,18 @@ def _parser():
                     "latency_ms and jitter_ms columns (the library's use_latency=False)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
+
+
+def _stimulus_text(text):
+    """argparse type for --stimulus: the stimulus that ``text`` describes (hhlib.stimulus.parse_stimulus)."""
+    from .stimulus import parse_stimulus
+    try:
+        return parse_stimulus(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_part_index = _converter(int, lambda v: v >= 0, "a part index, an integer >= 0")
 
 
 def _png_path(text):
@@ -153,6 +175,12 @@ def _predict(args):
     from .stats import binomial_ci
     data = _load(args.data)
     setup = setup_for_data(data)
+    if args.stimulus is not None or args.vary is not None:
+        stim = setup.stimulus if args.stimulus is None else args.stimulus
+        try:
+            setup = dataclasses.replace(setup, stimulus=stim, vary=args.vary)
+        except ValueError as exc:
+            raise ValueError(f"--stimulus {stim!r}, --vary {args.vary!r}: {exc}") from None
     check_stimulus_range(data, setup)
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
     pred = predict(args.delta_v, args.delta_area, data.x, n_trials=args.runs, seed=seed, return_latency=True,
@@ -160,7 +188,8 @@ def _predict(args):
     p = pred.firing_probability
     lo, hi = binomial_ci(np.round(p * args.runs), args.runs)
     mlo, mhi = binomial_ci(data.n_fired, data.n_trials)
-    out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed, x=data.x.tolist(),
+    out = dict(delta_v=args.delta_v, delta_area=args.delta_area, runs=args.runs, seed=seed,
+               stimulus=repr(setup.stimulus), vary=setup.vary, x=data.x.tolist(),
                measured=data.firing_probability.tolist(), predicted=p.tolist(), predicted_ci=[lo.tolist(), hi.tolist()],
                mse=mse_loss(p, data), deviance=deviance_loss(p, data),
                predicted_latency_ms=_json_list(pred.latency_ms), predicted_jitter_ms=_json_list(pred.jitter_ms))
@@ -182,8 +211,12 @@ def _predict(args):
     for i in range(len(data)):
         print(f"{data.x[i]:{xfmt}} {data.firing_probability[i]:9.3f} [{mlo[i]:6.3f}, {mhi[i]:6.3f}] "
               f"{p[i]:10.3f} [{lo[i]:6.3f}, {hi[i]:6.3f}] {pred.latency_ms[i]:11.4f} {pred.jitter_ms[i]:10.4f}")
-    print("latency: mean first-spike time from the pulse onset over the trials that fired; jitter: its standard "
-          "deviation (predicted)")
+    print("latency: mean first-spike time from the stimulus onset over the trials that fired; jitter: its standard "
+          "deviation (predicted)" if setup.vary is None else
+          f"latency: mean time of the first spike after the onset of part {setup.vary}, from that onset, over the "
+          "trials it made fire; jitter: its standard deviation (predicted)")
+    print(f"stimulus {setup.stimulus!r}" + ("" if setup.vary is None else f", the stimulus values scale part "
+                                                                             f"{setup.vary}"))
     print(f"MSE {out['mse']:.5f}   binomial deviance {out['deviance']:.2f}")
     if "plot" in out:
         print(f"plot written to {args.plot}")

@@ -25,13 +25,20 @@ naming file, row and column: ``_`` separators (``1_0``), other scripts' digits (
 The file is comma-separated; a semicolon- or tab-separated file, decimal commas and column names in the wrong
 case are recognised and named in the error, with the header the file must have.
 
-Protocol lines (before the header, one key per line; :data:`PROTOCOL_KEYS`): ``delay_ms`` (pulse onset, ms,
->= 0), ``duration_ms`` (pulse or phase duration, ms, > 0), ``waveform`` (``monophasic`` or ``biphasic``),
-``polarity`` (``cathodic``: the (first) phase depolarises; or ``anodic``), ``gap_ms`` (inter-phase gap of a
-biphasic pulse, ms, >= 0), ``area_cm2`` (reference membrane area, cm², > 0) and ``note`` (free text, may
-repeat: e.g. where the data came from). An unknown key, a key given twice, a bad value or a ``#`` line after
-the header is an error. The same keys may be passed to :func:`load_data` as arguments; a file and an argument
-that disagree are an error. :func:`save_data` writes this format back.
+Protocol lines (before the header, one key per line; :data:`PROTOCOL_KEYS`): ``stimulus`` (the stimulus of unit
+amplitude in the text form of :func:`hhlib.stimulus.parse_stimulus`, e.g. ``Pulse(1.0, 0.1, 0.05)`` (amplitude,
+onset, duration), ``BiphasicPulse(1.0, phase_duration_ms=0.05, gap_ms=0.01)``, a train or a pair
+``Pulse(1.5e-07) + Pulse(1.0, 1.1)``), ``vary`` (the index of the part whose amplitude the stimulus
+column gives, the others fixed at their stated amplitude in µA; default: all parts scaled together),
+``area_cm2`` (reference membrane area, cm², > 0) and ``note`` (free text, may repeat: e.g. where the data came
+from). Older files describe a single pulse with the keys ``delay_ms`` (onset, ms, >= 0), ``duration_ms`` (pulse
+or phase duration, ms, > 0), ``waveform`` (``monophasic`` or ``biphasic``), ``polarity`` (``cathodic``: the
+(first) phase depolarises; or ``anodic``) and ``gap_ms`` (inter-phase gap of a biphasic pulse, ms, >= 0);
+:func:`stimulus_from_keys` turns them into the same stimulus (unstated ones: a monophasic cathodic 0.1 ms pulse
+at 0.1 ms), and :func:`save_data` writes it back as a ``stimulus`` line. A file gives either ``stimulus`` or
+those keys. An unknown key, a key given twice, a bad value or a ``#`` line after the header is an error.
+:func:`load_data` takes ``stimulus``, ``vary`` and ``area_cm2`` as arguments too; a file and an argument that
+disagree are an error.
 
 The shipped ``hhlib/datasets/experimental.csv`` (package data, installed with hhlib) holds the predecessor
 project's measurements (1000 trials per level, normalised ``x``, no protocol lines: the seed's 0.1 ms
@@ -62,10 +69,11 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets
-from .validation import check_choice, check_instance, check_real, count_array, real_array
+from .stimulus import STIMULUS_TYPES, BiphasicPulse, Pulse, Stimulus, as_stimulus, parse_stimulus
+from .validation import check_choice, check_instance, check_int, check_real, count_array, real_array
 
 __all__ = ["FiringData", "Protocol", "load_data", "save_data", "DEFAULT_DATA_PATH", "STIMULUS_UNITS",
-           "PROTOCOL_KEYS"]
+           "PROTOCOL_KEYS", "PULSE_KEYS", "stimulus_from_keys", "unit_stimulus"]
 
 #: The shipped measurements: package data ``hhlib/datasets/experimental.csv``, found through
 #: :mod:`importlib.resources` (so also in an installed wheel). A :class:`pathlib.Path` whenever hhlib
@@ -85,65 +93,125 @@ WAVEFORMS = ("monophasic", "biphasic")
 POLARITIES = ("cathodic", "anodic")
 
 
-@dataclass(frozen=True)
+def unit_stimulus(stimulus, name: str = "stimulus") -> Stimulus:
+    """``stimulus`` (an object or its text form) as a :class:`~hhlib.stimulus.Stimulus` whose parts' amplitudes are
+    numbers: the shape that a data file's stimulus column (or a normalised setup's amplitude) scales.
+
+    Raises a ValueError (TypeError) naming ``name``: text that is not a stimulus, an amplitude that is an array.
+
+    Examples
+    --------
+    >>> unit_stimulus("Pulse(1.0, 0.2)").onset_ms
+    0.2
+    """
+    if not isinstance(stimulus, (str, *STIMULUS_TYPES)):
+        raise TypeError(f"{name} must be a stimulus (hhlib.Pulse, BiphasicPulse, PulseTrain, Waveform, Ramp or a sum "
+                        f"of them, of unit amplitude) or its text, e.g. 'Pulse(1.0)', got {stimulus!r}")
+    stim = parse_stimulus(stimulus, name) if isinstance(stimulus, str) else as_stimulus(stimulus, name)
+    for k, a in enumerate(stim.amplitudes_uA):
+        if a.ndim:
+            raise ValueError(f"{name} is a shape of unit amplitude that the stimulus values scale: its parts' "
+                             f"amplitude_uA must be numbers, got shape {a.shape} for parts[{k}] ({stim.parts[k]!r})")
+    return stim
+
+
+def stimulus_from_keys(keys: dict) -> Stimulus:
+    """The stimulus (of unit amplitude) that the older header keys :data:`PULSE_KEYS` describe: the one place that
+    reads them.
+
+    ``waveform`` monophasic (default) gives ``Pulse(1.0)``, biphasic a charge-balanced :class:`BiphasicPulse`
+    with ``gap_ms`` (default 0) between its phases of ``duration_ms`` each; ``polarity`` anodic makes the (first)
+    phase hyperpolarising (a monophasic pulse of amplitude -1). Unstated: onset 0.1 ms, duration 0.1 ms, cathodic.
+
+    Examples
+    --------
+    >>> stimulus_from_keys({"delay_ms": 0.2, "polarity": "anodic"})
+    Pulse(-1.0, delay_ms=0.2, duration_ms=0.1)
+    >>> stimulus_from_keys({"waveform": "biphasic", "duration_ms": 0.05, "gap_ms": 0.01})
+    BiphasicPulse(1.0, phase_duration_ms=0.05, gap_ms=0.01, delay_ms=0.1, cathodic_first=True)
+    """
+    unknown = set(keys) - set(PULSE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown pulse key(s) {', '.join(sorted(unknown))}; the keys are {', '.join(PULSE_KEYS)}")
+    checked = {k: _PROTOCOL_CHECKS[k](k, v) for k, v in keys.items()}
+    waveform, cathodic = checked.get("waveform", "monophasic"), checked.get("polarity", "cathodic") == "cathodic"
+    onset, width = checked.get("delay_ms", 0.1), checked.get("duration_ms", 0.1)
+    if waveform == "biphasic":
+        return Stimulus.of(BiphasicPulse(1.0, width, checked.get("gap_ms", 0.0), onset, cathodic_first=cathodic))
+    if "gap_ms" in checked:
+        raise ValueError(f"gap_ms applies to biphasic pulses only, but waveform is {checked.get('waveform')!r}")
+    return Stimulus.of(Pulse(1.0 if cathodic else -1.0, onset, width))
+
+
+@dataclass(frozen=True, eq=False)
 class Protocol:
     """The stimulation protocol stated with the data (None: not stated).
 
     Attributes
     ----------
-    delay_ms : float or None
-        Pulse onset, ms from the start of the recording (>= 0); latencies are measured from it.
-    duration_ms : float or None
-        Pulse duration (biphasic: duration of each phase), ms (> 0).
-    waveform : {"monophasic", "biphasic"} or None
-    polarity : {"cathodic", "anodic"} or None
-        Cathodic: the (first) phase depolarises the membrane (positive current in hhlib's convention).
-    gap_ms : float or None
-        Inter-phase gap of a biphasic pulse, ms (>= 0); only with ``waveform="biphasic"``.
+    stimulus : hhlib.stimulus.Stimulus or None
+        The stimulus as a shape of unit amplitude (its parts' amplitudes are numbers): the data's stimulus values
+        scale it (all parts, or part ``vary``). Latencies are measured from its onset (with ``vary``: from the
+        onset of that part). Text is read with :func:`hhlib.stimulus.parse_stimulus`.
+    vary : int or None
+        The part whose amplitude the stimulus values give (e.g. 1: the probe of a conditioner + probe pair), the
+        others fixed at their own amplitudes (µA); None: all parts scaled together. Needs ``stimulus``.
     area_cm2 : float or None
         Reference membrane area, cm² (> 0): the fit's ``A_ref`` for these data.
     notes : tuple of str
         Free-text ``note`` lines (e.g. "synthetic, made by ...").
 
+    Two protocols are equal when they state the same (stimuli compared by their text form).
+
     Examples
     --------
-    >>> Protocol(delay_ms=0.1, duration_ms=0.05).stated()
-    {'delay_ms': 0.1, 'duration_ms': 0.05}
-    >>> Protocol(waveform="triphasic")
+    >>> p = Protocol(stimulus="BiphasicPulse(1.0, 0.05) + Pulse(1.0, 0.5)", vary=1)
+    >>> list(p.stated()), p.stimulus.parts[1].onset_ms
+    (['stimulus', 'vary'], 0.5)
+    >>> Protocol(vary=1)
     Traceback (most recent call last):
     ...
-    ValueError: waveform must be one of 'monophasic', 'biphasic'; got 'triphasic'
+    ValueError: vary needs a stimulus (vary names one of its parts), got vary = 1 and no stimulus
     """
 
-    delay_ms: float | None = None
-    duration_ms: float | None = None
-    waveform: str | None = None
-    polarity: str | None = None
-    gap_ms: float | None = None
+    stimulus: object = None
+    vary: int | None = None
     area_cm2: float | None = None
     notes: tuple = ()
 
     def __post_init__(self):
-        for name in PROTOCOL_KEYS[:-1]:
-            value = getattr(self, name)
-            if value is not None:
-                object.__setattr__(self, name, _PROTOCOL_CHECKS[name](name, value))
+        if self.stimulus is not None:
+            object.__setattr__(self, "stimulus", unit_stimulus(self.stimulus))
+        if self.vary is not None:
+            if self.stimulus is None:
+                raise ValueError(f"vary needs a stimulus (vary names one of its parts), got vary = {self.vary!r} and "
+                                 "no stimulus")
+            object.__setattr__(self, "vary", self.stimulus.check_vary(self.vary))
+        if self.area_cm2 is not None:
+            object.__setattr__(self, "area_cm2", _PROTOCOL_CHECKS["area_cm2"]("area_cm2", self.area_cm2))
         if not isinstance(self.notes, tuple) or not all(isinstance(n, str) for n in self.notes):
             raise TypeError(f"notes must be a tuple of str, got {self.notes!r}")
-        if self.gap_ms is not None and self.waveform != "biphasic":
-            raise ValueError(f"gap_ms applies to biphasic pulses only, but waveform is {self.waveform!r}")
 
     def stated(self) -> dict:
-        """The stated keys (notes left out) and their values, in :data:`PROTOCOL_KEYS` order."""
-        return {k: getattr(self, k) for k in PROTOCOL_KEYS[:-1] if getattr(self, k) is not None}
+        """The stated keys (notes left out) and their values: ``stimulus``, ``vary``, ``area_cm2``."""
+        return {k: getattr(self, k) for k in _STATED if getattr(self, k) is not None}
+
+    def _key(self) -> tuple:
+        return (None if self.stimulus is None else repr(self.stimulus), self.vary, self.area_cm2, self.notes)
+
+    def __eq__(self, other):
+        return self._key() == other._key() if isinstance(other, Protocol) else NotImplemented
+
+    def __hash__(self):
+        return hash(self._key())
 
     def merged(self, given: dict, where: str = "the protocol") -> Protocol:
         """This protocol with the keys ``given`` to :func:`load_data` added; ValueError if one is stated
-        differently here, or if the union is inconsistent (e.g. ``gap_ms`` without a biphasic waveform)."""
+        differently here, or if the union is inconsistent (e.g. ``vary`` out of the stimulus's parts)."""
         values = self.stated()
         for key, value in given.items():
             value = _PROTOCOL_CHECKS[key](key, value)
-            if key in values and values[key] != value:
+            if key in values and repr(values[key]) != repr(value):
                 raise ValueError(f"{where}: '{key}' is {values[key]!r} in the file but {value!r} was passed "
                                  f"to load_data ({key}={value!r}); remove one of them")
             values[key] = value
@@ -163,10 +231,16 @@ _PROTOCOL_CHECKS = {
     "waveform": lambda name, v: check_choice(name, v, WAVEFORMS),
     "polarity": lambda name, v: check_choice(name, v, POLARITIES),
     "gap_ms": _check_time,
+    "stimulus": lambda name, v: unit_stimulus(v, name),
+    "vary": lambda name, v: check_int(name, v, minimum=0),
     "area_cm2": lambda name, v: check_real(name, v, low=0.0, low_open=True, unit="cm²"),
 }
-#: The keys of ``# key: value`` lines (and of :func:`load_data`'s protocol arguments, ``note`` excepted).
-PROTOCOL_KEYS = ("delay_ms", "duration_ms", "waveform", "polarity", "gap_ms", "area_cm2", "note")
+#: The older header keys that describe a single pulse (:func:`stimulus_from_keys`).
+PULSE_KEYS = ("delay_ms", "duration_ms", "waveform", "polarity", "gap_ms")
+#: What a :class:`Protocol` states (and :func:`load_data` takes as arguments).
+_STATED = ("stimulus", "vary", "area_cm2")
+#: The keys of ``# key: value`` lines.
+PROTOCOL_KEYS = PULSE_KEYS + _STATED + ("note",)
 
 
 @dataclass(frozen=True, eq=False)
@@ -444,6 +518,13 @@ def _real_parser(low_open: bool, unit: str):
     return parse
 
 
+def _parse_index(text: str) -> int:
+    """A part index: a whole number >= 0 written with ASCII digits."""
+    if not re.fullmatch(r"\+?[0-9]+", text, re.ASCII):
+        raise ValueError(f"must be a whole number >= 0 (the index of a part of the stimulus), got {text!r}")
+    return int(text)
+
+
 #: Parsers of the ``# key: value`` protocol lines (text -> value, ValueError naming the rule).
 PROTOCOL_SPECS = {
     "delay_ms": _real_parser(False, "ms"),
@@ -451,6 +532,8 @@ PROTOCOL_SPECS = {
     "waveform": _parse_choice(WAVEFORMS),
     "polarity": _parse_choice(POLARITIES),
     "gap_ms": _real_parser(False, "ms"),
+    "stimulus": lambda text: unit_stimulus(text),
+    "vary": _parse_index,
     "area_cm2": _real_parser(True, "cm²"),
     "note": str,
 }
@@ -576,8 +659,16 @@ def _parse_protocol_line(row: int, line: str, seen: dict) -> tuple:
     return key, value
 
 
-def _protocol_of(values: dict, notes: list, row: int) -> Protocol:
+def _protocol_of(values: dict, notes: list, row: int, seen: dict) -> Protocol:
+    """The protocol of the header lines; the older pulse keys become its stimulus (:func:`stimulus_from_keys`)."""
+    pulse = {k: values.pop(k) for k in PULSE_KEYS if k in values}
+    if pulse and "stimulus" in values:
+        later = max(seen[k] for k in (*pulse, "stimulus"))
+        raise _FileError(later, None, f"the stimulus is given twice: a 'stimulus' line (row {seen['stimulus']}) and "
+                                      f"the pulse keys {', '.join(pulse)}; give one of them")
     try:
+        if pulse:
+            values["stimulus"] = stimulus_from_keys(pulse)
         return Protocol(**values, notes=tuple(notes))
     except ValueError as err:
         raise _FileError(row, None, f"protocol: {err}") from None
@@ -622,13 +713,13 @@ def _read_protocol(f):
         try:
             line = next(lines)
         except StopIteration:
-            return _protocol_of(values, notes, row - 1), row, ""
+            return _protocol_of(values, notes, row - 1, seen), row, ""
         except _FileError as err:
             raise _FileError(row, None, err.message) from None
         if not line.strip():
             continue
         if not line.lstrip().startswith("#"):
-            return _protocol_of(values, notes, row), row, line
+            return _protocol_of(values, notes, row, seen), row, line
         key, value = _parse_protocol_line(row, line, seen)
         if key == "note":
             notes.append(value)
@@ -705,8 +796,7 @@ def _resolve(path) -> Path:
     return path
 
 
-def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, polarity=None, gap_ms=None,
-              area_cm2=None) -> FiringData:
+def load_data(path=None, *, stimulus=None, vary=None, area_cm2=None) -> FiringData:
     """Load and validate a firing-data CSV (default: the shipped ``hhlib/datasets/experimental.csv``).
 
     The file is read line by line and validated as it is read, so a bad file fails at its first
@@ -721,9 +811,9 @@ def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, pola
         ignored, no name twice), then one row per stimulus level; see the module docstring for the rules.
         Or the name of a shipped dataset (:func:`hhlib.datasets.names`, e.g. ``"synthetic_latency_uA"``),
         which works from any folder; a file of exactly that name in the current folder wins.
-    delay_ms, duration_ms, waveform, polarity, gap_ms, area_cm2 : optional
-        The protocol, for files that do not state it (the rules of the ``# key: value`` lines). A value the
-        file also states must agree with it.
+    stimulus, vary, area_cm2 : optional
+        The protocol, for files that do not state it (:class:`Protocol`; ``stimulus`` an object or its text). A
+        value the file also states must agree with it.
 
     Returns
     -------
@@ -754,8 +844,7 @@ def load_data(path=None, *, delay_ms=None, duration_ms=None, waveform=None, pola
     >>> len(s), s.stimulus_unit, s.protocol.area_cm2, s.has_latency
     (9, 'uA', 1e-09, True)
     """
-    given = dict(delay_ms=delay_ms, duration_ms=duration_ms, waveform=waveform, polarity=polarity, gap_ms=gap_ms,
-                 area_cm2=area_cm2)
+    given = dict(stimulus=stimulus, vary=vary, area_cm2=area_cm2)
     given = {key: value for key, value in given.items() if value is not None}
     for key, value in given.items():                   # bad arguments fail before the file is read
         _PROTOCOL_CHECKS[key](key, value)
@@ -799,7 +888,8 @@ def save_data(data: FiringData, path) -> Path:
     """Write ``data`` as a CSV that :func:`load_data` reads back exactly (same values, protocol and notes).
 
     The stimulus column is ``x`` for normalised data and ``amplitude_uA`` otherwise; ``latency_ms`` and
-    ``jitter_ms`` are written when present (empty where no value); the protocol as ``# key: value`` lines.
+    ``jitter_ms`` are written when present (empty where no value); the protocol as ``# key: value`` lines (the
+    stimulus in its text form, ``# stimulus: ...``, also when the file read stated it with the older pulse keys).
     The file is written to a temporary name next to ``path`` and then renamed, so it is never half-written.
 
     Parameters
@@ -825,11 +915,11 @@ def save_data(data: FiringData, path) -> Path:
     --------
     >>> import tempfile, pathlib
     >>> d = FiringData([0.9, 1.0, 1.1], [0, 5, 9], [10, 10, 10], latency_ms=[float("nan"), 0.4, 0.3],
-    ...                protocol=Protocol(delay_ms=0.1, notes=("synthetic",)))
+    ...                protocol=Protocol(stimulus="Pulse(1.0, 0.2)", notes=("synthetic",)))
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     back = load_data(save_data(d, pathlib.Path(tmp) / "d.csv"))
-    >>> back.latency_ms.tolist()[1:], back.protocol.delay_ms, back.protocol.notes
-    ([0.4, 0.3], 0.1, ('synthetic',))
+    >>> back.latency_ms.tolist()[1:], back.protocol == d.protocol, back.protocol.notes
+    ([0.4, 0.3], True, ('synthetic',))
     """
     check_instance("data", data, FiringData)
     check_instance("path", path, (str, os.PathLike), "str or path-like")
@@ -838,8 +928,7 @@ def save_data(data: FiringData, path) -> Path:
     for note in data.protocol.notes:
         if "\n" in note or "\r" in note:
             raise ValueError(f"a protocol note must be one line, got {note!r}")
-    lines += [f"# {key}: {value!r}" if isinstance(value, float) else f"# {key}: {value}"
-              for key, value in data.protocol.stated().items()]
+    lines += [f"# {key}: {value!r}" for key, value in data.protocol.stated().items()]
     columns = {"x" if data.stimulus_unit == "normalised" else "amplitude_uA": data.x,
                "n_fired": data.n_fired, "n_trials": data.n_trials}
     for name in ("latency_ms", "jitter_ms"):

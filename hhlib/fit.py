@@ -55,13 +55,12 @@ from .normalised import (
     mse_loss,
     predict,
     setup_for_data,
+    simulate_responses,
     stimulus_range,
 )
 from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
-from .simulate import simulate
 from .stats import latency_stats, separation
-from .stimulus import Pulse
 from .thresholds import trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
 
@@ -374,9 +373,8 @@ class _Profile:
                 self.progress(f"thresholds of {n_trials} trials at {len(todo)} area(s)")
             todo = np.array(todo)
             thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), n_trials, seed=self.root,
-                                   delay_ms=self.setup.delay_ms, duration_ms=self.setup.duration_ms,
-                                   dt_ms=self.setup.dt_ms, t_end_ms=self.setup.t_end_ms, noise=self.setup.noise,
-                                   info=self.info, **self.sim)
+                                   stimulus=self.setup.stimulus, vary=self.setup.vary, dt_ms=self.setup.dt_ms,
+                                   t_end_ms=self.setup.t_end_ms, noise=self.setup.noise, info=self.info, **self.sim)
             with np.errstate(divide="ignore"):
                 lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
             for w, row in zip(todo, lz, strict=True):
@@ -512,10 +510,9 @@ def _model_latency(setup, w, z, n_trials, root, sim):
     """Latency statistics of the first ``n_trials`` trials of stream 0 at log-area ``w`` and normalised log
     amplitudes ``z`` (amplitude ``I_ref e^(w + z)``: the stimuli of the thresholds' CDF)."""
     amp = setup.i_ref_uA * np.exp(w + np.asarray(z))
-    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), setup.area_cm2(math.expm1(w)),
-                   n_trials, seed=root, stream_ids=np.zeros(amp.size, dtype=int), max_spikes=1, **sim,
-                   **setup.sim_options)
-    return latency_stats(res.first_spike_ms, setup.delay_ms)
+    _, first = simulate_responses(setup, amp, setup.area_cm2(math.expm1(w)), n_trials, seed=root,
+                                  stream_ids=np.zeros(amp.size, dtype=int), **sim)
+    return latency_stats(first, setup.response_onset_ms)
 
 
 def _vertex(ws, ds, fallback):
@@ -796,7 +793,9 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     of their protocol (``area_cm2``, else the setup's): :attr:`FitResult.stimulus_scale_uA` and
     :attr:`FitResult.area_cm2` give the fit in µA and cm² (``summary()`` reports those, with their intervals: for
     stated currents far above the membrane's, e.g. in mA, ``1 + delta_v`` is tiny and ``delta_v`` is close to -1).
-    The protocol's pulse timing is used (:func:`hhlib.normalised.setup_for_data`). The data's stimulus values
+    The protocol's stimulus is used (:func:`hhlib.normalised.setup_for_data`: any pulse, biphasic or anodic, a
+    train, or one part of a pair, ``vary``, the others fixed; the per-trial thresholds then vary that part, and
+    latencies count from its onset). The data's stimulus values
     must lie within :func:`hhlib.normalised.stimulus_range` (a factor 1e12 either way of the membrane's own
     current scale), so that ``1 + delta_v`` can be represented.
 

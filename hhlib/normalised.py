@@ -1,31 +1,38 @@
 """The predecessor's normalised parametrisation: stimulus scale delta_v and area change delta_area.
 
 Amplitude ``I = I_ref (1 + delta_v) x`` (µA) and area ``A = A_ref (1 + delta_area)`` (cm²), with
-``delta_v, delta_area > -1``. Without noise the response depends only on the current density
-``I/A``, i.e. on ``(1 + delta_v)/(1 + delta_area)``: the two parameters trade off along the line
-``u - w = const`` in ``u = log(1 + delta_v)``, ``w = log(1 + delta_area)``. Only the noise, whose
-relative size falls as ``A^-1/2``, separates them.
+``delta_v, delta_area > -1``. ``I`` multiplies the setup's stimulus, a shape of unit amplitude
+(:attr:`NormalisedSetup.stimulus`: by default the predecessor's 0.1 ms pulse at 0.1 ms; any pulse, biphasic
+pulse, train or waveform, or a sum of parts of which ``vary`` names the one that ``I`` scales). Without noise
+the response depends only on the current density ``I/A``, i.e. on ``(1 + delta_v)/(1 + delta_area)``: the two
+parameters trade off along the line ``u - w = const`` in ``u = log(1 + delta_v)``, ``w = log(1 + delta_area)``.
+Only the noise, whose relative size falls as ``A^-1/2``, separates them.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .data import FiringData, load_data
+from .data import FiringData, load_data, unit_stimulus
 from .model import SEED_MODEL, MembraneModel
 from .runspec import check_timing, resolve_noise
 from .simulate import NonFiniteError, simulate
 from .stats import binomial_deviance, latency_stats
-from .stimulus import Pulse
+from .stimulus import Pulse, Stimulus
 from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "channel_noise_setup", "Prediction", "predict",
-           "mse_loss", "deviance_loss", "check_deltas", "stimulus_range", "check_stimulus_range", "STIMULUS_SPAN"]
+           "simulate_responses", "mse_loss", "deviance_loss", "check_deltas", "stimulus_range",
+           "check_stimulus_range", "STIMULUS_SPAN", "UNIT_PULSE"]
+
+#: The setup's stimulus unless one is given: the predecessor's 0.1 ms pulse at 0.1 ms, of unit amplitude.
+UNIT_PULSE = Pulse(1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NormalisedSetup:
     """The experiment behind the normalised parameters (frozen; vary with ``dataclasses.replace``).
 
@@ -37,21 +44,37 @@ class NormalisedSetup:
         Reference amplitude, µA (the predecessor's 1e-7).
     a_ref_cm2 : float
         Reference area, cm² (the predecessor's 1e-9 = 0.1 µm²).
-    delay_ms, duration_ms : float
-        The pulse, ms (0.1 ms at 0.1 ms).
+    stimulus : stimulus object or its text
+        The stimulus as a shape of unit amplitude (its parts' amplitudes are numbers), which the amplitude
+        ``I_ref (1 + delta_v) x`` multiplies (default :data:`UNIT_PULSE`, ``Pulse(1.0)``: 0.1 ms at 0.1 ms). A
+        negative unit amplitude is an anodic pulse; any part or sum of parts (:mod:`hhlib.stimulus`).
+    vary : int or None
+        The part of ``stimulus`` that the amplitude scales, the others fixed at their own amplitudes (µA, e.g.
+        a conditioner before the probe ``parts[1]``); None (default): all parts scaled together. With ``vary``
+        a trial *fires* when it spikes more often than the fixed parts alone make it spike (same noise), as in
+        :func:`hhlib.thresholds.trial_thresholds`.
     dt_ms, t_end_ms : float
         Time step and simulated time, ms.
     noise : bool or noise object
         The noise of every simulation (as :func:`hhlib.simulate`'s ``noise``): True = the model's own
         (the predecessor's current noise for :data:`hhlib.SEED_MODEL`), or e.g.
         ``hhlib.ChannelNoise(600, 180)``, whose channel counts then follow the area ``A_ref (1 + delta_area)``.
+
+    Two setups are equal when all their fields are (stimuli compared by their text form).
+
+    Examples
+    --------
+    >>> import hhlib
+    >>> pair = NormalisedSetup(stimulus=hhlib.Pulse(1.5e-7) + hhlib.Pulse(1.0).at(1.1), vary=1, t_end_ms=4.0)
+    >>> [float(a) for a in pair.stimulus_at(2e-7).amplitudes_uA], pair.response_onset_ms
+    ([1.5e-07, 2e-07], 1.1)
     """
 
     model: MembraneModel = SEED_MODEL
     i_ref_uA: float = 1e-7           # µA
     a_ref_cm2: float = 1e-9          # cm²
-    delay_ms: float = 0.1            # ms
-    duration_ms: float = 0.1         # ms
+    stimulus: object = UNIT_PULSE    # unit amplitude
+    vary: int | None = None          # None: all parts
     dt_ms: float = 0.0025            # ms
     t_end_ms: float = 2.0            # ms
     noise: object = True             # True (the model's own), False or a noise object
@@ -59,13 +82,26 @@ class NormalisedSetup:
     def __post_init__(self):
         check_instance("model", self.model, MembraneModel, "membrane model")
         resolve_noise(self.noise, self.model)                # a bool or a noise object the model supports
-        for name, unit in (("i_ref_uA", "µA"), ("a_ref_cm2", "cm²"), ("duration_ms", "ms"), ("dt_ms", "ms"),
-                           ("t_end_ms", "ms")):
+        for name, unit in (("i_ref_uA", "µA"), ("a_ref_cm2", "cm²"), ("dt_ms", "ms"), ("t_end_ms", "ms")):
             object.__setattr__(self, name, check_real(name, getattr(self, name), low=0.0, low_open=True, unit=unit))
-        object.__setattr__(self, "delay_ms", check_real("delay_ms", self.delay_ms, low=0.0, unit="ms"))
-        stim = Pulse(self.i_ref_uA, self.delay_ms, self.duration_ms)
-        check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes
-        stim.unit_waveform(self.dt_ms, 1)
+        stim = unit_stimulus(self.stimulus, "stimulus")
+        object.__setattr__(self, "stimulus", stim)
+        object.__setattr__(self, "vary", stim.check_vary(self.vary))
+        check_timing(stim, self.dt_ms, self.t_end_ms)         # edges and t_end on the grid, sizes, parts end in time
+        if self.unit_charge_uA_ms == 0:
+            raise ValueError(f"stimulus {stim!r}: the varied part(s) (vary = {self.vary!r}) carry no current "
+                             "(amplitude 0): the amplitude I_ref (1 + delta_v) x multiplies them, so give them a unit "
+                             "amplitude (e.g. Pulse(1.0))")
+
+    def _key(self) -> tuple:
+        return (self.model, self.i_ref_uA, self.a_ref_cm2, repr(self.stimulus), self.vary, self.dt_ms, self.t_end_ms,
+                self.noise)
+
+    def __eq__(self, other):
+        return self._key() == other._key() if isinstance(other, NormalisedSetup) else NotImplemented
+
+    def __hash__(self):
+        return hash(self._key())
 
     def amplitude_uA(self, delta_v, x):
         """``I_ref (1 + delta_v) x``, µA."""
@@ -75,9 +111,45 @@ class NormalisedSetup:
         """``A_ref (1 + delta_area)``, cm²."""
         return self.a_ref_cm2 * (1.0 + np.asarray(delta_area, dtype=float))
 
+    def stimulus_at(self, amplitude_uA) -> Stimulus:
+        """The stimulus simulated at ``amplitude_uA`` (µA; an array gives one condition per value): the varied
+        part(s) of :attr:`stimulus` times it, the others as they are."""
+        amp = np.asarray(amplitude_uA, dtype=float)
+        return self.stimulus.with_amplitudes([a * amp if self.vary in (None, k) else a
+                                              for k, a in enumerate(self.stimulus.amplitudes_uA)])
+
+    @property
+    def response_onset_ms(self) -> float:
+        """When the varied part(s) start, ms: latencies are measured from here (the stimulus onset, or with
+        ``vary`` the onset of that part)."""
+        return self.stimulus.onset_ms if self.vary is None else self.stimulus.parts[self.vary].onset_ms
+
+    @property
+    def unit_charge_uA_ms(self) -> float:
+        """Charge of the varied part(s) at unit amplitude up to ``t_end_ms``, µA ms (absolute values: each phase
+        of a biphasic pulse counts): 0.1 for the default 0.1 ms pulse."""
+        parts = self.stimulus.parts if self.vary is None else [self.stimulus.parts[self.vary]]
+        return sum(abs(float(p.amplitude_uA)) * _segment_charge(seg, self.t_end_ms)
+                   for p in parts for seg in p.segments_ms())
+
     @property
     def sim_options(self) -> dict:
         return dict(dt_ms=self.dt_ms, t_end_ms=self.t_end_ms, noise=self.noise)
+
+
+def _segment_charge(segment, t_end_ms: float) -> float:
+    """``integral |v(t)| dt`` of a linear segment ``(t0, t1, v0, v1)`` (ms, unit amplitude) cut at ``t_end_ms``."""
+    t0, t1, v0, v1 = segment
+    if t0 >= t_end_ms:
+        return 0.0
+    if t1 > t_end_ms:                                   # a current step (t1 = inf): up to the end of the run
+        v1 = v0 if math.isinf(t1) else v0 + (v1 - v0) * (t_end_ms - t0) / (t1 - t0)
+        t1 = t_end_ms
+    if v0 == v1:
+        return abs(v0) * (t1 - t0)
+    a, b = abs(v0), abs(v1)
+    mean = 0.5 * (a + b) if v0 * v1 >= 0 else 0.5 * (a * a + b * b) / (a + b)   # |v| crosses zero inside
+    return mean * (t1 - t0)
 
 
 DEFAULT_SETUP = NormalisedSetup()
@@ -112,7 +184,8 @@ def setup_for_data(data: FiringData, setup: NormalisedSetup = DEFAULT_SETUP) -> 
     - Physical-unit data (``data.stimulus_unit == "uA"``, ``x`` in µA): the reference current is 1 µA, so
       ``1 + delta_v`` is the dimensionless factor from the stated stimulus current to the membrane current
       (an electrode's coupling), and the amplitude reaching the membrane is ``(1 + delta_v) x`` µA.
-    - The protocol's ``delay_ms`` and ``duration_ms`` set the pulse; its ``area_cm2`` sets the reference area
+    - The protocol's ``stimulus`` and ``vary`` (:class:`hhlib.data.Protocol`: a pulse, biphasic or anodic, a
+      train, a conditioner + probe pair, ...) set the setup's; its ``area_cm2`` sets the reference area
       ``A_ref`` (cm²: the fitted area is ``A_ref (1 + delta_area)``).
     - Normalised data without a protocol (the shipped data) get ``setup`` unchanged.
 
@@ -130,36 +203,35 @@ def setup_for_data(data: FiringData, setup: NormalisedSetup = DEFAULT_SETUP) -> 
     Raises
     ------
     ValueError
-        A biphasic or anodic protocol (the normalised setup and the fit handle monophasic cathodic pulses
-        only), or an explicit ``setup`` that contradicts the data.
+        An explicit ``setup`` that contradicts the data, or a protocol that the setup's timing cannot simulate
+        (e.g. a stimulus that ends after ``t_end_ms``).
 
     Examples
     --------
     >>> from hhlib.data import FiringData, Protocol
     >>> d = FiringData([60.0, 70.0, 80.0], [1, 5, 9], [10, 10, 10], stimulus_unit="uA",
-    ...                protocol=Protocol(delay_ms=0.2, duration_ms=0.05, area_cm2=2e-9))
+    ...                protocol=Protocol(stimulus="BiphasicPulse(1.0, 0.05, gap_ms=0.025)", area_cm2=2e-9))
     >>> s = setup_for_data(d)
-    >>> s.i_ref_uA, s.a_ref_cm2, s.delay_ms, s.duration_ms
-    (1.0, 2e-09, 0.2, 0.05)
+    >>> s.i_ref_uA, s.a_ref_cm2, type(s.stimulus.parts[0]).__name__, round(s.stimulus.end_ms, 6)
+    (1.0, 2e-09, 'BiphasicPulse', 0.225)
     """
     check_instance("data", data, FiringData)
     check_instance("setup", setup, NormalisedSetup)
     prot = data.protocol
-    for key, supported in (("waveform", "monophasic"), ("polarity", "cathodic")):
-        value = getattr(prot, key)
-        if value is not None and value != supported:
-            raise ValueError(f"the data's protocol has {key} = {value!r}: the normalised setup (predict, fit) "
-                             f"handles {supported} pulses only")
-    wanted = {"delay_ms": prot.delay_ms, "duration_ms": prot.duration_ms, "a_ref_cm2": prot.area_cm2,
-              "i_ref_uA": 1.0 if data.stimulus_unit == "uA" else None}
+    wanted = {"a_ref_cm2": prot.area_cm2, "i_ref_uA": 1.0 if data.stimulus_unit == "uA" else None}
     wanted = {k: float(v) for k, v in wanted.items() if v is not None}
+    if prot.stimulus is not None:
+        wanted.update(stimulus=prot.stimulus, vary=prot.vary)
     if setup is not DEFAULT_SETUP:
-        clash = {k: v for k, v in wanted.items() if getattr(setup, k) != v}
+        clash = {k: v for k, v in wanted.items() if repr(getattr(setup, k)) != repr(v)}
         if clash:
             k, v = next(iter(clash.items()))
             raise ValueError(f"setup.{k} = {getattr(setup, k)!r} contradicts the data ({data.source}), which imply "
                              f"{k} = {v!r}; pass a setup that agrees, or none")
-    return dataclasses.replace(setup, **wanted) if wanted else setup
+    try:
+        return dataclasses.replace(setup, **wanted) if wanted else setup
+    except ValueError as exc:
+        raise ValueError(f"the data's protocol ({data.source}) in the setup: {exc}") from None
 
 
 #: How far (a factor either way) the data's stimulus may lie from the membrane's own current scale: beyond it
@@ -171,9 +243,10 @@ STIMULUS_SPAN = 1e12
 def stimulus_range(setup: NormalisedSetup = DEFAULT_SETUP) -> tuple:
     """The stimulus values ``x`` that can be fitted with ``setup``, in the data's unit (normalised or µA).
 
-    The membrane's own current scale is its charging current ``I_c = c_m A_ref 20 mV / duration`` (µA: the
-    amplitude that depolarises the reference area by 20 mV during the pulse; for brief pulses within a factor
-    of a few of the threshold: 2e-7 against 7e-8 µA for SEED_MODEL at 1e-9 cm² and 0.1 ms). The fitted
+    The membrane's own current scale is its charging current ``I_c = c_m A_ref 20 mV / Q`` (µA: the amplitude
+    whose varied part(s), of charge ``Q`` per unit amplitude (:attr:`NormalisedSetup.unit_charge_uA_ms`, the
+    pulse's duration for a pulse), depolarise the reference area by 20 mV; for brief pulses within a factor of
+    a few of the threshold: 2e-7 against 7e-8 µA for SEED_MODEL at 1e-9 cm² and 0.1 ms). The fitted
     ``1 + delta_v`` is about ``I_c / (I_ref x)``; ``x`` must lie within :data:`STIMULUS_SPAN` of
     ``I_c / I_ref`` either way, so that ``1 + delta_v`` stays representable by ``delta_v``.
 
@@ -189,7 +262,7 @@ def stimulus_range(setup: NormalisedSetup = DEFAULT_SETUP) -> tuple:
     '2e-12 2e+12'
     """
     check_instance("setup", setup, NormalisedSetup)
-    scale = setup.model.c_m * setup.a_ref_cm2 * 20.0 / setup.duration_ms / setup.i_ref_uA
+    scale = setup.model.c_m * setup.a_ref_cm2 * 20.0 / setup.unit_charge_uA_ms / setup.i_ref_uA
     return scale / STIMULUS_SPAN, scale * STIMULUS_SPAN
 
 
@@ -298,18 +371,64 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
     amp = setup.amplitude_uA(np.broadcast_to(dv, pshape)[..., None], x)
     area = np.broadcast_to(setup.area_cm2(da), pshape)[..., None]
     ids = np.broadcast_to(np.arange(x.size), pshape + x.shape)
-    options = setup.sim_options if noise is None else dict(setup.sim_options, noise=noise)
     try:
-        res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=seed,
-                       stream_ids=ids, engine=engine, max_spikes=1, precision=precision, **options)
+        fired, first = simulate_responses(setup, amp, area, n_trials, seed=seed, stream_ids=ids, engine=engine,
+                                          precision=precision, noise=noise)
     except NonFiniteError as exc:                    # say which of predict's own arguments made the amplitude
         raise NonFiniteError(f"{exc}; predict's amplitude is I_ref (1 + delta_v) x with I_ref = {setup.i_ref_uA:g} "
                              f"µA, x (the stimulus values) from {x.min():.4g} to {x.max():.4g} and 1 + delta_v from "
                              f"{1 + dv.min():.4g} to {1 + dv.max():.4g}") from None
+    p = fired.mean(axis=-1)
     if not return_latency:
-        return res.firing_probability
-    lat = latency_stats(res.first_spike_ms, setup.delay_ms)
-    return Prediction(res.firing_probability, lat.latency_ms, lat.jitter_ms, lat.n_fired, n_trials)
+        return p
+    lat = latency_stats(first, setup.response_onset_ms)
+    return Prediction(p, lat.latency_ms, lat.jitter_ms, lat.n_fired, n_trials)
+
+
+def simulate_responses(setup: NormalisedSetup, amplitude_uA, area_cm2, n_trials: int, *, seed=None, stream_ids=None,
+                       engine: str = "auto", precision: str = "float64", noise=None):
+    """Which trials fired at ``setup.stimulus_at(amplitude_uA)``, and when they responded (one definition for
+    :func:`predict`, the fit's latency model and the explorer).
+
+    - ``setup.vary`` None: a trial fired when it spiked at all (spontaneous spikes included, as the data's firing
+      efficiency counts them); its response time is its first spike (one simulation, stopped at the first spike).
+    - ``setup.vary = k``: a trial fired when it spiked more often than the fixed parts alone make it spike in the
+      same trial (a second simulation with part ``k`` at 0, same noise), as the per-trial thresholds define it;
+      its response time is its first spike at or after part ``k``'s onset (with a conditioner whose own spike
+      comes after the probe's onset, that spike).
+
+    Parameters
+    ----------
+    setup : NormalisedSetup
+    amplitude_uA, area_cm2 : array_like
+        Amplitude of the varied part(s), µA, and area, cm²; they broadcast to the conditions' shape.
+    n_trials : int
+    seed, stream_ids, engine, precision
+        As in :func:`hhlib.simulate`.
+    noise : bool or noise object, optional
+        Overrides ``setup.noise``.
+
+    Returns
+    -------
+    fired : ndarray of bool, shape ``cond_shape + (n_trials,)``
+    response_ms : ndarray of float, same shape
+        Response time, ms from the start of the run; NaN where the trial did not fire. Latencies are measured
+        from :attr:`NormalisedSetup.response_onset_ms`.
+    """
+    options = dict(setup.sim_options, seed=seed, stream_ids=stream_ids, engine=engine, precision=precision)
+    if noise is not None:
+        options["noise"] = noise
+    amp = np.asarray(amplitude_uA, dtype=float)
+    if setup.vary is None:
+        res = simulate(setup.model, setup.stimulus_at(amp), area_cm2, n_trials, stop_after=1, max_spikes=1, **options)
+        return res.fired, res.first_spike_ms
+    base = simulate(setup.model, setup.stimulus_at(np.zeros_like(amp)), area_cm2, n_trials, **options).spike_counts
+    res = simulate(setup.model, setup.stimulus_at(amp), area_cm2, n_trials, **options)
+    fired = res.spike_counts > base
+    t = res.spike_times_ms
+    with np.errstate(invalid="ignore"):
+        after = np.where(t >= setup.response_onset_ms, t, np.inf).min(axis=-1)
+    return fired, np.where(fired & np.isfinite(after), after, np.nan)
 
 
 def _check_p(p_model, data):

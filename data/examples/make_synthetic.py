@@ -23,7 +23,7 @@ from hhlib.normalised import setup_for_data
 DELTA_V, DELTA_AREA = -0.5, 2.0
 SEED, N_TRIALS = 2024, 200
 AMPLITUDES_UA = np.round(4.2e-7 * np.linspace(0.9, 1.3, 9), 12)       # stimulus currents, µA
-PROTOCOL = dict(delay_ms=0.1, duration_ms=0.1, waveform="monophasic", polarity="cathodic", area_cm2=1e-9)
+PROTOCOL = dict(stimulus=hhlib.Pulse(1.0), area_cm2=1e-9)           # the seed's 0.1 ms pulse at 0.1 ms
 #: Where the file ships: package data of hhlib (installed with the wheel).
 PATH = Path(__file__).resolve().parents[2] / "hhlib" / "datasets" / "synthetic_latency_uA.csv"
 

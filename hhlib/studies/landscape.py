@@ -36,9 +36,9 @@ import math
 
 import numpy as np
 
-from hhlib import DEFAULT_SETUP, Pulse, deviance_loss, load_data, mse_loss, predict, simulate
+from hhlib import DEFAULT_SETUP, deviance_loss, load_data, mse_loss, predict
 from hhlib.fit import BOX
-from hhlib.normalised import check_deltas
+from hhlib.normalised import check_deltas, simulate_responses
 
 from .cache import register
 from .optimisation import fit_optimum
@@ -96,9 +96,8 @@ def _simulate_fresh(dv, da, x, n_trials, root, first_index, setup):
     amp = setup.amplitude_uA(dv[:, None], x)
     area = setup.area_cm2(da)[:, None]
     ids = (first_index + np.arange(dv.size))[:, None] * x.size + np.arange(x.size)
-    res = simulate(setup.model, Pulse(amp, setup.delay_ms, setup.duration_ms), area, n_trials, seed=root,
-                   stream_ids=ids, **setup.sim_options)
-    return res.firing_probability
+    fired, _ = simulate_responses(setup, amp, area, n_trials, seed=root, stream_ids=ids)
+    return fired.mean(axis=-1)
 
 
 def fractions(delta_v, delta_area, x=None, *, n_trials: int = 1000, seed=0, fresh: bool = False, role: int = 0,

@@ -24,11 +24,14 @@ __all__ = [
     "APCheck", "ap_check", "interpolated_peak", "threshold_convergence", "observed_order", "noisy_run",
     "resting_std", "hhlib_resting_std", "PredecessorTraces", "predecessor_pulse_mask", "predecessor_simulation",
     "predecessor_threshold_current", "resting_noise_vs_dt", "pulse_steps", "PULSE_DELAY_MS", "PULSE_DURATION_MS",
+    "PULSE",
 ]
 
 #: The notebook's (and the predecessor's) pulse: 0.1 ms long, starting at 0.1 ms.
 PULSE_DELAY_MS = 0.1
 PULSE_DURATION_MS = 0.1
+#: That pulse at unit amplitude (µA).
+PULSE = Pulse(1.0, PULSE_DELAY_MS, PULSE_DURATION_MS)
 
 
 # ----------------------------------------------------------------------------- deterministic APs
@@ -94,7 +97,7 @@ def ap_check(model: HHParameters, area_cm2: float, factor: float = 1.5, *, t_end
     APCheck
     """
     i_th = threshold_current(model, area_cm2, dt_ms=dt_ms, t_end_ms=t_end_ms)
-    pulse = Pulse(factor * i_th, PULSE_DELAY_MS, PULSE_DURATION_MS)
+    pulse = PULSE.with_amplitude(factor * i_th)
     res = simulate(model, pulse, area_cm2, 1, dt_ms=dt_ms, t_end_ms=t_end_ms, noise=False, record=True)
     ref = solve_reference(model, pulse, area_cm2, t_end_ms=t_end_ms, samples_per_ms=round(2.0 / dt_ms))
     return APCheck(model, float(area_cm2), i_th, factor * i_th, res, ref)
@@ -193,7 +196,7 @@ def noisy_run(model: HHParameters, area_cm2: float, factor: float = 1.0, n_trial
         With traces, ``v_mV`` of shape ``(n_trials, n_steps + 1)``.
     """
     amp = factor * threshold_current(model, area_cm2)
-    return simulate(model, Pulse(amp, PULSE_DELAY_MS, PULSE_DURATION_MS), area_cm2, n_trials, seed=seed,
+    return simulate(model, PULSE.with_amplitude(amp), area_cm2, n_trials, seed=seed,
                     t_end_ms=t_end_ms, record=True)
 
 
@@ -263,25 +266,27 @@ class PredecessorTraces:
         return self.v_mV.max(axis=-1) > 60.0
 
 
-def predecessor_pulse_mask(n_steps: int, dt_ms: float, delay_ms: float = PULSE_DELAY_MS,
-                    duration_ms: float = PULSE_DURATION_MS) -> np.ndarray:
+def predecessor_pulse_mask(n_steps: int, dt_ms: float, pulse: Pulse = PULSE) -> np.ndarray:
     """The predecessor's stimulus condition ``delay/dt <= i <= (delay + duration)/dt`` for steps i = 0..n_steps-1.
 
-    Inclusive at both ends, so a 0.1 ms pulse at dt = 2.5 µs lasts 41 steps (0.1025 ms).
+    Inclusive at both ends, so a 0.1 ms pulse at dt = 2.5 µs lasts 41 steps (0.1025 ms). ``pulse`` (a
+    :class:`hhlib.Pulse`, default :data:`PULSE`) gives the onset ``delay`` and the ``duration``.
 
     Examples
     --------
     >>> int(predecessor_pulse_mask(800, 0.0025).sum())
     41
     """
+    if not isinstance(pulse, Pulse):
+        raise TypeError(f"pulse must be a hhlib.Pulse (the predecessor knew rectangular pulses only), got "
+                        f"{type(pulse).__name__}")
     i = np.arange(n_steps)
-    return (delay_ms / dt_ms <= i) & (i <= (delay_ms + duration_ms) / dt_ms)
+    return (pulse.onset_ms / dt_ms <= i) & (i <= (pulse.onset_ms + pulse.width_ms) / dt_ms)
 
 
 def predecessor_simulation(model: HHParameters, amplitude_uA, area_cm2: float, n_trials: int = 1, *,
                           rng: np.random.Generator | None = None, noise: bool = True, dt_ms: float = 0.0025,
-                          t_end_ms: float = 2.0, delay_ms: float = PULSE_DELAY_MS,
-                          duration_ms: float = PULSE_DURATION_MS) -> PredecessorTraces:
+                          t_end_ms: float = 2.0, pulse: Pulse = PULSE) -> PredecessorTraces:
     """The predecessor script's integrator, DELIBERATELY WRONG: reproduces its defects; never use it for science.
 
     Kept only so notebook 01 can show what hhlib fixed (docs/predecessor_bugs.md). Per step i, from the
@@ -310,15 +315,18 @@ def predecessor_simulation(model: HHParameters, amplitude_uA, area_cm2: float, n
         Source of the noise; required if ``noise`` and the model has ``knoise > 0``.
     noise : bool
         Add the predecessor's noise current.
-    dt_ms, t_end_ms, delay_ms, duration_ms : float
-        Time step, simulated time, pulse onset and nominal duration, ms.
+    dt_ms, t_end_ms : float
+        Time step and simulated time, ms.
+    pulse : hhlib.Pulse
+        Its onset and nominal duration (default :data:`PULSE`, 0.1 ms at 0.1 ms); its own amplitude is not used
+        (``amplitude_uA`` is).
 
     Returns
     -------
     SeedTraces
     """
     n_steps = grid_steps("t_end_ms", t_end_ms, dt_ms)
-    on = predecessor_pulse_mask(n_steps, dt_ms, delay_ms, duration_ms)
+    on = predecessor_pulse_mask(n_steps, dt_ms, pulse)
     amp = np.broadcast_to(np.asarray(amplitude_uA, dtype=float), (n_trials,))
     v = np.zeros((n_trials, n_steps + 1))
     m, h, n = (np.full((n_trials, n_steps + 1), x0) for x0 in initial_state(model)[1:])  # pre-filled at rest
@@ -405,4 +413,4 @@ def pulse_steps(dt_ms: float = 0.0025, t_end_ms: float = 0.27) -> dict:
     n_steps = grid_steps("t_end_ms", t_end_ms, dt_ms)
     return dict(t_ms=np.arange(n_steps + 1) * dt_ms,
                 predecessor_on=predecessor_pulse_mask(n_steps, dt_ms).astype(float),
-                hhlib_on=Pulse(1.0, PULSE_DELAY_MS, PULSE_DURATION_MS).unit_waveform(dt_ms, n_steps))
+                hhlib_on=PULSE.unit_waveform(dt_ms, n_steps))

@@ -173,7 +173,7 @@ def noise_scaling(n_na=(1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256
     area = np.asarray(spont_n_na, dtype=float) / CHANNEL_DENSITIES[0] / UM2_PER_CM2
     out["spont_n_na"] = np.asarray(spont_n_na)
     for method in ("markov", "diffusion"):
-        res = simulate(SEED_MODEL, Pulse(0.0), area, spont_trials, seed=seed, max_spikes=1,
+        res = simulate(SEED_MODEL, Pulse(0.0), area, spont_trials, seed=seed, stop_after=1, max_spikes=1,
                        noise=ChannelNoise(*CHANNEL_DENSITIES, method=method))
         out[f"spont_{method}"] = res.firing_probability
     return out
@@ -201,7 +201,7 @@ def noise_dt(dts_ms=(0.01, 0.005, 0.0025, 0.001, 0.0005), n_na=16000, factors=(0
         noise = ChannelNoise(*CHANNEL_DENSITIES, method=method)
         out[f"p_{method}"] = np.array([
             simulate(SEED_MODEL, Pulse(amps), area, n_trials, seed=seed, dt_ms=dt, noise=noise,
-                     max_spikes=1).firing_probability for dt in dts_ms])
+                     stop_after=1, max_spikes=1).firing_probability for dt in dts_ms])
     return out
 
 

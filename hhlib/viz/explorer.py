@@ -40,10 +40,16 @@ from IPython.display import display
 from hhlib.data import FiringData, load_data
 from hhlib.fit import BOX
 from hhlib.noise import UM2_PER_CM2, ChannelNoise
-from hhlib.normalised import DEFAULT_SETUP, NormalisedSetup, channel_noise_setup, check_deltas, deviance_loss, mse_loss
-from hhlib.simulate import simulate
+from hhlib.normalised import (
+    DEFAULT_SETUP,
+    NormalisedSetup,
+    channel_noise_setup,
+    check_deltas,
+    deviance_loss,
+    mse_loss,
+    simulate_responses,
+)
 from hhlib.stats import SIGMA_QUANTILES, latency_stats
-from hhlib.stimulus import Pulse
 from hhlib.thresholds import trial_thresholds
 from hhlib.validation import check_choice, check_instance, check_int, renamed
 
@@ -228,11 +234,11 @@ class Explorer:
 
     # ------------------------------------------------------------------ computation
     def _curve_result(self, dv, da, x, n_trials):
-        """The simulation behind the curve: :func:`hhlib.predict`'s call, first-spike times kept."""
+        """The simulation behind the curve, :func:`hhlib.predict`'s: ``(fired, response_ms)`` of every trial
+        (:func:`hhlib.normalised.simulate_responses`), shape ``x.shape + (n_trials,)``."""
         s = self.setup
         amp = s.amplitude_uA(np.float64(dv), x)
-        return simulate(s.model, Pulse(amp, s.delay_ms, s.duration_ms), s.area_cm2(da), n_trials, seed=self.seed,
-                        stream_ids=np.arange(x.size), max_spikes=1, **s.sim_options)
+        return simulate_responses(s, amp, s.area_cm2(da), n_trials, seed=self.seed, stream_ids=np.arange(x.size))
 
     def compute(self, delta_v=None, delta_area=None, n_trials=None) -> dict:
         """Predict at the curve's and the data's stimulus levels (one batch) and score the data.
@@ -246,9 +252,9 @@ class Explorer:
         dv, da = (float(v) for v in check_deltas(dv, da))
         n_trials = int(self.n_trials.value if n_trials is None else n_trials)
         x_all = np.concatenate([self.data.x, self.x_curve])
-        res = self._curve_result(dv, da, x_all, n_trials)
-        p = res.firing_probability
-        lat = latency_stats(res.first_spike_ms[self.data.x.size:], self.setup.delay_ms)
+        fired, response_ms = self._curve_result(dv, da, x_all, n_trials)
+        p = fired.mean(axis=-1)
+        lat = latency_stats(response_ms[self.data.x.size:], self.setup.response_onset_ms)
         latency, jitter = lat.latency_ms, lat.jitter_ms
         p_data, p_curve = p[: self.data.x.size], p[self.data.x.size:]
         x50, rs = self.threshold_summary(dv, da, n_trials)
@@ -263,8 +269,8 @@ class Explorer:
         key = (s, float(delta_area), int(n_trials))
         if key not in self._thresholds:
             self._thresholds[key] = np.sort(trial_thresholds(
-                s.model, s.area_cm2(delta_area), n_trials, seed=self.seed, delay_ms=s.delay_ms,
-                duration_ms=s.duration_ms, dt_ms=s.dt_ms, t_end_ms=s.t_end_ms, noise=s.noise))
+                s.model, s.area_cm2(delta_area), n_trials, seed=self.seed, stimulus=s.stimulus, vary=s.vary,
+                dt_ms=s.dt_ms, t_end_ms=s.t_end_ms, noise=s.noise))
         return self._thresholds[key]
 
     def threshold_summary(self, delta_v: float, delta_area: float, n_trials: int):

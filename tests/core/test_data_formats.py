@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from hhlib import BiphasicPulse, Pulse
 from hhlib.data import FiringData, Protocol, load_data, save_data
 
 PHYS = ("# note: synthetic\n# delay_ms: 0.1\n# duration_ms: 0.05\n# waveform: monophasic\n# polarity: cathodic\n"
@@ -24,7 +25,7 @@ def test_physical_units_latency_and_protocol_load(tmp_path):
     np.testing.assert_allclose(d.x, [6e-5, 7e-5, 8e-5, 1e-4], rtol=1e-15)         # nA -> µA
     np.testing.assert_array_equal(d.latency_ms, [np.nan, 0.52, 0.41, 0.3])
     np.testing.assert_array_equal(d.jitter_ms, [np.nan, np.nan, 0.07, 0.02])
-    assert d.protocol == Protocol(0.1, 0.05, "monophasic", "cathodic", notes=("synthetic",))
+    assert d.protocol == Protocol(Pulse(1.0, 0.1, 0.05), notes=("synthetic",))    # the old keys, one stimulus
     assert d.has_latency
 
 
@@ -51,8 +52,8 @@ def test_round_trip_through_save_data_is_exact(tmp_path):
     k = np.array([0, 1, 2, 30, 99, 100])
     lat = np.where(k >= 1, rng.uniform(0.2, 0.6, 6), np.nan)
     jit = np.where(k >= 2, rng.uniform(0.0, 0.1, 6), np.nan)
-    prot = Protocol(delay_ms=0.2, duration_ms=0.025, waveform="biphasic", polarity="anodic", gap_ms=0.01,
-                    area_cm2=3e-9, notes=("synthetic: seed 1", "second line, with a comma"))
+    prot = Protocol(BiphasicPulse(1.0, 0.025, gap_ms=0.01, delay_ms=0.2, cathodic_first=False) + Pulse(0.5, 1.0),
+                    vary=0, area_cm2=3e-9, notes=("synthetic: seed 1", "second line, with a comma"))
     d = FiringData(x, k, np.full(6, 100), latency_ms=lat, jitter_ms=jit, stimulus_unit="uA", protocol=prot)
     back = load_data(save_data(d, tmp_path / "out.csv"))
     for name in ("x", "n_fired", "n_trials", "latency_ms", "jitter_ms"):
@@ -66,23 +67,42 @@ def test_round_trip_through_save_data_is_exact(tmp_path):
 
 def test_protocol_arguments_fill_in_and_must_agree_with_the_file(tmp_path):
     p = write(tmp_path, PHYS)
-    d = load_data(p, delay_ms=0.1, area_cm2=2e-9)                   # agrees on delay, adds the area
-    assert d.protocol.delay_ms == 0.1 and d.protocol.area_cm2 == 2e-9
-    with pytest.raises(ValueError, match=r"'delay_ms' is 0.1 in the file but 0.2 was passed to load_data"):
-        load_data(p, delay_ms=0.2)
-    with pytest.raises(ValueError, match=r"'waveform' is 'monophasic' in the file but 'biphasic'"):
-        load_data(p, waveform="biphasic")
-    assert load_data(duration_ms=0.1).protocol.duration_ms == 0.1      # also for the shipped data
-    with pytest.raises(ValueError, match="delay_ms must be >= 0 ms"):
-        load_data(p, delay_ms=-1.0)
+    d = load_data(p, stimulus="Pulse(1.0, 0.1, 0.05)", area_cm2=2e-9)     # agrees on the stimulus, adds the area
+    assert repr(d.protocol.stimulus) == repr(Pulse(1.0, 0.1, 0.05)) and d.protocol.area_cm2 == 2e-9
+    with pytest.raises(ValueError, match=r"'stimulus' is Pulse\(1.0, delay_ms=0.1, duration_ms=0.05\) in the file "
+                                         r"but Pulse\(1.0, delay_ms=0.2, duration_ms=0.05\) was passed to load_data"):
+        load_data(p, stimulus=Pulse(1.0, 0.2, 0.05))
+    assert load_data(stimulus=BiphasicPulse(1.0)).protocol.stimulus.parts[0].gap_ms == 0.0   # also the shipped data
+    with pytest.raises(ValueError, match="stimulus 'Pulse\\(-1' is not a stimulus description"):
+        load_data(p, stimulus="Pulse(-1")
     with pytest.raises(TypeError, match="area_cm2 must be a real number"):
         load_data(p, area_cm2="1e-9")
-    with pytest.raises(ValueError, match="polarity must be one of 'cathodic', 'anodic'"):
-        load_data(p, polarity="up")
-    with pytest.raises(ValueError, match="protocol: gap_ms applies to biphasic pulses only"):
-        load_data(p, gap_ms=0.01)
-    bi = write(tmp_path, "# waveform: biphasic\n" + PHYS.split("\n", 5)[5], "bi.csv")
-    assert load_data(bi, gap_ms=0.01).protocol.gap_ms == 0.01           # the gap fits the file's waveform
+    with pytest.raises(ValueError, match="protocol: vary must be an integer >= -1 and <= 0, got 1"):
+        load_data(p, vary=1)
+    with pytest.raises(ValueError, match="vary must be an integer >= 0, got -1"):
+        load_data(p, vary=-1)
+    bi = write(tmp_path, "# waveform: biphasic\n# gap_ms: 0.01\n" + PHYS.split("\n", 5)[5], "bi.csv")
+    assert load_data(bi).protocol.stimulus.parts[0].gap_ms == 0.01       # the gap fits the file's waveform
+
+
+def test_the_stimulus_line_and_vary_describe_pairs_trains_and_biphasic_pulses(tmp_path):
+    body = PHYS.split("\n", 5)[5]
+    pair = load_data(write(tmp_path, "# stimulus: Pulse(1.5e-07) + Pulse(1.0, 1.1)\n# vary: 1\n" + body))
+    assert pair.protocol.vary == 1 and [p.onset_ms for p in pair.protocol.stimulus.parts] == [0.1, 1.1]
+    assert [float(a) for a in pair.protocol.stimulus.amplitudes_uA] == [1.5e-07, 1.0]
+    train = load_data(write(tmp_path, "# stimulus: PulseTrain(Pulse(1.0, 0.1, 0.05), rate_pps=1000, n_pulses=4)\n"
+                                      + body, "train.csv"))
+    assert train.protocol.stimulus.pulse_onsets_ms().round(9).tolist() == [0.1, 1.1, 2.1, 3.1]
+    anodic = load_data(write(tmp_path, "# polarity: anodic\n" + body, "anodic.csv")).protocol.stimulus
+    assert float(anodic.amplitudes_uA[0]) == -1.0                       # anodic: negative unit amplitude
+    again = load_data(save_data(pair, tmp_path / "again.csv"))
+    assert again.protocol == pair.protocol
+    text = (tmp_path / "again.csv").read_text()
+    assert "# stimulus: Pulse(1.5e-07, delay_ms=0.1, duration_ms=0.1) + Pulse(1.0, delay_ms=1.1, duration_ms=0.1)\n" \
+           "# vary: 1\n" in text
+    old = load_data(save_data(load_data(write(tmp_path, PHYS, "old.csv")), tmp_path / "new.csv"))
+    assert "# stimulus: Pulse(1.0, delay_ms=0.1, duration_ms=0.05)\n" in (tmp_path / "new.csv").read_text()
+    assert old.protocol == load_data(tmp_path / "old.csv").protocol
 
 
 HEAD = "amplitude_uA,n_fired,n_trials,latency_ms,jitter_ms\n"
@@ -122,6 +142,18 @@ ROWS = "1,0,10,,\n2,1,10,0.5,\n3,9,10,0.3,0.05\n"
     ("# just a comment\n" + HEAD + ROWS, 1, None, "expected a '# key: value' protocol line"),
     ("# note: a\n# gap_ms: 0.01\n" + HEAD + ROWS, 3, None, "protocol: gap_ms applies to biphasic pulses only"),
     (HEAD + "# delay_ms: 0.1\n" + ROWS, 2, None, "lines starting with '#' are only allowed before the header"),
+    ("# stimulus: Pulse(1.0)\n# note: x\n# delay_ms: 0.2\n" + HEAD + ROWS, 3, None,
+     "the stimulus is given twice: a 'stimulus' line (row 1) and the pulse keys delay_ms; give one of them"),
+    ("# stimulus: Bogus(1.0)\n" + HEAD + ROWS, 1, None,
+     "protocol key 'stimulus': stimulus 'Bogus(1.0)': 'Bogus' is not a stimulus (Pulse, BiphasicPulse"),
+    ("# stimulus: Pulse([1.0, 2.0])\n" + HEAD + ROWS, 1, None,
+     "protocol key 'stimulus': stimulus is a shape of unit amplitude that the stimulus values scale: its parts' "
+     "amplitude_uA must be numbers, got shape (2,)"),
+    ("# stimulus: Pulse(1.0, -0.1)\n" + HEAD + ROWS, 1, None, "protocol key 'stimulus': stimulus 'Pulse(1.0, -0.1)': "
+     "delay_ms must be"),
+    ("# vary: one\n" + HEAD + ROWS, 1, None, "protocol key 'vary': must be a whole number >= 0"),
+    ("# vary: 1\n" + HEAD + ROWS, 2, None, "protocol: vary needs a stimulus"),
+    ("# stimulus: Pulse(1.0)\n# vary: 1\n" + HEAD + ROWS, 3, None, "protocol: vary must be an integer >= -1 and <= 0"),
     ("# delay_ms: 0.1\n", 2, None, "empty file; expected a header"),
 ])
 def test_new_rules_name_file_row_and_column(tmp_path, text, row, column, what):

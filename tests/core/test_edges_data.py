@@ -235,7 +235,7 @@ def test_load_data_reads_a_dataset_by_name_from_any_folder(tmp_path, monkeypatch
     assert len(d) == 9 and d.stimulus_unit == "uA" and d.protocol.area_cm2 == 1e-9 and d.jitter_ms is not None
     np.testing.assert_array_equal(d.n_fired, load_data(SHIPPED / "synthetic_latency_uA.csv").n_fired)
     assert load_data("experimental").source == load_data().source == str(SHIPPED / "experimental.csv")
-    assert load_data(Path("synthetic_latency_uA"), delay_ms=0.1).protocol.delay_ms == 0.1
+    assert load_data(Path("synthetic_latency_uA"), vary=0).protocol.vary == 0
 
 
 def test_a_file_of_the_same_name_in_the_current_folder_wins(tmp_path, monkeypatch):

@@ -68,8 +68,7 @@ def test_the_example_file_is_what_its_script_makes(tmp_path):
     d = hhlib.load_data(EXAMPLE)
     assert d.stimulus_unit == "uA" and d.has_latency and d.jitter_ms is not None
     assert any(note.startswith("SYNTHETIC data") for note in d.protocol.notes)
-    assert d.protocol.stated() == dict(delay_ms=0.1, duration_ms=0.1, waveform="monophasic", polarity="cathodic",
-                                       area_cm2=1e-9)
+    assert d.protocol == Protocol(hhlib.Pulse(1.0, 0.1, 0.1), area_cm2=1e-9, notes=d.protocol.notes)
 
 
 def test_latency_term_is_the_normal_chi_square_of_the_means():
@@ -84,16 +83,25 @@ def test_latency_term_is_the_normal_chi_square_of_the_means():
 
 def test_setup_follows_the_data_unit_and_protocol():
     d = FiringData([1e-7, 2e-7, 3e-7], [1, 5, 9], [10, 10, 10], stimulus_unit="uA",
-                   protocol=Protocol(delay_ms=0.2, duration_ms=0.05))
+                   protocol=Protocol(hhlib.Pulse(1.0, 0.2, 0.05)))
     s = setup_for_data(d)
-    assert (s.i_ref_uA, s.a_ref_cm2, s.delay_ms, s.duration_ms) == (1.0, DEFAULT_SETUP.a_ref_cm2, 0.2, 0.05)
+    assert (s.i_ref_uA, s.a_ref_cm2, s.response_onset_ms) == (1.0, DEFAULT_SETUP.a_ref_cm2, 0.2)
+    assert s.stimulus.end_ms == 0.25
     assert setup_for_data(hhlib.load_data()) is DEFAULT_SETUP                   # the shipped data: unchanged
-    with pytest.raises(ValueError, match=r"setup.delay_ms = 0.1 contradicts the data"):
+    with pytest.raises(ValueError, match=r"setup.stimulus = Pulse\(1.0, delay_ms=0.1, duration_ms=0.1\) contradicts "
+                                         r"the data \(array\), which imply stimulus = Pulse\(1.0, delay_ms=0.2"):
         setup_for_data(d, NormalisedSetup(i_ref_uA=1.0, dt_ms=0.00125))
-    for prot, what in ((Protocol(waveform="biphasic"), "waveform = 'biphasic'"),
-                       (Protocol(polarity="anodic"), "polarity = 'anodic'")):
-        with pytest.raises(ValueError, match=what):
-            setup_for_data(FiringData([1, 2, 3], [1, 5, 9], [10, 10, 10], protocol=prot))
+    # biphasic and anodic protocols, and one part of a pair, are the setup's stimulus now (no longer refused)
+    bi = setup_for_data(FiringData([1, 2, 3], [1, 5, 9], [10, 10, 10], protocol=Protocol(hhlib.BiphasicPulse(1.0))))
+    assert isinstance(bi.stimulus.parts[0], hhlib.BiphasicPulse) and bi.unit_charge_uA_ms == pytest.approx(0.2)
+    anodic = setup_for_data(FiringData([1, 2, 3], [1, 5, 9], [10, 10, 10], protocol=Protocol(hhlib.Pulse(-1.0))))
+    assert float(anodic.stimulus_at(3e-7).amplitudes_uA[0]) == -3e-7
+    late = Protocol(hhlib.Pulse(1.0) + hhlib.Pulse(1.0, 1.9), vary=1)            # the probe ends at t_end_ms = 2
+    assert setup_for_data(FiringData([1, 2, 3], [1, 5, 9], [10, 10, 10], protocol=late)).response_onset_ms == 1.9
+    later = Protocol(hhlib.Pulse(1.0) + hhlib.Pulse(1.0, 1.95), vary=1)
+    with pytest.raises(ValueError, match=r"the data's protocol \(array\) in the setup: Pulse\(1.0, delay_ms=1.95, "
+                                         r"duration_ms=0.1\) ends at 2.05 ms, after the end of the run t_end_ms = 2"):
+        setup_for_data(FiringData([1, 2, 3], [1, 5, 9], [10, 10, 10], protocol=later))
 
 
 @pytest.mark.parametrize("data,kwargs,exc,match", [

@@ -13,7 +13,8 @@ X = np.array([0.9, 1.0, 1.1])
 def test_reference_values_of_the_seed():
     assert DEFAULT_SETUP.i_ref_uA == 1e-7 and DEFAULT_SETUP.a_ref_cm2 == 1e-9
     assert DEFAULT_SETUP.model is hhlib.SEED_MODEL
-    assert (DEFAULT_SETUP.delay_ms, DEFAULT_SETUP.duration_ms, DEFAULT_SETUP.t_end_ms) == (0.1, 0.1, 2.0)
+    assert repr(DEFAULT_SETUP.stimulus) == repr(hhlib.Pulse(1.0, 0.1, 0.1)) and DEFAULT_SETUP.vary is None
+    assert DEFAULT_SETUP.t_end_ms == 2.0 and DEFAULT_SETUP.response_onset_ms == 0.1
     assert DEFAULT_SETUP.amplitude_uA(1.0, 0.5) == pytest.approx(1e-7)
     assert DEFAULT_SETUP.area_cm2(3.0) == pytest.approx(4e-9)
 
@@ -65,7 +66,7 @@ def test_predict_reports_latency_and_jitter_of_the_same_trials():
     np.testing.assert_array_equal(r.firing_probability, p)                  # existing callers: unchanged
     setup = DEFAULT_SETUP
     amp = setup.amplitude_uA(1.95, x)
-    res = hhlib.simulate(setup.model, hhlib.Pulse(amp, setup.delay_ms, setup.duration_ms), setup.area_cm2(3.24), 300,
+    res = hhlib.simulate(setup.model, hhlib.Pulse(amp), setup.area_cm2(3.24), 300,
                          seed=2, stream_ids=np.arange(3))
     np.testing.assert_array_equal(r.latency_ms, res.latency_ms)
     np.testing.assert_array_equal(r.jitter_ms, res.jitter_ms)

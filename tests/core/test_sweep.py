@@ -65,7 +65,7 @@ def test_sweep_reports_the_latency_and_jitter_of_simulate(serial):
     pieces = hhlib.sweep(hhlib.SEED_MODEL, AMPS * AREAS / 1e-9, AREAS, 400, seed=21, n_pieces=4)
     np.testing.assert_array_equal(pieces.latency_ms, serial.latency_ms)
     # latency from the pulse onset: a later pulse shifts the first-spike times, not the latency
-    late = hhlib.sweep(hhlib.SEED_MODEL, AMPS[-1:], 1e-9, 400, seed=21, delay_ms=0.3)
-    early = hhlib.sweep(hhlib.SEED_MODEL, AMPS[-1:], 1e-9, 400, seed=21, delay_ms=0.1)
+    late = hhlib.sweep(hhlib.SEED_MODEL, hhlib.Pulse(AMPS[-1:]).at(0.3), 1e-9, 400, seed=21)
+    early = hhlib.sweep(hhlib.SEED_MODEL, hhlib.Pulse(AMPS[-1:]).at(0.1), 1e-9, 400, seed=21)
     se = np.sqrt(late.jitter_ms**2 / late.n_fired + early.jitter_ms**2 / early.n_fired)
     assert abs(late.latency_ms[0] - early.latency_ms[0]) < 4 * se[0] and se[0] < 0.01      # ms

@@ -120,10 +120,12 @@ def test_latency_and_jitter_panel_agrees_with_the_first_spike_times(explorer, fl
     assert np.all(np.isfinite(lat[fired])) and np.all(np.isnan(lat[r["p_curve"] == 0]))
     # independent computation from the raw first-spike times of one stimulus level
     i = int(np.argmin(np.abs(r["p_curve"] - 0.5)))
-    res = explorer._curve_result(r["delta_v"], r["delta_area"],
-                                 np.concatenate([explorer.data.x, explorer.x_curve]), r["n_trials"])
+    setup = explorer.setup
+    x = np.concatenate([explorer.data.x, explorer.x_curve])
+    res = hhlib.simulate(setup.model, hhlib.Pulse(setup.amplitude_uA(r["delta_v"], x)), setup.area_cm2(r["delta_area"]),
+                         r["n_trials"], seed=explorer.seed, stream_ids=np.arange(x.size))
     t = res.first_spike_ms[explorer.data.x.size + i]
-    t = t[np.isfinite(t)] - explorer.setup.delay_ms
+    t = t[np.isfinite(t)] - 0.1                                        # the pulse's onset
     assert lat[i] == pytest.approx(t.mean(), rel=1e-12) and jit[i] == pytest.approx(t.std(ddof=1), rel=1e-12)
     # stronger stimuli fire earlier and more precisely (the strongest level: p > 0.9)
     assert r["p_curve"][-1] > 0.9 and lat[-1] < lat[i] and jit[-1] < jit[i]
