@@ -62,8 +62,9 @@ from hhlib.engines.numba_channels import fill_block as _fill_block
 _KERNEL = '''
 
 @numba.njit(cache={cache}, nogil=True)
-def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms, table, consts, g_max, e_rev, cpar,
+def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms, table, const_in, g_max, e_rev, cpar,
               x0, e0, chan_args, counts, times, bad, cancel):
+    consts = ({consts})
     dt, level, v_limit = consts[0], consts[6], consts[7]
     cap = times.shape[1]
     v = np.full(n_lanes, consts[8])
@@ -71,17 +72,23 @@ def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms
 {state_init}
     armed = np.ones(n_lanes, dtype=np.bool_)
     done = np.zeros(n_lanes, dtype=np.bool_)
+    shared = dens.shape[1] == 1
 {setup}
     for step in range(waveforms.shape[1]):
         if cancel[0] != 0:
             return False
 {draws}
+        i_step = stimulus_density(dens, waveforms, 0, step)
         for j in range(n_lanes):
             if done[j]:
                 continue
             vj = v[j]
-            i_dens = stimulus_density(dens, waveforms, j, step)
-            vn, en{ys} = membrane_step(vj{xs}, i_dens, table, consts, g_max, e_rev, cpar{channel_args})
+            if shared:
+                i_dens = i_step
+            else:
+                i_dens = stimulus_density(dens, waveforms, j, step)
+{bind}
+{step}
 {noise}
             status, frac, armed[j] = spike_check(vj, vn, e[j], en, armed[j], level, v_limit)
             if status < 0:
@@ -106,21 +113,21 @@ _CURRENT_PARTS = dict(
     draws=("        if use_noise:\n            for j in range(block_lanes):\n"
            "                xi[j] = rng.standard_normal()"),
     noise="            if use_noise:\n                vn += sigma * xi[j]",
-    channel_args="")
+    bind="")
 
 _CHANNEL_PARTS = dict(
     setup='''    markov, stoch, cdesc, init_p, n_chan, n_init, n_step, n_total = chan_args
-    chan = np.empty((n_lanes, max(n_total, 1)))
-    rand = np.empty((block_lanes, max(n_init, n_step, 1)))
+    chan_all = np.empty((n_lanes, max(n_total, 1)))
+    rand_all = np.empty((block_lanes, max(n_init, n_step, 1)))
     fopen = np.zeros(max(cdesc.shape[0], 1))
     inv_n = 1.0 / n_chan
-    _fill_block(rng, markov, rand, block_lanes, n_init)
+    _fill_block(rng, markov, rand_all, block_lanes, n_init)
     for j in range(n_lanes):
-        _channel_init(markov, chan[j], cdesc, init_p, n_chan, rand[j], fopen)
+        _channel_init(markov, chan_all[j], cdesc, init_p, n_chan, rand_all[j], fopen)
         e[j] = initial_equilibrium(v[j]{x0s}, g_max, e_rev, cpar, stoch, fopen)''',
-    draws="        _fill_block(rng, markov, rand, block_lanes, n_step)",
+    draws="        _fill_block(rng, markov, rand_all, block_lanes, n_step)",
     noise="",
-    channel_args=", markov, stoch, cdesc, chan[j], rand[j], inv_n, fopen")
+    bind="            chan = chan_all[j]\n            rand = rand_all[j]")
 # ----------------------------------------------------------------------------- the thread pool
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -184,14 +191,18 @@ VARIANTS = ("current", "channels")
 
 
 def _kernel_text(model, variant: str, cache: bool) -> str:
+    """The kernel module's text: the step functions, then :data:`_KERNEL` with the step's statements in its lane
+    loop (the lane's state bound to the step's parameter names, ``x_i`` the gates; the lanes' arrays are ``xs_i``)."""
     n = len(model.gates)
     parts = dict(_CHANNEL_PARTS if variant == "channels" else _CURRENT_PARTS)
-    parts["setup"] = parts["setup"].format(x0s="".join(f", x_{i}[j]" for i in range(n)))
+    parts["setup"] = parts["setup"].format(x0s="".join(f", xs_{i}[j]" for i in range(n)))
+    bind = [f"            x_{i} = xs_{i}[j]" for i in range(n)] + ([parts.pop("bind")] if parts["bind"] else [])
+    parts.pop("bind", None)
     kernel = _KERNEL.format(
-        cache=cache, **parts,
-        state_init="\n".join(f"    x_{i} = np.full(n_lanes, x0[{i}])" for i in range(n)) or "    pass",
-        ys="".join(f", y{i}" for i in range(n)), xs="".join(f", x_{i}[j]" for i in range(n)),
-        store="\n".join(f"            x_{i}[j] = y{i}" for i in range(n)) or "            pass")
+        cache=cache, **parts, consts=", ".join(f"const_in[{k}]" for k in range(len(step_gen.CONSTS))),
+        state_init="\n".join(f"    xs_{i} = np.full(n_lanes, x0[{i}])" for i in range(n)) or "    pass",
+        bind="\n".join(bind) or "            pass", step=step_gen.step_statements(model, variant, 12),
+        store="\n".join(f"            xs_{i}[j] = y{i}" for i in range(n)) or "            pass")
     text = step_gen.step_source(model, variant) + kernel
     if variant == "channels":
         text = _CHANNEL_IMPORTS + channel_functions(model, cache, decorator="@STEP") + text
@@ -250,7 +261,8 @@ def run(spec, units, out, lanes):
 
     Everything per run (tables, constants, the channel description) is prepared once here; per unit, a pool
     thread makes the block's generator and its per-trial inputs (stimulus densities, stops), and the kernel
-    writes straight into ``out`` (each unit its own slice).
+    writes straight into ``out`` (each unit its own slice). Without per-trial amplitudes (``lanes.scale``) the
+    densities are one column, shared by the block's trials: the kernel sums the parts once per step.
     """
     model = spec.model
     variant = "channels" if spec.channels else "current"
@@ -269,7 +281,7 @@ def run(spec, units, out, lanes):
         lo = b * TRIALS_PER_STREAM
         hi = lo + block_size(b, spec.n_trials)
         rng, use_noise, sigma, chan_args = noise(c, b)
-        dens = np.ascontiguousarray(lanes.densities(spec, c, lo, hi))
+        dens = np.ascontiguousarray(lanes.densities(spec, c, lo, hi if lanes.scale is not None else lo + 1))
         kernel(rng, hi - lo, TRIALS_PER_STREAM, use_noise, lanes.stops(spec, c, lo, hi), dens, sigma, waveforms,
                table, consts, g_max, e_rev, cpar, x0, e0, chan_args, out.counts[c, lo:hi], out.times[c, lo:hi],
                out.bad[c, lo:hi], cancel)
