@@ -466,11 +466,12 @@ class Ramp(Part):
 
 
 def check_ends_by(stimulus, dt_ms: float, n_steps: int) -> None:
-    """Refuse a part with a finite segment that ends after step ``n_steps`` (the end of the run).
+    """Refuse a part with a finite segment that ends after step ``n_steps`` (the end of the run), or that starts
+    at or after it (a current step that would never flow).
 
-    Raises a ValueError naming ``t_end_ms`` (``= n_steps * dt_ms``) and the part's end: a pulse cut short by
-    the end of the run is a different stimulus (a shorter pulse; a biphasic pulse loses its balance; a train
-    loses pulses).
+    Raises a ValueError naming ``t_end_ms`` (``= n_steps * dt_ms``) and the part's end (or start): a pulse cut
+    short by the end of the run is a different stimulus (a shorter pulse; a biphasic pulse loses its balance; a
+    train loses pulses), and a part that never flows is not the stimulus asked for.
 
     Examples
     --------
@@ -480,6 +481,9 @@ def check_ends_by(stimulus, dt_ms: float, n_steps: int) -> None:
     ValueError: BiphasicPulse(...) ends at 0.3 ms, after the end of the run t_end_ms = 0.25 ms: ...
     """
     for part in stimulus.parts:
+        if round(part.onset_ms / dt_ms) >= n_steps:
+            raise ValueError(f"{part!r} starts at {part.onset_ms:g} ms, at or after the end of the run t_end_ms = "
+                             f"{n_steps * dt_ms:g} ms: it would never flow; use t_end_ms > {part.onset_ms:g}")
         end = part.end_ms
         if math.isfinite(end) and round(end / dt_ms) > n_steps:
             hint = " (or duration_ms=inf for a current step)" if isinstance(part, Pulse) else ""
