@@ -11,7 +11,7 @@ import ast
 import math
 
 from .compound import Stimulus
-from .parts import BiphasicPulse, Pulse, PulseTrain, Ramp, Waveform
+from .parts import BiphasicPulse, Part, Pulse, PulseTrain, Ramp, Waveform
 
 __all__ = ["parse_stimulus", "STIMULUS_CLASSES"]
 
@@ -38,7 +38,10 @@ def _value(node):
     if isinstance(node, ast.Call):
         return _call(node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _value(node.left) + _value(node.right)
+        left, right = _value(node.left), _value(node.right)
+        if not (isinstance(left, (Part, Stimulus)) and isinstance(right, (Part, Stimulus))):
+            raise _RefusedError(f"{ast.unparse(node)!r}: + adds stimulus parts only")
+        return left + right
     raise _RefusedError(f"{ast.unparse(node)!r} is not allowed")
 
 
