@@ -47,12 +47,12 @@ class Part:
     @property
     def onset_ms(self) -> float:
         """When current first flows, ms from the start of the run."""
-        return self.segments_ms()[0][0]
+        return float(self.segments_ms()[0][0])
 
     @property
     def end_ms(self) -> float:
         """When the part's last segment ends, ms (``inf`` for a current step)."""
-        return self.segments_ms()[-1][1]
+        return float(self.segments_ms()[-1][1])
 
     def pulse_onsets_ms(self) -> np.ndarray:
         """Onset of every pulse of the part, ms (one for a single pulse; every pulse of a train)."""
@@ -91,8 +91,8 @@ class Part:
             if v0 == v1:
                 w[s0:s1] += v0
             elif s1 > s0:
-                k = np.arange(s0, s1) + 0.5 - t0 / dt_ms
-                w[s0:s1] += v0 + (v1 - v0) * k * dt_ms / (t1 - t0)
+                k = np.arange(s0, s1) + 0.5 - t0 / dt_ms           # step midpoints, in steps from t0
+                w[s0:s1] += v0 + (v1 - v0) * k / ((t1 - t0) / dt_ms)
 
     def shape_at(self, t_ms: float) -> float:
         """Unit shape at time ``t_ms`` (ms), exactly (segments are half-open, ``[t_start, t_stop)``)."""

@@ -71,10 +71,14 @@ def parse_stimulus(text: str, name: str = "stimulus") -> Stimulus:
     (['Pulse', 'Pulse'], 1.1)
     >>> parse_stimulus(repr(s)).parts[0].amplitude_uA.item()
     1.5e-07
-    >>> parse_stimulus("__import__('os')")  # doctest: +ELLIPSIS
+    >>> parse_stimulus("__import__")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: stimulus '__import__('os')': '__import__' is not a stimulus (Pulse, ...)
+    ValueError: stimulus '__import__': '__import__' is not allowed
+    >>> parse_stimulus("print(1)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: stimulus 'print(1)': 'print' is not a stimulus (Pulse, ...)
     """
     if not isinstance(text, str):
         raise TypeError(f"{name} must be a str, got {type(text).__name__}")
