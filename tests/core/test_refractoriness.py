@@ -9,11 +9,11 @@ stimulus object and the same definition of "fires"), each ratio to its own singl
 The step: at the default 2.5 µs the ratio is off by up to 1.7e-3 (0.75 ms), 1.3e-3 (1 ms), 1.6e-2 (0.5 ms,
 the absolute refractory period, where the probe must be 163 x threshold); at 0.5 µs by at most 3.4e-4 from 0.75
 ms on (measured: 1.3e-4, 1.8e-4, 3.4e-4, 1.5e-4, 3.1e-4, 6e-6 at 0.75, 1, 1.5, 2, 3, 5 ms, the reference's own
-bisection contributing up to 2e-4); at 0.5 ms the step must be 0.25 µs (2.8e-4; at 0.5 µs 8.4e-4). The reference bisects to
-``rtol_threshold = 2e-4`` (its midpoint within 1e-4 of its threshold). At 0.5 ms the probe's "spike" is the
-ionic equilibrium potential just grazing the 60 mV level (V reaches about 100 mV, no action potential): the
-reference needs ``max_step_ms = 0.0005`` to see such a crossing (at its default 0.01 ms it misses it and comes
-out 1e-3 high).
+bisection contributing up to 2e-4); at 0.5 ms the step must be 0.25 µs (2.8e-4; at 0.5 µs 8.4e-4). The
+reference bisects to ``rtol_threshold = 2e-4`` (its midpoint within 1e-4 of its threshold). At 0.5 ms the
+probe's "spike" is the ionic equilibrium potential just grazing the 60 mV level (V reaches about 100 mV, no
+action potential): the reference needs ``max_step_ms = 0.0005`` to see such a crossing (at its default 0.01 ms
+it misses it and comes out 1e-3 high).
 """
 import numpy as np
 import pytest
