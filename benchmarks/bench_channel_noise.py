@@ -3,7 +3,7 @@
     python benchmarks/bench_channel_noise.py [--quick] [--engine numba|cuda]
 
 SEED_MODEL, the seed's pulse at the deterministic threshold, 2 ms at dt = 2.5 µs = 800 steps, every
-trial followed to the end (no max_spikes), all cores. Areas with N_Na ~ 260 and ~ 2600 sodium channels
+trial followed to the end (no stop_after), all cores. Areas with N_Na ~ 260 and ~ 2600 sodium channels
 (600 Na and 180 K channels per µm²). Prints neuron-steps/s (trials x steps / wall time, best of
 ``repeats``) per noise model and area, and the CPU time per trial-step (process time over all threads:
 on a shared machine it shows what the cores would give when idle); the first call (kernel compilation)

@@ -76,7 +76,7 @@ SECTIONS = ("engines", "threads", "first-call", "memory", "likelihood", "gpu", "
 def workload(n_trials, seed=0, **options):
     """Issue 12's workload: a trial stops at its first spike; returns (seconds, p_fire)."""
     t0 = time.perf_counter()
-    r = hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(AMP), AREA, n_trials, seed=seed, max_spikes=1, **options)
+    r = hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(AMP), AREA, n_trials, seed=seed, stop_after=1, **options)
     return time.perf_counter() - t0, float(r.firing_probability)
 
 
@@ -87,8 +87,8 @@ def thread_rows(quick):
     real = numba_engine.kernel_for
     spans = []
 
-    def timed(model):
-        kernel = real(model)
+    def timed(model, variant="current"):
+        kernel = real(model, variant)
 
         def run(*args):
             t0 = time.perf_counter()
