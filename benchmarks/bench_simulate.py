@@ -88,8 +88,8 @@ def thread_rows(quick):
     real = numba_engine.kernel_for
     spans = []
 
-    def timed(model):
-        kernel = real(model)
+    def timed(model, variant="current"):
+        kernel = real(model, variant)
 
         def run(*args):
             t0 = time.perf_counter()

@@ -66,6 +66,7 @@ def pulse_responses(result) -> np.ndarray:
 
 def firing_efficiency(result) -> np.ndarray:
     """Fraction of trials in which each pulse evoked at least one spike, shape ``cond_shape + (n_pulses,)``."""
+    check_complete(result, what="firing_efficiency")
     return (pulse_responses(result) > 0).mean(axis=-2)
 
 

@@ -73,7 +73,8 @@ def _raise_non_finite(spec, bad, lanes):
     t = int(np.flatnonzero(bad[c])[0])
     dens = lanes.densities(spec, c, t, t + 1)[:, 0]
     area = float(spec.area_flat[c])
-    current = (dens * area) @ spec.waveforms                          # µA per step
+    with np.errstate(invalid="ignore", over="ignore"):                # inf x 0 off the pulse: NaN, reported below
+        current = (dens * area) @ spec.waveforms                      # µA per step
     where = np.unravel_index(c, spec.cond_shape) if spec.cond_shape else ()
     amps = ", ".join(f"{a:.6g}" for a in dens * area)
     raise NonFiniteError(

@@ -195,11 +195,15 @@ def _channels(model, run_noise, area, cond_shape, precision):
     return channels, channel_counts(channels, np.broadcast_to(area, cond_shape).ravel())
 
 
-def _engine(engine, record, precision):
+def _check_engine(engine, record, precision):
     check_choice("engine", engine, ENGINES)
     check_choice("precision", precision, PRECISIONS)
     if engine in ("numba", "cuda") and record:
         raise ValueError(f"engine={engine!r} does not record traces; use engine='numpy' (or 'auto') with record=True")
+
+
+def _engine(engine, record, precision):
+    """The engine that runs (chosen last: every argument is checked before a GPU is looked for)."""
     engine = choose_engine(engine, record)
     if precision != "float64" and engine != "cuda":
         raise ValueError(f"precision={precision!r} needs engine='cuda' (the {engine} engine computes in float64 only)")
@@ -226,7 +230,7 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
                                                                          maximum=MAX_SPIKES_LIMIT)
     stop = 0 if stop_after is None else check_int("stop_after", stop_after, minimum=1)
     vary = stim.check_vary(vary)
-    engine = _engine(engine, record, precision)
+    _check_engine(engine, record, precision)
     try:
         cond_shape = np.broadcast_shapes(stim.cond_shape, area.shape)
     except ValueError:
@@ -235,6 +239,7 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
     n_cond = int(np.prod(cond_shape, dtype=np.int64))
     _check_sizes(n_cond, n_trials, n_steps, record, cap)
     channels, channel_n = _channels(model, run_noise, area, cond_shape, precision)
+    engine = _engine(engine, record, precision)
     amp = np.stack([np.broadcast_to(a, cond_shape).ravel() for a in stim.amplitudes_uA])
     return RunSpec(model=model, stimulus=stim, waveforms=stim.unit_waveforms(dt, n_steps), dt=dt, amp=amp,
                    area_flat=np.broadcast_to(area, cond_shape).ravel(), ids=_stream_ids(stream_ids, cond_shape, n_cond),

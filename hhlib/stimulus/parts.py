@@ -47,12 +47,12 @@ class Part:
     @property
     def onset_ms(self) -> float:
         """When current first flows, ms from the start of the run."""
-        return self.segments_ms()[0][0]
+        return float(self.segments_ms()[0][0])
 
     @property
     def end_ms(self) -> float:
         """When the part's last segment ends, ms (``inf`` for a current step)."""
-        return self.segments_ms()[-1][1]
+        return float(self.segments_ms()[-1][1])
 
     def pulse_onsets_ms(self) -> np.ndarray:
         """Onset of every pulse of the part, ms (one for a single pulse; every pulse of a train)."""
@@ -91,8 +91,8 @@ class Part:
             if v0 == v1:
                 w[s0:s1] += v0
             elif s1 > s0:
-                k = np.arange(s0, s1) + 0.5 - t0 / dt_ms
-                w[s0:s1] += v0 + (v1 - v0) * k * dt_ms / (t1 - t0)
+                k = np.arange(s0, s1) + 0.5 - t0 / dt_ms           # step midpoints, in steps from t0
+                w[s0:s1] += v0 + (v1 - v0) * k / ((t1 - t0) / dt_ms)
 
     def shape_at(self, t_ms: float) -> float:
         """Unit shape at time ``t_ms`` (ms), exactly (segments are half-open, ``[t_start, t_stop)``)."""
@@ -466,11 +466,12 @@ class Ramp(Part):
 
 
 def check_ends_by(stimulus, dt_ms: float, n_steps: int) -> None:
-    """Refuse a part with a finite segment that ends after step ``n_steps`` (the end of the run).
+    """Refuse a part with a finite segment that ends after step ``n_steps`` (the end of the run), or that starts
+    at or after it (a current step that would never flow).
 
-    Raises a ValueError naming ``t_end_ms`` (``= n_steps * dt_ms``) and the part's end: a pulse cut short by
-    the end of the run is a different stimulus (a shorter pulse; a biphasic pulse loses its balance; a train
-    loses pulses).
+    Raises a ValueError naming ``t_end_ms`` (``= n_steps * dt_ms``) and the part's end (or start): a pulse cut
+    short by the end of the run is a different stimulus (a shorter pulse; a biphasic pulse loses its balance; a
+    train loses pulses), and a part that never flows is not the stimulus asked for.
 
     Examples
     --------
@@ -480,6 +481,9 @@ def check_ends_by(stimulus, dt_ms: float, n_steps: int) -> None:
     ValueError: BiphasicPulse(...) ends at 0.3 ms, after the end of the run t_end_ms = 0.25 ms: ...
     """
     for part in stimulus.parts:
+        if round(part.onset_ms / dt_ms) >= n_steps:
+            raise ValueError(f"{part!r} starts at {part.onset_ms:g} ms, at or after the end of the run t_end_ms = "
+                             f"{n_steps * dt_ms:g} ms: it would never flow; use t_end_ms > {part.onset_ms:g}")
         end = part.end_ms
         if math.isfinite(end) and round(end / dt_ms) > n_steps:
             hint = " (or duration_ms=inf for a current step)" if isinstance(part, Pulse) else ""

@@ -11,7 +11,7 @@ import ast
 import math
 
 from .compound import Stimulus
-from .parts import BiphasicPulse, Pulse, PulseTrain, Ramp, Waveform
+from .parts import BiphasicPulse, Part, Pulse, PulseTrain, Ramp, Waveform
 
 __all__ = ["parse_stimulus", "STIMULUS_CLASSES"]
 
@@ -38,7 +38,10 @@ def _value(node):
     if isinstance(node, ast.Call):
         return _call(node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return _value(node.left) + _value(node.right)
+        left, right = _value(node.left), _value(node.right)
+        if not (isinstance(left, (Part, Stimulus)) and isinstance(right, (Part, Stimulus))):
+            raise _RefusedError(f"{ast.unparse(node)!r}: + adds stimulus parts only")
+        return left + right
     raise _RefusedError(f"{ast.unparse(node)!r} is not allowed")
 
 
@@ -68,10 +71,14 @@ def parse_stimulus(text: str, name: str = "stimulus") -> Stimulus:
     (['Pulse', 'Pulse'], 1.1)
     >>> parse_stimulus(repr(s)).parts[0].amplitude_uA.item()
     1.5e-07
-    >>> parse_stimulus("__import__('os')")  # doctest: +ELLIPSIS
+    >>> parse_stimulus("__import__")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: stimulus '__import__('os')': '__import__' is not a stimulus (Pulse, ...)
+    ValueError: stimulus '__import__': '__import__' is not allowed
+    >>> parse_stimulus("print(1)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: stimulus 'print(1)': 'print' is not a stimulus (Pulse, ...)
     """
     if not isinstance(text, str):
         raise TypeError(f"{name} must be a str, got {type(text).__name__}")

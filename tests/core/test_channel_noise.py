@@ -188,10 +188,10 @@ def test_plumbing_predict_setup_sweep():
     with pytest.raises(TypeError, match="noise"):
         dataclasses.replace(hhlib.DEFAULT_SETUP, noise="channels")
     sw = hhlib.sweep(SEED, 3e-7, 4.25e-9, 300, seed=1, noise=noise)
-    direct = simulate(SEED, Pulse(3e-7), 4.25e-9, 300, seed=1, noise=noise, max_spikes=1)
+    direct = simulate(SEED, Pulse(3e-7), 4.25e-9, 300, seed=1, noise=noise, stop_after=1)
     assert sw.n_fired == direct.n_fired
     own = hhlib.Membrane(gates=SEED.gates, currents=SEED.currents, rate_factor=12.0, noise=noise)   # a default noise
-    assert np.array_equal(simulate(own, Pulse(3e-7), 4.25e-9, 300, seed=1, max_spikes=1).spike_counts,
+    assert np.array_equal(simulate(own, Pulse(3e-7), 4.25e-9, 300, seed=1, stop_after=1).spike_counts,
                           direct.spike_counts)
 
 

@@ -30,7 +30,7 @@ def test_first_spikes_before_the_onset_are_spontaneous_and_give_no_latency():
     # 255 Na channels (0.425 µm²), onset at 1 ms: most trials fire on their own before the pulse
     area, onset = 4.25e-9, 1.0
     r = simulate(SEED, Pulse(7e-8 * area / AREA, delay_ms=onset), area, 200, seed=0, noise=ChannelNoise(600, 180),
-                 max_spikes=1)
+                 stop_after=1)
     t = r.first_spike_ms
     before, after = t < onset, t >= onset                       # NaN compares False: no spike is neither
     assert r.n_spontaneous == before.sum() == 134 and r.n_fired == 186
@@ -179,16 +179,19 @@ def test_noisy_trials_that_fire_without_stimulus_still_get_threshold_zero():
 
 # ------------------------------------------------------------------ 6. stimuli cut by the end of the run; too strong
 @pytest.mark.parametrize("stim,text", [
-    (BiphasicPulse(7e-8, delay_ms=1.9), r"BiphasicPulse: its second phase ends at 2.1 ms \(delay_ms \+ 2 "
-                                        r"phase_duration_ms \+ gap_ms\), after the end of the run t_end_ms = 2 ms"),
-    (Pulse(7e-8, delay_ms=1.0, duration_ms=1.5), r"Pulse: the pulse ends at 2.5 ms \(delay_ms \+ duration_ms\), "
-                                                 r"after the end of the run t_end_ms = 2 ms"),
+    (BiphasicPulse(7e-8, delay_ms=1.9), r"^BiphasicPulse\(7e-08, phase_duration_ms=0.1, gap_ms=0.0, delay_ms=1.9, "
+                                        r"cathodic_first=True\) ends at 2.1 ms, after the end of the run t_end_ms = 2 "
+                                        r"ms: it would be cut short, which is a different stimulus; use t_end_ms >= "
+                                        r"2.1$"),
+    (Pulse(7e-8, delay_ms=1.0, duration_ms=1.5), r"^Pulse\(7e-08, delay_ms=1.0, duration_ms=1.5\) ends at 2.5 ms, "
+                                                 r"after the end of the run t_end_ms = 2 ms: .* use t_end_ms >= 2.5 "
+                                                 r"\(or duration_ms=inf for a current step\)$"),
 ])
 def test_a_pulse_cut_short_by_the_end_of_the_run_is_refused(stim, text):
     with pytest.raises(ValueError, match=text):
         simulate(SEED, stim, AREA, 2, seed=0)
     with pytest.raises(ValueError, match=r"after the end of the run t_end_ms = 2 ms"):
-        threshold_current(SEED, AREA, delay_ms=1.0, duration_ms=1.5)
+        threshold_current(SEED, AREA, stimulus=Pulse(1.0, delay_ms=1.0, duration_ms=1.5))
 
 
 def test_pulses_that_end_by_t_end_and_current_steps_still_run():
@@ -209,7 +212,7 @@ def test_the_largest_stimulus_that_can_be_integrated(model, kind, works, fails):
     i_th = threshold_current(model, AREA)
     for engine in ("numpy", "numba"):
         assert simulate(model, kind(works * i_th), AREA, 1, noise=False, engine=engine).spike_counts[0] == 1
-        with pytest.raises(NonFiniteError, match=r"the stimulus is too strong for this model: amplitude_uA = .* "
+        with pytest.raises(NonFiniteError, match=r"the stimulus is too strong for this model: amplitude_uA up to .* "
                                                  r"reduce amplitude_uA \(or enlarge area_cm2\)"):
             simulate(model, kind(fails * i_th), AREA, 1, noise=False, engine=engine)
 
@@ -322,5 +325,5 @@ def test_thresholds_of_trials_that_never_or_always_fire_count_exactly():
 def test_the_threshold_of_a_current_step_is_the_rheobase():
     # duration_ms=inf (the way to ask for a long pulse now that a cut one is refused) used to start the bracket
     # at 0 µA and report "does not fire even at 0 µA"
-    rheobase = threshold_current(SEED, AREA, duration_ms=np.inf, rtol=1e-6)
+    rheobase = threshold_current(SEED, AREA, stimulus=Pulse(1.0, duration_ms=np.inf), rtol=1e-6)
     assert rheobase == pytest.approx(2.4927e-8, rel=1e-4) and rheobase < 0.4 * threshold_current(SEED, AREA)

@@ -36,9 +36,11 @@ def test_identical_spike_times_without_noise():
 
 def test_identical_spike_trains_of_a_tonic_neuron():
     area = 1e-4
-    a, b = both(hhlib.HH1952, Pulse(10.0 * area, 0.0, np.inf), area, 1, noise=False, t_end_ms=100.0, dt_ms=0.01)
-    assert a.spike_counts[0] == b.spike_counts[0] >= 6
+    a, b = both(hhlib.HH1952, Pulse(10.0 * area, 0.0, np.inf), area, 1, noise=False, t_end_ms=100.0, dt_ms=0.01,
+                max_spikes=16)
+    assert a.spike_counts[0] == b.spike_counts[0] >= 6 and not a.overflow.any()
     assert a.first_spike_ms[0] == pytest.approx(b.first_spike_ms[0], abs=1e-7)
+    np.testing.assert_allclose(a.spike_times_ms, b.spike_times_ms, rtol=1e-7, equal_nan=True)   # every spike (2e-8)
 
 
 def test_identical_counts_with_noise_from_the_same_streams():
@@ -100,9 +102,10 @@ def test_auto_engine_uses_numpy_for_traces_and_numba_refuses_them():
 
 
 def test_missing_numba_falls_back_with_one_warning(monkeypatch):
-    monkeypatch.setattr(engines, "_loaded", {k: v for k, v in engines._loaded.items() if k != "numba"})
-    monkeypatch.setattr(engines, "_failed", {"numba": ImportError("No module named 'numba'")})
-    monkeypatch.setattr(engines, "_warned", set())
+    select = importlib.import_module("hhlib.engines.select")
+    monkeypatch.setattr(select, "_loaded", {k: v for k, v in select._loaded.items() if k != "numba"})
+    monkeypatch.setattr(select, "_failed", {"numba": ImportError("No module named 'numba'")})
+    monkeypatch.setattr(select, "_warned", set())
     stim = Pulse(7e-8 * np.array([0.9, 1.1]))
     with pytest.warns(RuntimeWarning, match="numba"):
         a = simulate(hhlib.SEED_MODEL, stim, AREA, 300, seed=3)
@@ -114,16 +117,43 @@ def test_missing_numba_falls_back_with_one_warning(monkeypatch):
     np.testing.assert_array_equal(b.spike_counts, ref.spike_counts)
 
 
-def test_max_spikes_caps_counts_identically_and_keeps_firing():
+def test_stop_after_caps_counts_identically_and_keeps_firing():
+    """``stop_after=N`` (what ``max_spikes=N`` meant before issue 17) stops following a trial after N spikes: counts
+    capped at N in every engine, the recorded times those of the full run."""
     area = 1e-4
     stim = Pulse(10.0 * area * np.array([0.5, 1.0]), 0.0, np.inf)       # tonic firing
-    full = simulate(hhlib.HH1952, stim, area, 2, noise=False, t_end_ms=40.0, dt_ms=0.01, engine="numpy")
+    full = simulate(hhlib.HH1952, stim, area, 2, noise=False, t_end_ms=40.0, dt_ms=0.01, engine="numpy", max_spikes=8)
+    assert full.spike_counts[1].tolist() == [3, 3] and not full.overflow.any()
     for engine in ("numba", "numpy"):
         capped = simulate(hhlib.HH1952, stim, area, 2, noise=False, t_end_ms=40.0, dt_ms=0.01, engine=engine,
-                          max_spikes=1)
+                          stop_after=1)
         np.testing.assert_array_equal(capped.spike_counts, np.minimum(full.spike_counts, 1))
         np.testing.assert_allclose(capped.first_spike_ms, full.first_spike_ms, atol=1e-7, equal_nan=True)
+        assert np.isnan(capped.spike_times_ms[..., 1:]).all() and not capped.overflow.any()
+        two = simulate(hhlib.HH1952, stim, area, 2, noise=False, t_end_ms=40.0, dt_ms=0.01, engine=engine,
+                       stop_after=2)
+        np.testing.assert_array_equal(two.spike_counts, np.minimum(full.spike_counts, 2))
+        np.testing.assert_allclose(two.spike_times_ms[..., :2], full.spike_times_ms[..., :2], atol=1e-7,
+                                   equal_nan=True)
     amp = 7e-8 * np.linspace(0.9, 1.1, 5)
-    a = simulate(hhlib.SEED_MODEL, Pulse(amp), AREA, 500, seed=8, engine="numba", max_spikes=1)
+    a = simulate(hhlib.SEED_MODEL, Pulse(amp), AREA, 500, seed=8, engine="numba", stop_after=1)
     b = simulate(hhlib.SEED_MODEL, Pulse(amp), AREA, 500, seed=8, engine="numba")
     np.testing.assert_array_equal(a.fired, b.fired)
+    np.testing.assert_array_equal(a.first_spike_ms, b.first_spike_ms)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_max_spikes_records_times_and_keeps_counts_exact(engine):
+    """``max_spikes=N`` records N spike times per trial; the counts stay exact beyond it (an overflow, reported
+    with one RuntimeWarning and ``result.overflow``)."""
+    area = 1e-4
+    stim = Pulse(10.0 * area * np.array([0.5, 1.0]), 0.0, np.inf)
+    kw = dict(noise=False, t_end_ms=40.0, dt_ms=0.01, engine=engine)
+    full = simulate(hhlib.HH1952, stim, area, 2, max_spikes=8, **kw)
+    with pytest.warns(RuntimeWarning, match=r"^2 trial\(s\) had more than max_spikes = 1 spikes: their spike_counts "
+                                            r"are exact"):
+        one = simulate(hhlib.HH1952, stim, area, 2, max_spikes=1, **kw)
+    np.testing.assert_array_equal(one.spike_counts, full.spike_counts)
+    assert one.spike_times_ms.shape == (2, 2, 1) and one.max_spikes == 1
+    np.testing.assert_array_equal(one.overflow, full.spike_counts > 1)
+    np.testing.assert_array_equal(one.spike_times_ms[..., 0], full.spike_times_ms[..., 0])

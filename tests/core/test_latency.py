@@ -127,7 +127,7 @@ def test_latency_falls_monotonically_with_amplitude_above_threshold_without_nois
 def test_mean_latency_and_jitter_fall_with_amplitude_with_noise():
     i_th = threshold_current(hhlib.SEED_MODEL, SEED_AREA_CM2)
     amps = i_th * np.array([1.0, 1.1, 1.25, 1.5, 2.0])
-    res = simulate(hhlib.SEED_MODEL, Pulse(amps), SEED_AREA_CM2, 2000, seed=11, max_spikes=1)
+    res = simulate(hhlib.SEED_MODEL, Pulse(amps), SEED_AREA_CM2, 2000, seed=11, stop_after=1)
     lo, hi, jlo, jhi = res.latency_ci(0.99)
     print("latency (ms):", res.latency_ms.round(4), "jitter (ms):", res.jitter_ms.round(4))
     assert np.all(hi[1:] < lo[:-1])            # strictly separated 99 % intervals: a monotone fall

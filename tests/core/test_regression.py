@@ -3,6 +3,9 @@
 ``tests/data/regression_pins.npz`` was written by ``tests/data/make_regression_pins.py`` with the engines of
 commit f079751 (spike rule "crossing during net inward current"). Any change of the spike rule, the
 integrator, the random streams or the engines that alters a count of an ordinary stimulus fails here.
+Since issue 17, what ``max_spikes=N`` meant then ("stop following a trial after N spikes, counts capped") is
+``stop_after=N``; the same single pulse written with the new stimulus parts (a train of one pulse, a sampled
+waveform, a sum with a part of amplitude 0) gives the same pinned counts and times.
 """
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import numpy as np
 import pytest
 
 import hhlib
-from hhlib import BiphasicPulse, Pulse, simulate
+from hhlib import BiphasicPulse, Pulse, PulseTrain, Waveform, simulate
 
 PINS = np.load(Path(__file__).resolve().parents[1] / "data" / "regression_pins.npz")
 AMPS = 7e-8 * np.linspace(0.8, 1.2, 5)
@@ -26,14 +29,23 @@ def test_seed_model_pulse_counts_and_times(engine):
     same(simulate(hhlib.SEED_MODEL, Pulse(AMPS), 1e-9, 700, seed=42, engine=engine), f"seed_pulse_{engine}")
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("form", ["train of one", "waveform", "sum with a silent part"])
+def test_the_same_pulse_written_with_the_new_parts_gives_the_pinned_counts(engine, form):
+    stim = {"train of one": PulseTrain(Pulse(AMPS), rate_pps=1000, n_pulses=1),
+            "waveform": Waveform(np.ones(40), dt_ms=0.0025, amplitude_uA=AMPS, delay_ms=0.1),
+            "sum with a silent part": Pulse(AMPS) + Pulse(0.0, delay_ms=1.0, duration_ms=0.5)}[form]
+    same(simulate(hhlib.SEED_MODEL, stim, 1e-9, 700, seed=42, engine=engine), f"seed_pulse_{engine}")
+
+
 def test_two_areas_first_spike_only():
     areas = np.array([[1e-9], [4e-9]])
-    same(simulate(hhlib.SEED_MODEL, Pulse(AMPS * areas / 1e-9), areas, 300, seed=7, max_spikes=1), "areas")
+    same(simulate(hhlib.SEED_MODEL, Pulse(AMPS * areas / 1e-9), areas, 300, seed=7, stop_after=1), "areas")
 
 
 def test_short_late_pulse_up_to_three_spikes():
     r = simulate(hhlib.SEED_MODEL, Pulse(1.8 * AMPS, delay_ms=0.25, duration_ms=0.05), 1e-9, 256, seed=11,
-                 t_end_ms=1.5, max_spikes=3)
+                 t_end_ms=1.5, stop_after=3)
     same(r, "short_pulse")
 
 

@@ -21,7 +21,7 @@ def test_two_children_of_one_parent_give_different_runs_and_sweeps():
 @pytest.mark.parametrize("seed", [7, np.random.SeedSequence(5).spawn(3)[2], SeedRecord(11, (4, 2))])
 def test_sweep_equals_simulate_for_the_same_seed(seed):
     grid = hhlib.sweep(hhlib.SEED_MODEL, AMPS * AREAS / 1e-9, AREAS, 300, seed=seed, n_pieces=3)
-    direct = simulate(hhlib.SEED_MODEL, Pulse(AMPS * AREAS / 1e-9), AREAS, 300, seed=seed, max_spikes=1)
+    direct = simulate(hhlib.SEED_MODEL, Pulse(AMPS * AREAS / 1e-9), AREAS, 300, seed=seed, stop_after=1)
     np.testing.assert_array_equal(grid.n_fired, direct.n_fired)
     assert grid.seed == direct.seed
 

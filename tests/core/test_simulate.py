@@ -265,13 +265,25 @@ def test_online_counter_counts_repeated_spikes():
     (dict(seed=-1), ValueError, "seed"),
     (dict(seed="abc"), TypeError, "seed"),
     (dict(model="SEED"), TypeError, "model"),
-    (dict(stimulus=1e-7), TypeError, "stimulus"),
+    (dict(stimulus="1e-7"), TypeError, "stimulus"),           # numbers mean Pulse(amplitude); text does not
+    (dict(stimulus=None), TypeError, "stimulus"),
+    (dict(stimulus=[]), ValueError, "stimulus"),
 ])
 def test_bad_input_raises_naming_the_parameter(kwargs, exc, match):
     args = dict(model=hhlib.SEED_MODEL, stimulus=Pulse(7e-8), area_cm2=SEED_AREA_CM2, n_trials=3)
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         simulate(args.pop("model"), args.pop("stimulus"), args.pop("area_cm2"), args.pop("n_trials"), **args)
+
+
+def test_plain_amplitudes_mean_the_default_pulse():
+    """Numbers (µA) stand for ``Pulse(amplitude)`` (0.1 ms at 0.1 ms): the same trials, bit for bit."""
+    amps = np.array([6.8e-8, 7.2e-8])
+    a = simulate(hhlib.SEED_MODEL, amps, SEED_AREA_CM2, 300, seed=2)
+    b = simulate(hhlib.SEED_MODEL, Pulse(amps), SEED_AREA_CM2, 300, seed=2)
+    np.testing.assert_array_equal(a.spike_counts, b.spike_counts)
+    np.testing.assert_array_equal(a.spike_times_ms, b.spike_times_ms)
+    assert 0 < a.n_fired.sum() < 600
 
 
 def test_nan_amplitude_and_negative_knoise_rejected():

@@ -80,6 +80,7 @@ def test_sizes_are_checked_before_anything_is_allocated(kwargs, name):
 # ------------------------------------------------------------------ every argument named
 @pytest.mark.parametrize("kwargs,exc,name", [
     (dict(max_spikes=0), ValueError, "max_spikes"), (dict(max_spikes=1.5), TypeError, "max_spikes"),
+    (dict(stop_after=0), ValueError, "stop_after"), (dict(stop_after=1.5), TypeError, "stop_after"),
     (dict(n_threads=0), ValueError, "n_threads"), (dict(n_threads="4"), TypeError, "n_threads"),
     (dict(chunk_lanes=0), ValueError, "chunk_lanes"), (dict(engine="gpu"), ValueError, "engine"),
     (dict(noise="yes"), TypeError, "noise"), (dict(record=1), TypeError, "record"),
@@ -92,7 +93,9 @@ def test_simulate_names_the_bad_argument(kwargs, exc, name):
 
 
 @pytest.mark.parametrize("call,exc,name", [
-    (lambda: hhlib.threshold_current(SEED, AREA, duration_ms=0), ValueError, "duration_ms"),
+    (lambda: hhlib.threshold_current(SEED, AREA, stimulus=Pulse(1.0, duration_ms=0)), ValueError, "duration_ms"),
+    (lambda: hhlib.threshold_current(SEED, AREA, stimulus="Pulse(1.0)"), TypeError, "stimulus"),
+    (lambda: hhlib.threshold_current(SEED, AREA, vary=1), ValueError, "vary"),
     (lambda: hhlib.threshold_current(SEED, AREA, rtol=2.0), ValueError, "rtol"),
     (lambda: hhlib.threshold_current(SEED, AREA, n_probe=0), ValueError, "n_probe"),
     (lambda: hhlib.threshold_current("SEED", AREA), TypeError, "model"),

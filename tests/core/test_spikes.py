@@ -70,7 +70,7 @@ def test_noisy_firing_probability_is_non_decreasing_up_to_1000x(model, area, t_e
     i_th = hhlib.threshold_current(model, area, t_end_ms=t_end)
     n = 400
     # the same noise at every amplitude (one stream for all conditions): common random numbers
-    r = simulate(noisy, Pulse(FACTORS * i_th), area, n, seed=3, t_end_ms=t_end, max_spikes=1,
+    r = simulate(noisy, Pulse(FACTORS * i_th), area, n, seed=3, t_end_ms=t_end, stop_after=1,
                  stream_ids=np.zeros(FACTORS.size, dtype=int))
     p = r.firing_probability
     assert np.all(np.diff(p) >= -3 * np.sqrt(0.25 / n))            # non-decreasing within sampling error
