@@ -1,7 +1,8 @@
 # hhlib developer entry points. Only needs Python >= 3.11 (with venv + pip) and make.
 #   make lab    - create .venv if needed, open JupyterLab on working copies of notebooks/ in lab/ (see below)
 #   make test   - create .venv if needed, lint (ruff), then the whole suite: unit tests + notebooks (nbval)
-#                 (-v: one line per test, so a long one shows its name while it runs; the 15 slowest at the end)
+#                 (-v: one line per test, so a long one shows its name while it runs; the 15 slowest at the end;
+#                 one test process per core, JOBS=0 for one)
 #                 + browser test + the installed-wheel test
 #   make check  - lint (ruff), then the fast core tests only (no slow physics, notebooks or browser)
 #   make check-generic - make check with every kernel built for a generic x86-64 CPU (numba: NUMBA_CPU_NAME=generic;
@@ -13,6 +14,9 @@
 
 PYTHON ?= python3
 VENV ?= .venv
+# Test processes (pytest-xdist): one per core by default; a file's tests stay in one process (--dist loadfile).
+# JOBS=0 runs the suite in this process.
+JOBS ?= auto
 # The versions .venv gets: those the notebooks were executed with (nbval compares their outputs).
 CONSTRAINTS ?= constraints.txt
 
@@ -56,11 +60,11 @@ lab: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .
-	$(VENV)/bin/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra -v --durations=15
+	$(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra -v --durations=15
 
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .
-	$(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q
+	$(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile -m "not slow and not browser" tests/core -q
 
 # The same tests, with the kernels compiled for a generic x86-64 CPU into their own folder (numba caches code
 # per CPU, and the default folder keeps the native kernels) and numpy on its baseline loops: results must not
@@ -71,7 +75,7 @@ print(" ".join(n for n in d if f.get(n)))
 check-generic: $(VENV)/.installed
 	NUMBA_CPU_NAME=generic NUMBA_CPU_FEATURES= HHLIB_KERNEL_DIR=$(abspath $(VENV))/kernels-generic \
 	NPY_DISABLE_CPU_FEATURES="$$($(VENV)/bin/python -c "$$NUMPY_DISPATCH_TARGETS")" \
-	  $(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q
+	  $(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile -m "not slow and not browser" tests/core -q
 
 # Re-pin: pip resolves ".[dev]" (without installing anything) for the oldest Python that
 # pyproject.toml allows, LOCK_PYTHON, and tools/lock.py writes every version to constraints.txt.

@@ -176,7 +176,7 @@ def _apply_rule(found, params, level):
 
 
 def reference_threshold(params: MembraneModel, area_cm2: float, *, stimulus=None, vary=None, t_end_ms: float = 2.0,
-                        rtol_threshold: float = 1e-5, **solver_options) -> float:
+                        rtol_threshold: float = 1e-5, bracket=None, **solver_options) -> float:
     """Deterministic threshold by bisection on :func:`solve_reference`: the factor on the varied amplitude(s).
 
     The definitions of :func:`hhlib.threshold_current`: the default stimulus is ``Pulse(1.0)`` (0.1 ms at 0.1
@@ -184,7 +184,9 @@ def reference_threshold(params: MembraneModel, area_cm2: float, *, stimulus=None
     trial then "fires" when it has more spikes than the fixed parts evoke alone (without ``vary``: any spike
     before ``t_end_ms``). Raises ValueError if the model does not fire at
     :data:`hhlib.thresholds.MAX_BRACKET_FACTOR` times the factor that charges the membrane by 20 mV. The search
-    is :func:`hhlib.thresholds.bisect`, the one the simulator's thresholds use.
+    is :func:`hhlib.thresholds.bisect`, the one the simulator's thresholds use. ``bracket=(lo, hi)`` (optional)
+    starts the bisection there once it is checked (no spike at ``lo``, a spike at ``hi``), else the search
+    brackets the threshold itself: a guess saves solver runs, it never decides the answer.
     """
     from .thresholds import DEFAULT_STIMULUS, MAX_BRACKET_FACTOR, bisect, expand_bracket
     stim = as_stimulus(DEFAULT_STIMULUS if stimulus is None else stimulus)
@@ -202,11 +204,14 @@ def reference_threshold(params: MembraneModel, area_cm2: float, *, stimulus=None
         factors = np.asarray(factors, dtype=float)
         return np.array([count(float(f)) > base for f in factors.ravel()]).reshape(factors.shape)
 
-    charge = sum(abs(float(stim.amplitudes_uA[k])) * _unit_charge_ms(stim.parts[k], t_end_ms) for k in rows)
-    passive = np.array([20.0 * params.c_m * area_cm2 / charge])   # charges the membrane ~20 mV passively
-    lo, hi, found = expand_bracket(fires, np.zeros(1), passive, MAX_BRACKET_FACTOR * passive)
-    if not found[0]:
-        raise ValueError(f"model {params.name!r} does not fire even at a factor {hi[0]:.3g}: it cannot fire")
+    if bracket is not None and not fires(np.array([bracket[0]]))[0] and fires(np.array([bracket[1]]))[0]:
+        lo, hi = np.array([float(bracket[0])]), np.array([float(bracket[1])])
+    else:
+        charge = sum(abs(float(stim.amplitudes_uA[k])) * _unit_charge_ms(stim.parts[k], t_end_ms) for k in rows)
+        passive = np.array([20.0 * params.c_m * area_cm2 / charge])   # charges the membrane ~20 mV passively
+        lo, hi, found = expand_bracket(fires, np.zeros(1), passive, MAX_BRACKET_FACTOR * passive)
+        if not found[0]:
+            raise ValueError(f"model {params.name!r} does not fire even at a factor {hi[0]:.3g}: it cannot fire")
     lo, hi = bisect(fires, lo, hi, rtol_threshold * hi)
     return float(0.5 * (lo[0] + hi[0]))
 
