@@ -226,9 +226,11 @@ def test_makefile_test_target_lints_then_runs_pytest_with_nbval():
     assert argv[argv.index("--nbval-sanitize-with") + 1] == "nbval_sanitize.cfg"
     assert (ROOT / "nbval_sanitize.cfg").is_file()
     assert {"tests", "notebooks"} <= set(argv)
+    assert argv[argv.index("-n") + 1] == "$(JOBS)" and argv[argv.index("--dist") + 1] == "loadfile"   # xdist
     # `make lab` opens working copies in $(LAB_DIR) (lab/), never the tracked notebooks (tests/core/test_edges_data.py)
     assert _make_recipe("lab")[-1] == '$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS) "$(LAB_DIR)/"'
-    assert _make_recipe("check") == [RUFF, '$(VENV)/bin/python -m pytest -m "not slow and not browser" tests/core -q']
+    assert _make_recipe("check") == [RUFF, '$(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile '
+                                           '-m "not slow and not browser" tests/core -q']
 
 
 
