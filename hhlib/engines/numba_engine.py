@@ -73,29 +73,31 @@ def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms
     armed = np.ones(n_lanes, dtype=np.bool_)
     done = np.zeros(n_lanes, dtype=np.bool_)
     shared = dens.shape[1] == 1
+    i_lane = np.empty(n_lanes)
 {setup}
     for step in range(waveforms.shape[1]):
         if cancel[0] != 0:
             return False
 {draws}
-        i_step = stimulus_density(dens, waveforms, 0, step)
+        if shared:
+            i_lane[:] = stimulus_density(dens, waveforms, 0, step)
+        else:
+            for j in range(n_lanes):
+                i_lane[j] = stimulus_density(dens, waveforms, j, step)
         for j in range(n_lanes):
             if done[j]:
                 continue
             vj = v[j]
-            if shared:
-                i_dens = i_step
-            else:
-                i_dens = stimulus_density(dens, waveforms, j, step)
+            i_dens = i_lane[j]
 {bind}
 {step}
 {noise}
-            status, frac, armed[j] = spike_check(vj, vn, e[j], en, armed[j], level, v_limit)
-            if status < 0:
+            if not (abs(vn) <= v_limit and math.isfinite(en)):
                 bad[j] = True
                 done[j] = True
                 continue
-            if status > 0:
+            fired, frac, armed[j] = spike_event(armed[j], vj, vn, e[j], en, level)
+            if fired:
                 c = counts[j]
                 if c < cap:
                     times[j, c] = (step + frac) * dt
