@@ -55,7 +55,7 @@ def _register_device_math():
     from numba.core import types
     from numba.cuda.extending import overload
 
-    from ..model import linoid
+    from ..model.description import linoid, linoid_scalar
 
     def scalar(fn):
         def typer(x):
@@ -68,11 +68,7 @@ def _register_device_math():
 
     @overload(linoid)
     def _linoid(x):
-        def impl(x):
-            if abs(x) < 1e-6:
-                return 1.0 - 0.5 * x
-            return x / math.expm1(x)
-        return impl
+        return linoid_scalar
 
 
 if not simulator_active() and importlib.util.find_spec("numba_cuda") is not None:

@@ -1,12 +1,10 @@
 """What the compiled CPU kernels need from numba beyond the generated step: scalar ``linoid``, the spike rule."""
 from __future__ import annotations
 
-import math
-
 import numba
 from numba.extending import overload
 
-from ..model import linoid
+from ..model.description import linoid, linoid_scalar
 from ..spikes import spike_event
 
 __all__ = ["spike_event_nb"]
@@ -17,9 +15,5 @@ spike_event_nb = numba.njit(cache=True, nogil=True, inline="always")(spike_event
 
 @overload(linoid)
 def _linoid_scalar(x):
-    """numba implementation of :func:`hhlib.model.linoid` for scalars (same formula, same branch)."""
-    def impl(x):
-        if abs(x) < 1e-6:
-            return 1.0 - 0.5 * x
-        return x / math.expm1(x)
-    return impl
+    """numba implementation of :func:`hhlib.model.linoid` for scalars: :func:`hhlib.model.linoid_scalar`."""
+    return linoid_scalar

@@ -54,6 +54,14 @@ def linoid(x):
     return np.where(small, 1.0 - 0.5 * x, regular)
 
 
+def linoid_scalar(x):
+    """:func:`linoid` of one number (the same formula and branch), written with :mod:`math`: what the compiled
+    engines (numba on the CPU and the GPU) use in place of :func:`linoid`."""
+    if abs(x) < 1e-6:
+        return 1.0 - 0.5 * x
+    return x / math.expm1(x)
+
+
 def temperature_factor(temperature_celsius: float, q10: float = 3.0, reference_celsius: float = 6.3) -> float:
     """Rate factor ``k = q10 ** ((T - T_ref) / 10)`` (dimensionless).
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..validation import check_bool, check_int, check_real, real_array
+from .base import Part
 from .grid import grid_steps
 
 __all__ = ["Part", "Pulse", "BiphasicPulse", "PulseTrain", "Waveform", "Ramp", "check_ends_by"]
@@ -36,89 +37,6 @@ def _time(name, value, *, allow_inf=False, positive=True):
 def _fmt(a):
     a = np.asarray(a)
     return repr(float(a)) if a.ndim == 0 else f"array(shape={a.shape})"
-
-
-class Part:
-    """What every stimulus part provides (mixed into frozen dataclasses with an ``amplitude_uA`` field)."""
-
-    #: Names of the fields that hold times on the grid, checked by :meth:`check_grid` (subclasses).
-    _grid_fields: tuple = ()
-
-    @property
-    def onset_ms(self) -> float:
-        """When current first flows, ms from the start of the run."""
-        return float(self.segments_ms()[0][0])
-
-    @property
-    def end_ms(self) -> float:
-        """When the part's last segment ends, ms (``inf`` for a current step)."""
-        return float(self.segments_ms()[-1][1])
-
-    def pulse_onsets_ms(self) -> np.ndarray:
-        """Onset of every pulse of the part, ms (one for a single pulse; every pulse of a train)."""
-        return np.array([self.onset_ms])
-
-    @property
-    def parts(self) -> tuple:
-        """A part is a stimulus of one part."""
-        return (self,)
-
-    def check_grid(self, dt_ms: float) -> None:
-        """ValueError naming the field whose time is not a whole number of steps of ``dt_ms``."""
-        for name in self._grid_fields:
-            value = getattr(self, name)
-            if not math.isinf(value):
-                grid_steps(name, value, dt_ms)
-
-    def unit_waveform(self, dt_ms: float, n_steps: int) -> np.ndarray:
-        """The shape of unit amplitude on the grid, its mean over every step, shape ``(n_steps,)``.
-
-        Examples
-        --------
-        >>> Pulse(1e-7).unit_waveform(dt_ms=0.025, n_steps=12).astype(int).tolist()
-        [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0]
-        """
-        self.check_grid(dt_ms)
-        w = np.zeros(n_steps)
-        self._fill(w, dt_ms)
-        return w
-
-    def _fill(self, w, dt_ms):
-        n_steps = w.size
-        for t0, t1, v0, v1 in self.segments_ms():
-            s0 = min(round(t0 / dt_ms), n_steps)
-            s1 = n_steps if math.isinf(t1) else min(round(t1 / dt_ms), n_steps)
-            if v0 == v1:
-                w[s0:s1] += v0
-            elif s1 > s0:
-                k = np.arange(s0, s1) + 0.5 - t0 / dt_ms           # step midpoints, in steps from t0
-                w[s0:s1] += v0 + (v1 - v0) * k / ((t1 - t0) / dt_ms)
-
-    def shape_at(self, t_ms: float) -> float:
-        """Unit shape at time ``t_ms`` (ms), exactly (segments are half-open, ``[t_start, t_stop)``)."""
-        total = 0.0
-        for t0, t1, v0, v1 in self.segments_ms():
-            if t0 <= t_ms < t1:
-                total += v0 if v0 == v1 else v0 + (v1 - v0) * (t_ms - t0) / (t1 - t0)
-        return total
-
-    def breakpoints_ms(self) -> np.ndarray:
-        """Every time at which the shape jumps or bends, ms, sorted (finite ones)."""
-        pts = {t for seg in self.segments_ms() for t in seg[:2] if math.isfinite(t)}
-        return np.array(sorted(pts))
-
-    def __add__(self, other):
-        from .compound import Stimulus
-        return Stimulus((self,)) + other
-
-    def __radd__(self, other):
-        from .compound import Stimulus
-        return Stimulus.of(other) + self
-
-    def __mul__(self, factor):
-        return self.with_amplitude(self.amplitude_uA * real_array("factor", factor))
-
-    __rmul__ = __mul__
 
 
 @dataclass(frozen=True, eq=False)

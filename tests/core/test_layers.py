@@ -83,3 +83,61 @@ def test_import_hhlib_loads_no_drawing_library_and_explore_still_works(tmp_path)
     assert out["before"] == [], f"import hhlib loaded {out['before']}"
     assert out["explorer"] == "Explorer" and out["same"] and out["backend"].lower() == "agg"
     assert "trials = 10, current noise: MSE = " in out["text"]
+
+
+def _module_graph():
+    """``{module: modules of hhlib it imports}`` (every import statement, lazy ones included; ``from X import a``
+    counts as importing ``X.a`` where that is a module, else ``X``)."""
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for mod, _ in _imports(path):
+            if mod in modules and mod != name:
+                targets.add(mod)
+        # `from X import a` lists both X and X.a: where a is a module of its own, the import is of X.a (its
+        # package X is imported on the way, as by every module of X: not an edge of the graph)
+        graph[name] = {t for t in targets if not any(u.startswith(t + ".") for u in targets)}
+    return graph
+
+
+def _cycles(graph):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_circles_in_the_package():
+    # one-way imports inside the core too (issue 17: channels <-> noise, runspec <-> engines, the kernel
+    # generator <-> the numba engine, the CUDA modules, were circles): lazy imports count
+    graph = _module_graph()
+    assert len(graph) > 40 and "hhlib.engines.step" in graph
+    assert _cycles(graph) == []
+    assert _cycles({"a": {"b"}, "b": {"a"}}) == [["a", "b"]]          # the check itself finds a circle
