@@ -1,13 +1,13 @@
 """Speed of issue 17's protocols, and what recording spike times costs, in one run.
 
-    python benchmarks/bench_protocols.py [--quick] [--old /work/main]
+    python benchmarks/bench_protocols.py [--quick] [--old-rev REV]
 
 Prints the machine (CPU model, cores, load), then:
 
 1. SEED_MODEL single pulses (0.1 ms at the deterministic threshold, 2 ms at 2.5 µs = 800 steps, current noise)
    at 110 000 trials, neuron-steps/s (trials x 800 / wall seconds, best of 3), with this checkout's engine and
-   with the engine of the code at ``--old`` (default /work/main, the code before issue 17), each in a fresh
-   process (``PYTHONPATH``), alternately; two workloads: a trial stops at its first spike (issue 12's; before
+   with the engine of git revision ``--old-rev`` (default ``16c0218``, the last commit before the stimulus
+   rewrite; checked out into a temporary git worktree), each in a fresh process (``PYTHONPATH``), alternately; two workloads: a trial stops at its first spike (issue 12's; before
    issue 17 ``max_spikes=1``, now ``stop_after=1``) and every trial followed to the end. Goal: >= 95 % of the old.
 2. A 0.4 s train at 1000 pulses/s (400 pulses of 50 µs at 1.2 x their threshold), 1000 trials, current noise,
    every spike time recorded (``max_spikes`` by default: 403), all cores. Goal: <= 2 s on 2 cores.
@@ -24,6 +24,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -155,14 +156,20 @@ def recording_rows(quick):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes (smoke run)")
-    ap.add_argument("--old", default="/work/main", help="checkout of the code before issue 17 (for section 1)")
+    ap.add_argument("--old-rev", default="16c0218", help="git revision of the code to compare with (section 1)")
     args = ap.parse_args(argv)
     print(machine(), flush=True)
-    old = Path(args.old)
-    if (old / "hhlib").is_dir():
-        single_pulse_rows(old, 11_000 if args.quick else 110_000, 1 if args.quick else 3)
-    else:
-        print(f"single pulse against the old engine: skipped ({old} has no hhlib)")
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        made = subprocess.run(["git", "worktree", "add", "--detach", str(old), args.old_rev], cwd=ROOT,
+                              capture_output=True, text=True)
+        if made.returncode == 0:
+            try:
+                single_pulse_rows(old, 11_000 if args.quick else 110_000, 1 if args.quick else 3)
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, capture_output=True)
+        else:
+            print(f"single pulse against revision {args.old_rev}: skipped ({made.stderr.strip()})")
     train_rows(args.quick)
     recording_rows(args.quick)
     print(machine().split("; ")[1])

@@ -92,6 +92,7 @@ def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms
 {bind}
 {step}
 {noise}
+            en = num / g
             if not (abs(vn) <= v_limit and math.isfinite(en)):
                 bad[j] = True
                 done[j] = True
