@@ -7,8 +7,9 @@ Prints the machine (CPU model, cores, load), then:
 1. SEED_MODEL single pulses (0.1 ms at the deterministic threshold, 2 ms at 2.5 µs = 800 steps, current noise)
    at 110 000 trials, neuron-steps/s (trials x 800 / wall seconds, best of 3), with this checkout's engine and
    with the engine of git revision ``--old-rev`` (default ``16c0218``, the last commit before the stimulus
-   rewrite; checked out into a temporary git worktree), each in a fresh process (``PYTHONPATH``), alternately; two workloads: a trial stops at its first spike (issue 12's; before
-   issue 17 ``max_spikes=1``, now ``stop_after=1``) and every trial followed to the end. Goal: >= 95 % of the old.
+   rewrite; checked out into a temporary git worktree), each in a fresh process (``PYTHONPATH``), alternately;
+   two workloads: a trial stops at its first spike (issue 12's; before issue 17 ``max_spikes=1``, now
+   ``stop_after=1``) and every trial followed to the end. Goal: >= 95 % of the old.
 2. A 0.4 s train at 1000 pulses/s (400 pulses of 50 µs at 1.2 x their threshold), 1000 trials, current noise,
    every spike time recorded (``max_spikes`` by default: 403), all cores. Goal: <= 2 s on 2 cores.
 3. The same train with channel noise at N_Na = 1000 (1.67 µm²): diffusion (1000 trials) and markov (250
