@@ -126,8 +126,8 @@ def step_statements(model, variant: str = "current", indent: int = 0) -> str:
     parameters, its outputs ``vn``, the new gates ``y0, y1, ...``, ``num`` and ``g`` (the ionic equilibrium
     potential is ``num / g``; the CPU kernel divides after adding the noise, measured 3-5 % faster than before
     it) and, with channel noise, the channel states updated in place. ``membrane_step`` is these statements
-    with a return; the CPU template embeds them in its lane loop (numba's IR inlining of the function, ``inline="always"``, ran 20 % slower than the same
-    statements written in the loop, measured on SEED_MODEL)."""
+    with a return; the CPU template embeds them in its lane loop (numba's IR inlining of the function,
+    ``inline="always"``, ran 20 % slower than the same statements written in the loop, measured on SEED_MODEL)."""
     n = len(model.gates)
     body = [_coefficients(model, indent)]
     if variant == "channels":
