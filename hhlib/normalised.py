@@ -93,6 +93,40 @@ class NormalisedSetup:
                              "(amplitude 0): the amplitude I_ref (1 + delta_v) x multiplies them, so give them a unit "
                              "amplitude (e.g. Pulse(1.0))")
 
+    @classmethod
+    def for_model(cls, model: MembraneModel, area_cm2: float, *, stimulus=UNIT_PULSE, vary: int | None = None,
+                  noise=None, dt_ms: float = 0.0025, t_end_ms: float = 2.0) -> NormalisedSetup:
+        """The setup of any model at a membrane area: reference current = its noise-free threshold there.
+
+        ``a_ref_cm2 = area_cm2`` and ``i_ref_uA`` = the deterministic threshold of ``stimulus`` (µA, from
+        :func:`hhlib.threshold_current`, rounded to 4 significant digits), so ``x = 1`` sits at the model's
+        threshold and ``delta_v``, ``delta_area`` keep their meaning (relative changes of the stimulus and the area)
+        whatever the model. ``noise=None`` (default): the model's own noise if it has one, otherwise channel-number
+        noise from its conductances (:meth:`hhlib.ChannelNoise.for_model`, 20 pS channels, diffusion method; the
+        channel counts then follow the area). Fit and explore any model with it::
+
+            setup = NormalisedSetup.for_model(hhlib.models.FH1964, 50e-8)
+            hhlib.fit(data, setup=setup); hhlib.explore(data, setup=setup)
+
+        Examples
+        --------
+        >>> from hhlib.models import FH1964
+        >>> s = NormalisedSetup.for_model(FH1964, 50e-8)       # a 50 µm² node
+        >>> s.a_ref_cm2, s.noise.method, round(s.noise.na_per_um2)
+        (5e-07, 'diffusion', 1040)
+        """
+        from .noise import ChannelNoise
+        from .thresholds import threshold_current
+        check_instance("model", model, MembraneModel, "membrane model")
+        area = check_real("area_cm2", area_cm2, low=0.0, low_open=True, unit="cm²")
+        if noise is None:
+            noise = True if model.has_noise else ChannelNoise.for_model(model, method="diffusion")
+        shape = cls(model=model, a_ref_cm2=area, stimulus=stimulus, vary=vary, dt_ms=dt_ms, t_end_ms=t_end_ms,
+                    noise=noise)
+        thr = threshold_current(model, area, stimulus=shape.stimulus, vary=shape.vary, dt_ms=dt_ms,
+                                t_end_ms=t_end_ms)
+        return dataclasses.replace(shape, i_ref_uA=float(f"{float(thr):.4g}"))   # no threshold: ValueError there
+
     def _key(self) -> tuple:
         return (self.model, self.i_ref_uA, self.a_ref_cm2, repr(self.stimulus), self.vary, self.dt_ms, self.t_end_ms,
                 self.noise)
@@ -156,15 +190,18 @@ DEFAULT_SETUP = NormalisedSetup()
 
 
 def channel_noise_setup(method: str = "diffusion", setup: NormalisedSetup = DEFAULT_SETUP, *,
-                        a_ref_cm2: float = 1e-6, i_ref_uA: float = 1e-4, gamma_pS: float = 20.0) -> NormalisedSetup:
+                        a_ref_cm2: float | None = None, i_ref_uA: float | None = None,
+                        gamma_pS: float = 20.0) -> NormalisedSetup:
     """``setup`` with channel-number noise and a reference area (cm²) and current (µA) that suit it.
 
     Channel noise (:class:`hhlib.ChannelNoise`, densities from ``gamma_pS`` per channel,
     :meth:`~hhlib.ChannelNoise.for_model`) needs far larger membranes than the predecessor's current noise:
     at SEED_MODEL's 600 Na channels per µm², its 0.1 µm² reference area holds 60 channels, which fire on
-    their own in almost every trial. The defaults are the predecessor's reference area and current times
-    1000 (100 µm², 1e-4 µA): the current density of every ``(delta_v, delta_area)`` is kept, so the
-    deterministic valley stays where it was, and the box ``-0.9 <= delta <= 9`` spans 10 to 1000 µm².
+    their own in almost every trial. The defaults are the setup's reference area and current times 1000 (for
+    the predecessor's, 100 µm² and 1e-4 µA): the current density of every ``(delta_v, delta_area)`` is kept, so
+    the deterministic valley stays where it was, and the box ``-0.9 <= delta <= 9`` spans 10 to 1000 µm².
+    A setup that has channel noise already (e.g. :meth:`NormalisedSetup.for_model` of a model without noise of
+    its own, at a node's area) keeps its reference area and current; only the method changes.
 
     Examples
     --------
@@ -174,7 +211,11 @@ def channel_noise_setup(method: str = "diffusion", setup: NormalisedSetup = DEFA
     """
     from .noise import ChannelNoise
     check_instance("setup", setup, NormalisedSetup)
-    return dataclasses.replace(setup, a_ref_cm2=a_ref_cm2, i_ref_uA=i_ref_uA,
+    scale = 1.0 if isinstance(setup.noise, ChannelNoise) else 1000.0
+    # x1000 to 12 significant digits: 1e-9 cm² gives 1e-06 exactly (not 1.0000000000000002e-06)
+    a_ref = float(f"{setup.a_ref_cm2 * scale:.12g}") if a_ref_cm2 is None else a_ref_cm2
+    i_ref = float(f"{setup.i_ref_uA * scale:.12g}") if i_ref_uA is None else i_ref_uA
+    return dataclasses.replace(setup, a_ref_cm2=a_ref, i_ref_uA=i_ref,
                                noise=ChannelNoise.for_model(setup.model, method=method, gamma_pS=gamma_pS))
 
 

@@ -29,6 +29,7 @@ changes the curve only through the physics.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import time
 
@@ -55,7 +56,7 @@ from hhlib.validation import check_choice, check_instance, check_int, renamed
 
 from .plots import plot_prediction
 
-__all__ = ["Explorer", "explore", "MODES", "NOISES", "READOUT_WIDTH"]
+__all__ = ["Explorer", "explore", "noise_options", "MODES", "NOISES", "READOUT_WIDTH"]
 
 #: Slider modes: name shown -> key.
 MODES = (("free", "free"), ("along the valley", "along"), ("across the valley", "across"))
@@ -77,6 +78,20 @@ def _log_slider(value, description):
                                   layout=widgets.Layout(width="440px"))
 
 
+def noise_options(setup: NormalisedSetup) -> tuple:
+    """The noise dropdown's ``(label, key)`` pairs for a setup: :data:`NOISES`, the first one named after the
+    setup's own noise (``"current noise (the model's own)"``, or e.g. ``"channel noise, diffusion (the setup's)"``
+    for a model without noise of its own)."""
+    own = setup.noise
+    if isinstance(own, ChannelNoise):
+        label = f"channel noise, {own.method} (the setup's)"
+    elif own is False:
+        label = "no noise (the setup's)"
+    else:
+        label = NOISES[0][0]
+    return ((label, "current"),) + NOISES[1:]
+
+
 class Explorer:
     """Interactive model-vs-data view; build with :func:`explore`.
 
@@ -88,7 +103,9 @@ class Explorer:
         ``"free"``, ``"along"`` (the area slider keeps the model's x50) or ``"across"`` (it keeps
         ``(1 + delta_v)(1 + delta_area)``); in the last two the scale slider follows and is disabled.
     noise : ipywidgets.Dropdown
-        ``"current"``, ``"diffusion"`` or ``"markov"`` (see :data:`NOISES`); changes :attr:`setup`.
+        ``"current"`` (the setup's own noise: the model's current noise, or the channel noise of a setup from
+        :meth:`hhlib.NormalisedSetup.for_model` for a model without noise of its own), ``"diffusion"`` or
+        ``"markov"`` (see :data:`NOISES` and :func:`noise_options`); changes :attr:`setup`.
     n_trials : ipywidgets.Dropdown
     output : ipywidgets.Output
         Where the figure and the numbers are drawn.
@@ -126,7 +143,8 @@ class Explorer:
                                           layout=widgets.Layout(flex="0 0 auto", width="auto"))
         self.n_trials = widgets.Dropdown(options=sorted(set(n_trials_options) | {n_trials}), value=n_trials,
                                          description="trials", layout=widgets.Layout(width="200px"))
-        self.noise = widgets.Dropdown(options=NOISES, value=check_choice("noise", noise, [k for _, k in NOISES]),
+        self.noise = widgets.Dropdown(options=noise_options(self.base_setup),
+                                      value=check_choice("noise", noise, [k for _, k in NOISES]),
                                       description="noise", layout=widgets.Layout(width="360px"))
         self.setup = self.setup_for(self.noise.value)
         self.output = widgets.Output()
@@ -183,6 +201,9 @@ class Explorer:
         """The normalised setup of a noise model key (see :data:`NOISES`)."""
         if noise == "current":
             return self.base_setup
+        own = self.base_setup.noise
+        if isinstance(own, ChannelNoise):                      # keep its densities and areas, change the method
+            return dataclasses.replace(self.base_setup, noise=dataclasses.replace(own, method=noise))
         return channel_noise_setup(noise, self.base_setup)
 
     def _noise_changed(self):
@@ -301,7 +322,7 @@ class Explorer:
         """The noise model and, for channel noise, the area (µm²) and its Na channel count."""
         noise = self.setup.noise
         if not isinstance(noise, ChannelNoise):
-            return "current noise"
+            return "current noise" if noise is not False else "no noise"
         area = float(self.setup.area_cm2(delta_area))
         n_na = noise.channel_counts(self.setup.model, area).get("na")
         return (f"channel noise ({noise.method}), area {area * UM2_PER_CM2:.4g} µm²"
