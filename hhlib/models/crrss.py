@@ -38,8 +38,8 @@ channels (``10 g_Na / 20 pS`` = 722.5 channels per µm²; :meth:`hhlib.ChannelNo
 current and refuses this model).
 
 Sources disagree on the sodium reversal: 115 mV above rest in Rattay's tables, 35.64 mV absolute (115.64 mV)
-in PySONIC (after Basser & Roth 1991). hhlib takes 115.64 mV; 115 mV lowers the peak by 0.6 mV and raises the
-0.1 ms threshold by a fraction of a percent (the driving force at threshold, ~100 mV, changes by 0.6 %).
+in PySONIC (after Basser & Roth 1991). hhlib takes 115.64 mV; 115 mV (leak rebalanced) lowers the peak of an
+action potential at 1.5x threshold by 0.5 mV and raises the 0.1 ms threshold by 0.15 % (measured).
 
 Step. hhlib's default ``dt_ms = 0.0025`` gives the 0.1 ms threshold within 0.1 % of its ``solve_ivp``
 reference (``tests/core/test_node_models.py``): the recommended step is the default. Test area: 30 µm² (3e-7

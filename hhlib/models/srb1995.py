@@ -36,7 +36,8 @@ and ``temperature_celsius = 20``; a single ``rate_factor`` cannot express the th
 
 Where the sources disagree: [Na]i is 35 mM in ``srb.mod`` (taken: E_Na = +39.6 mV absolute at 37 °C); models
 derived from this node (e.g. the human auditory-nerve model of Smit et al.) use a [Na]o/[Na]i ratio of 7.21
-(E_Na = +52.8 mV absolute), which raises the sodium driving force and lowers the threshold. The leak reversal
+(E_Na = +52.8 mV absolute), which raises the sodium driving force but lowers the 0.1 ms threshold by only
+0.3 % (leak rebalanced; measured). The leak reversal
 is the rest, -84 mV, in ``srb.mod``; hhlib computes it (:func:`leak_reversal_mV`) so that rest is an exact fixed
 point: it then absorbs the resting sodium current, V_L = -0.22 mV relative to rest (-84.22 mV absolute).
 
