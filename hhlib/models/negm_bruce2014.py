@@ -115,14 +115,15 @@ def alpha_w(v):
     """KLT activation opening rate ``w_inf / tau_w``, 1/ms (module docstring; ``u = V - 63.6``)."""
     u = v - 63.6
     tau = (100.0 / (6.0 * np.exp((u + 60.0) / 6.0) + 16.0 * np.exp(-(u + 60.0) / 45.0)) + 1.5) / 3.0 ** 1.5
-    return (1.0 + np.exp(-(u + 48.0) / 6.0)) ** -0.25 / tau
+    return np.exp(-0.25 * np.log1p(np.exp(-(u + 48.0) / 6.0))) / tau
 
 
 def beta_w(v):
-    """KLT activation closing rate ``(1 - w_inf) / tau_w``, 1/ms."""
+    """KLT activation closing rate ``(1 - w_inf) / tau_w``, 1/ms (``1 - w_inf = -expm1(-log1p(x) / 4)``, no
+    cancellation where w_inf is near 1)."""
     u = v - 63.6
     tau = (100.0 / (6.0 * np.exp((u + 60.0) / 6.0) + 16.0 * np.exp(-(u + 60.0) / 45.0)) + 1.5) / 3.0 ** 1.5
-    return (1.0 - (1.0 + np.exp(-(u + 48.0) / 6.0)) ** -0.25) / tau
+    return -np.expm1(-0.25 * np.log1p(np.exp(-(u + 48.0) / 6.0))) / tau
 
 
 def alpha_z(v):
@@ -133,10 +134,10 @@ def alpha_z(v):
 
 
 def beta_z(v):
-    """KLT inactivation rate ``(1 - z_inf) / tau_z``, 1/ms."""
+    """KLT inactivation rate ``(1 - z_inf) / tau_z``, 1/ms (``1 - z_inf = 0.5 / (1 + exp(-(u + 71)/10))``)."""
     u = v - 63.6
     tau = (1000.0 / (np.exp((u + 60.0) / 20.0) + np.exp(-(u + 60.0) / 8.0)) + 50.0) / 3.0 ** 1.5
-    return (0.5 - 0.5 / (1.0 + np.exp((u + 71.0) / 10.0))) / tau
+    return 0.5 / (1.0 + np.exp(-(u + 71.0) / 10.0)) / tau
 
 
 def alpha_r(v):
