@@ -29,7 +29,8 @@ def reference():
 def test_named_models_are_importable_and_the_same_objects():
     assert hhlib.models.HH1952 is hhlib.HH1952 and hhlib.models.SEED_MODEL is hhlib.SEED_MODEL
     assert hhlib.models.FH1964 is hhlib.models.fh1964.FH1964 and FH1964.name == "FH1964"
-    assert sorted(hhlib.models.__all__) == ["FH1964", "HH1952", "SEED_MODEL"]
+    assert sorted(hhlib.models.__all__) == ["CRRSS", "FH1964", "HH1952", "NEGM_BRUCE2014", "SE1987", "SEED_MODEL",
+                                            "SRB1995"]
     for name in hhlib.model.__all__:                  # every old name of hhlib.model still imports from it
         assert getattr(hhlib.model, name) is not None, name
     code = "import hhlib.models as m; print(m.FH1964.name, m.SEED_MODEL is __import__('hhlib').SEED_MODEL)"
@@ -151,3 +152,23 @@ def test_channel_noise_runs_on_fh1964_and_both_engines_agree(method, reference):
                                   t_end_ms=1.0)
     fired = out.spike_counts.sum(axis=-1)
     assert fired[0] == 0 and 0 < fired[1] < fired[2] < fired[3] < 128
+
+
+def test_hh1952_resting_state_is_the_published_one():
+    # Hodgkin & Huxley (1952): m 0.0529, h 0.5961, n 0.3177 at rest (V = 0), 6.3 °C, rate factor 1
+    assert [round(float(x), 4) for x in hhlib.HH1952.steady_state(0.0)] == [0.0529, 0.5961, 0.3177]
+    assert hhlib.HH1952.rate_factor == 1.0 and hhlib.HH1952.c_m == 1.0
+    assert abs(float(hhlib.HH1952.ionic_current(0.0, hhlib.HH1952.steady_state(0.0)))) < 1e-3   # V_L = 10.6 mV
+
+
+def test_hh1952_fires_tonically_at_10_uA_per_cm2_with_the_published_interval():
+    # a 10 µA/cm² step from rest at 6.3 °C: repetitive firing at about 68 Hz, interspike interval 14.64 ms
+    # (solve_ivp here: 14.6383 ms from the third interval on); the simulator at the default step agrees to 1e-3 ms
+    step = Pulse(10.0 * AREA, delay_ms=0.1, duration_ms=math.inf)
+    ref = solve_reference(hhlib.HH1952, step, AREA, t_end_ms=100.0, samples_per_ms=10, max_step_ms=0.05)
+    isi = np.diff(ref.spike_times_ms)
+    assert ref.spike_times_ms.size == 7 and isi[2:] == pytest.approx(14.6383, abs=2e-3)
+    assert ref.spike_times_ms[0] == pytest.approx(1.984, abs=2e-3)
+    sim = simulate(hhlib.HH1952, step, AREA, 1, noise=False, t_end_ms=100.0, engine="numba", max_spikes=10)
+    assert sim.spike_counts[0] == 7
+    np.testing.assert_allclose(sim.spike_times_ms[0, :7], ref.spike_times_ms, rtol=0, atol=1e-3)
