@@ -225,6 +225,10 @@ def _strength_duration(s: _Setup, widths_ms, rheobase_ms: float, out: dict, curv
     thr = [s.threshold(s.pulse_at(1.0, duration_ms=w), extra_ms=w) for w in widths]
     curves["strength_duration"] = dict(width_ms=tuple(widths), threshold_uA=tuple(thr))
     rheo = s.threshold(s.pulse_at(1.0, duration_ms=rheobase_ms), extra_ms=rheobase_ms)
+    if not math.isfinite(rheo):
+        notes.append(f"rheobase_uA, chronaxie_ms not measured: a {rheobase_ms:g} ms pulse does not fire the model "
+                     "up to the search limit (accommodation?)")
+        return
     out["rheobase_uA"] = _entry("rheobase_uA", rheo, "µA", f"threshold of a {rheobase_ms:g} ms monophasic pulse")
     below = [i for i, t in enumerate(thr) if t <= 2.0 * rheo]
     if not below or below[0] == 0:
@@ -299,8 +303,11 @@ def _fit_rrp(intervals, ratios, arp: float, notes: list):
         return float(np.sum((_log_recovery(t, arp, math.exp(log_rrp)) - np.log(r)) ** 2))
 
     span = t.max() - arp
-    res = optimize.minimize_scalar(loss, bounds=(math.log(span / 1e3), math.log(span * 1e3)), method="bounded",
-                                   options=dict(xatol=1e-9))
+    bounds = (math.log(span / 1e3), math.log(span * 1e3))
+    res = optimize.minimize_scalar(loss, bounds=bounds, method="bounded", options=dict(xatol=1e-9))
+    if min(abs(res.x - b) for b in bounds) < 1e-3:
+        notes.append(f"relative_refractory_ms: the fit ended at the edge of its search range ({span / 1e3:.3g}-"
+                     f"{span * 1e3:.3g} ms): the recovery curve is not of the PHAST form")
     return math.exp(res.x), math.sqrt(loss(res.x) / t.size), int(t.size)
 
 
@@ -326,6 +333,9 @@ def _recovery(s: _Setup, thr, opts, out: dict, curves: dict, notes: list):
             f"RRP of the PHAST form ratio = 1 / (1 - exp(-(t - ARP) / RRP)), ARP fixed, least squares in log ratio "
             f"over the {n_fit} recovery points above the ARP before the ratio first reaches 1 (rms error "
             f"{100 * rms:.2g} %)")
+    if not np.isfinite(ratios).any():
+        notes.append("supernormal_min_ratio not measured: the probe never fired at the recovery intervals")
+        return
     i_min = int(np.nanargmin(np.where(np.isfinite(ratios), ratios, np.nan)))
     what = "supernormal (< 1)" if ratios[i_min] < 1 else "no supernormal period (>= 1)"
     span = f"over {intervals[0]:g}-{intervals[-1]:g} ms"
@@ -404,12 +414,18 @@ def _bootstrap_interval(samples) -> tuple:
 
 def _firing_curve(s: _Setup, noise, root, opts, out: dict, notes: list):
     """x50 and RS from every trial's threshold (common random numbers), bootstrap intervals; the thresholds."""
-    thr = trial_thresholds(s.model, s.area, opts["n_trials"], stimulus=s.pulse_at(1.0), seed=root, stream_id=0,
-                           dt_ms=s.dt, t_end_ms=s.t_end(ONSET_MS), noise=noise, engine=s.engine)
-    never, spont = float(np.mean(np.isinf(thr))), float(np.mean(thr == 0))
+    # the trials of stream 0 without stimulus first (those with threshold 0, exactly): skip a futile search
+    alone = simulate(s.model, s.pulse_at(0.0), s.area, opts["n_trials"], seed=root, noise=noise, dt_ms=s.dt,
+                     t_end_ms=s.t_end(ONSET_MS), engine=s.engine, stream_ids=0, stop_after=1).fired
+    never, spont, thr = 0.0, float(np.mean(alone)), None
+    if spont < SIGMA_QUANTILES[0]:
+        thr = trial_thresholds(s.model, s.area, opts["n_trials"], stimulus=s.pulse_at(1.0), seed=root, stream_id=0,
+                               dt_ms=s.dt, t_end_ms=s.t_end(ONSET_MS), noise=noise, engine=s.engine)
+        never, spont = float(np.mean(np.isinf(thr))), float(np.mean(thr == 0))
     if never >= 1 - SIGMA_QUANTILES[2] or spont >= SIGMA_QUANTILES[0]:
         notes.append(f"x50_uA, rs, latency_ms, jitter_ms not measured: {100 * spont:.3g} % of the trials fire without "
-                     f"stimulus and {100 * never:.3g} % never fire (up to 32 x threshold), so the 15.9-84.1 % "
+                     f"stimulus within the {s.t_end(ONSET_MS):g} ms run" + ("" if thr is None else
+                     f" and {100 * never:.3g} % never fire (up to 32 x threshold)") + ", so the 15.9-84.1 % "
                      "quantiles of the thresholds are not those of a firing curve")
         return None
     with np.errstate(invalid="ignore"):

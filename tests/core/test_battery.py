@@ -247,3 +247,15 @@ def test_published_data_are_package_data_with_citations():
     assert hhlib.datasets.names() == ("experimental", "synthetic_latency_uA")     # not mixed with firing data
     with pytest.raises(ValueError, match="polarity"):
         hhlib.published.miller1999("both")
+
+
+def test_a_model_that_fires_on_its_own_gets_no_firing_curve_and_says_why():
+    # SEED_MODEL with 60 Na channels (channel noise at 1e-9 cm²) fires at ~560 Hz without stimulus: most trials
+    # spike within the 2 ms run, so the threshold quantiles would not describe a firing curve
+    cn = hhlib.ChannelNoise.for_model(SEED)
+    r = battery(SEED, AREA, noise=cn, n_trials=100, spontaneous_trials=2, spontaneous_window_ms=5.0)
+    alone = hhlib.simulate(SEED, Pulse(0.0), AREA, 100, seed=0, noise=cn, stream_ids=0, stop_after=1).fired.mean()
+    assert alone > 0.5
+    assert f"not measured: {100 * alone:.3g} % of the trials fire without stimulus within the 2 ms run" in r.notes[0]
+    assert not {"x50_uA", "rs", "latency_ms", "jitter_ms"} & set(r.entries) and "spontaneous_rate_hz" in r.entries
+    assert "latency" not in r.curves
