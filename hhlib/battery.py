@@ -24,7 +24,7 @@ from scipy import stats as sps
 
 from . import seeds
 from .model import MembraneModel
-from .noise import ChannelNoise
+from .noise import ChannelNoise, CurrentNoise
 from .published import single_fibre_ranges
 from .simulate import simulate
 from .stats import SIGMA_QUANTILES, latency_ci, latency_stats
@@ -538,6 +538,12 @@ def _options(kw: dict) -> dict:
     effs = [check_real(f"latency_efficiencies[{i}]", e, low=0.0, high=1.0, low_open=True, high_open=True)
             for i, e in enumerate(kw["latency_efficiencies"])]
     o["latency_efficiencies"] = effs
+    if not isinstance(kw["noise"], (bool, CurrentNoise, ChannelNoise)):
+        raise TypeError("noise must be True (the model's own), False (deterministic entries only) or a noise object "
+                        f"(hhlib.CurrentNoise or hhlib.ChannelNoise), got {kw['noise']!r}")
+    if kw["spontaneous_noise"] is not None and not isinstance(kw["spontaneous_noise"], (CurrentNoise, ChannelNoise)):
+        raise TypeError("spontaneous_noise must be None (channel noise, ChannelNoise.for_model) or a noise object "
+                        f"(hhlib.CurrentNoise or hhlib.ChannelNoise), got {kw['spontaneous_noise']!r}")
     return o
 
 

@@ -230,6 +230,10 @@ def test_bad_table_input_names_the_parameter(det):
         battery_table([det, 3])
     with pytest.raises(TypeError, match="model"):
         battery("SEED", AREA)
+    with pytest.raises(TypeError, match="spontaneous_noise must be None .* got 'channels'"):
+        battery(SEED, AREA, spontaneous_noise="channels")
+    with pytest.raises(TypeError, match="noise must be True .* got 'current'"):
+        battery(SEED, AREA, noise="current")
 
 
 def test_published_data_are_package_data_with_citations():
