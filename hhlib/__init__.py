@@ -13,6 +13,9 @@ Main entry points
 - :func:`sweep` - firing probabilities over grids, on any executor (sweep.py)
 - :func:`load_data`, :func:`save_data`, :func:`predict`, :func:`fit` - data (physical units, latency, protocol),
   the normalised model, the fit (data.py, normalised.py, fit.py)
+- :func:`battery`, :class:`BatteryResult`, :func:`battery_table` - the single-fibre battery of a model (threshold,
+  strength-duration, refractoriness, facilitation, biphasic ratio, x50/RS, latency/jitter, spontaneous rate) next
+  to published data (battery.py, published.py)
 - :func:`explore`, :class:`Explorer` - the slider explorer (hhlib/viz/explorer.py), loaded on first use
 
 Layers (docs/architecture.md): this package is the core (numpy, scipy, numba only); :mod:`hhlib.viz` draws
@@ -26,7 +29,8 @@ if _sys.argv[:1] == ["-m"]:          # `python -m hhlib ...` is starting: Ctrl-C
     from ._startup import quiet_interrupt as _quiet_interrupt
     _quiet_interrupt()
 
-from . import model, models, observables, seeds, spikes, stats, thresholds
+from . import model, models, observables, published, seeds, spikes, stats, thresholds
+from .battery import BatteryResult, battery, battery_table
 from .data import FiringData, Protocol, load_data, save_data
 from .fit import FitResult, fit
 from .model import HH1952, SEED_MODEL, Current, Gate, HHParameters, Membrane, temperature_factor
@@ -61,6 +65,7 @@ __all__ = [
     "load_data", "save_data", "FiringData", "Protocol", "predict", "Prediction",
     "NormalisedSetup", "DEFAULT_SETUP", "channel_noise_setup", "mse_loss", "deviance_loss",
     "fit", "FitResult",
+    "battery", "BatteryResult", "battery_table", "published",
     "explore", "Explorer",
     "model", "models", "observables", "seeds", "spikes", "stats", "thresholds",
 ]

@@ -287,7 +287,7 @@ def test_measured_data_are_package_data(pyproject):
     assert not (ROOT / "data" / "experimental.csv").exists()
     assert "hhlib/datasets/experimental.csv" in (ROOT / "data" / "README.md").read_text()
     package_data = pyproject["tool"]["setuptools"]["package-data"]
-    assert package_data == {"hhlib.datasets": ["*.csv"]}
+    assert package_data == {"hhlib.datasets": ["*.csv", "published/*.csv"]}
     import hhlib.data
     assert Path(hhlib.data.DEFAULT_DATA_PATH) == ROOT / "hhlib" / "datasets" / "experimental.csv"
     assert hhlib.load_data().source == str(ROOT / "hhlib" / "datasets" / "experimental.csv")
