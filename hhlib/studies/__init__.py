@@ -10,6 +10,8 @@ Modules
 - :mod:`hhlib.studies.sensitivity` - notebook 02: firing-curve families and x50 / RS maps
 - :mod:`hhlib.studies.landscape` - notebook 03: loss surfaces, slices, the valley, repeated evaluations
 - :mod:`hhlib.studies.optimisation` - notebook 04: fits from several starts, parameter recovery, fit curves
+- :mod:`hhlib.studies.noise_models` - notebook 05: current noise against channel-number noise
+- :mod:`hhlib.studies.node_models` - notebook 06: the node models' batteries against the published data
 
 ``python -m hhlib.studies`` rebuilds every registered cache with its default parameters.
 """

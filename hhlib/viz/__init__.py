@@ -9,8 +9,8 @@ Modules
 - :mod:`hhlib.viz.style` - :func:`new_axes` and the shared figure constants
 - :mod:`hhlib.viz.plots` - data, predictions, traces and fit results
 - :mod:`hhlib.viz.explorer` - :class:`Explorer`, :func:`explore` (sliders)
-- :mod:`hhlib.viz.model_check`, :mod:`hhlib.viz.sensitivity`, :mod:`hhlib.viz.landscape` - the figures of
-  notebooks 01, 02 and 03/04
+- :mod:`hhlib.viz.model_check`, :mod:`hhlib.viz.sensitivity`, :mod:`hhlib.viz.landscape`,
+  :mod:`hhlib.viz.noise_models`, :mod:`hhlib.viz.node_models` - the figures of notebooks 01, 02, 03/04, 05 and 06
 
 Every plot function takes ``ax=None`` (or ``axes=None``: new axes then), only draws what it is given
 (it never simulates, fits or stores state on the axes), returns the axes and never calls ``plt.show()``.

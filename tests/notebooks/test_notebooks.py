@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = ["01_model_check", "02_sensitivity", "03_loss_landscape", "04_optimisation", "05_noise_models"]
+EXPECTED = ["01_model_check", "02_sensitivity", "03_loss_landscape", "04_optimisation", "05_noise_models",
+            "06_node_models"]
 
 
-def test_the_five_notebooks_exist():
+def test_the_notebooks_exist():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
