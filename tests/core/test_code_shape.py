@@ -35,3 +35,10 @@ def test_no_function_in_the_package_is_over_60_lines():
     found = {f"{p.relative_to(PACKAGE)}:{name}": n for p in sorted(PACKAGE.rglob("*.py"))
              for name, n in long_functions(p.read_text(encoding="utf-8"))}
     assert not found, found
+
+
+def test_test_files_have_unique_names():
+    """The test folders have no __init__.py: pytest imports each file by its base name, so two files of one name
+    (tests/core/test_x.py and tests/studies/test_x.py) stop collection with "import file mismatch"."""
+    names = [p.name for p in (PACKAGE.parent / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -48,7 +48,7 @@ def test_strength_duration_is_normalised_to_rheobase_with_chronaxie_dots(results
     assert ax.get_xscale() == "log" and "(ms)" in ax.get_xlabel()
 
 
-def test_recovery_and_facilitation_in_dB_with_dynes_points(results):
+def test_recovery_and_facilitation_in_decibels_with_dynes_points(results):
     dynes = published.dynes1996()
     ax = V.plot_recovery(results, dynes)
     seed = results["SEED_MODEL"].curve("recovery")
