@@ -139,6 +139,8 @@ class RunSpec:
     precision : {"float64", "float32"}
     channels : tuple of hhlib.channels.ChannelCurrent
     channel_n : ndarray of int64, shape (len(channels), n_cond) or None
+    multirate : Multirate or None
+        The multi-rate grid (numba engine, current noise or none); None: the fixed grid of ``dt``.
     """
 
     model: MembraneModel
