@@ -224,7 +224,7 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
              t_end_ms: float = 2.0, seed=None, noise=True, record: bool = False,
              spike_threshold_mV: float = DEFAULT_LEVEL_MV, engine: str = "auto", n_threads: int | None = None,
              chunk_lanes: int | None = None, stream_ids=None, max_spikes: int | None = None,
-             stop_after: int | None = None, precision: str = "float64") -> SimulationResult:
+             stop_after: int | None = None, precision: str = "float64", multirate=None) -> SimulationResult:
     """Simulate ``n_trials`` noisy trials of a membrane model for every stimulus condition.
 
     Parameters
@@ -286,6 +286,10 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
         engine): ``stop_after=1`` answers "did it fire?" about a third faster.
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine; ``"float32"`` (with ``engine="cuda"`` only) is several times faster.
+    multirate : None, bool or hhlib.engines.Multirate
+        None/False: the fixed grid of ``dt_ms``. True (the defaults) or a :class:`~hhlib.engines.Multirate`: fine
+        steps during pulses, after their edges and while a trial is excited, ``k x dt_ms`` elsewhere (long
+        trains several times faster; numba engine, current noise or none; :mod:`hhlib.engines.numba_fast`).
 
     Returns
     -------
@@ -313,7 +317,7 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     spec = build_run_spec(model, stimulus, area_cm2, n_trials, dt_ms=dt_ms, t_end_ms=t_end_ms, seed=seed,
                           noise=noise, record=record, spike_threshold_mV=spike_threshold_mV, engine=engine,
                           n_threads=n_threads, chunk_lanes=chunk_lanes, stream_ids=stream_ids, max_spikes=max_spikes,
-                          stop_after=stop_after, precision=precision)
+                          stop_after=stop_after, precision=precision, multirate=multirate)
     out = execute(spec)
     warn_coarse_dt(spec.model, spec.dt, stacklevel=2)
     return _result(spec, out)

@@ -29,6 +29,7 @@ import numpy as np
 
 from .common import TRIALS_PER_STREAM, LaneInputs, NonFiniteError, RunOutput, block_size, units_of
 from .diagnosis import V_LIMIT_MV, diagnosis
+from .runspec import Multirate
 from .select import (
     ENGINE_ENV,
     CudaUnavailableError,
@@ -39,7 +40,7 @@ from .select import (
     engine_module,
 )
 
-__all__ = ["RunOutput", "LaneInputs", "NonFiniteError", "CudaUnavailableError", "execute", "choose_engine",
+__all__ = ["Multirate", "RunOutput", "LaneInputs", "NonFiniteError", "CudaUnavailableError", "execute", "choose_engine",
            "compiled_engine_available", "cuda_available", "cuda_unavailable_reason", "TRIALS_PER_STREAM",
            "V_LIMIT_MV", "ENGINE_ENV", "block_size", "units_of"]
 
@@ -61,7 +62,11 @@ def execute(spec, lane_scale=None, lane_stop=None) -> RunOutput:
         names = ("v_mV",) + spec.model.gate_names + tuple(f"open_{c.name}" for c in spec.channels)
         out.traces = {k: np.empty(n + (spec.n_steps + 1,)) for k in names}
     lanes = LaneInputs(lane_scale, lane_stop)
-    engine_module(spec.engine).run(spec, units_of(spec), out, lanes)
+    if spec.multirate is not None:                  # the numba engine's multi-rate kernel (long trains)
+        from .numba_fast import run_multirate
+        run_multirate(spec, units_of(spec), out, lanes)
+    else:
+        engine_module(spec.engine).run(spec, units_of(spec), out, lanes)
     if out.bad.any():
         _raise_non_finite(spec, out.bad, lanes)
     return out

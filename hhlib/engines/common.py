@@ -31,12 +31,15 @@ class RunOutput:
     traces : dict or None
         ``record=True`` only: ``name -> (n_cond, n_trials, n_steps + 1)`` with ``"v_mV"``, every gate and,
         with channel noise, ``"open_<current>"`` for every stochastic current.
+    coarse_steps : ndarray of int64, shape (n_cond, n_trials), or None
+        Multi-rate runs only (``spec.multirate``): the coarse steps every trial took.
     """
 
     counts: np.ndarray
     times: np.ndarray
     bad: np.ndarray
     traces: dict | None = None
+    coarse_steps: np.ndarray | None = None
 
     @property
     def first(self) -> np.ndarray:

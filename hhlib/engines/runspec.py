@@ -26,7 +26,7 @@ from .select import choose_engine
 
 __all__ = ["RunSpec", "build_run_spec", "resolve_noise", "check_timing", "default_max_spikes", "MAX_STEPS",
            "MAX_RESULT_BYTES", "MAX_RECORD_BYTES", "MAX_SPIKES_LIMIT", "ENGINES", "PRECISIONS",
-           "DEFAULT_CHUNK_LANES"]
+           "DEFAULT_CHUNK_LANES", "Multirate", "resolve_multirate"]
 
 #: Most time steps one run may take (t_end_ms / dt_ms), checked before anything is allocated.
 MAX_STEPS = 50_000_000
@@ -44,6 +44,60 @@ ENGINES = ("auto", "numba", "numpy", "cuda")
 PRECISIONS = ("float64", "float32")
 #: Noise types the engines implement.
 NOISE_TYPES = (CurrentNoise, ChannelNoise)
+
+
+@dataclass(frozen=True)
+class Multirate:
+    """The multi-rate grid for long trains (``simulate(..., multirate=Multirate(...))`` or ``multirate=True``).
+
+    Fine steps ``dt_ms`` during every pulse (wherever the stimulus changes), for ``guard_ms`` after each of its
+    edges and while a trial is not quiet; steps of ``k x dt_ms`` elsewhere (:mod:`hhlib.engines.numba_fast`).
+
+    Attributes
+    ----------
+    k : int
+        Coarse step in fine steps, 2 .. 64 (every stimulus edge stays on the fine grid).
+    guard_ms : float
+        Fine steps for at least this long after every stimulus edge, ms (>= 0; rounded up to whole steps).
+    v_guard_mV : float
+        A trial is quiet only below this V, mV above rest (> 0, below the spike level).
+    rate_guard_mV_per_ms : float
+        ... and while its deterministic |dV/dt| over the last step is below this, mV/ms (> 0).
+    """
+
+    k: int = 8
+    guard_ms: float = 0.15
+    v_guard_mV: float = 5.0
+    rate_guard_mV_per_ms: float = 20.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "k", check_int("multirate.k", self.k, minimum=2, maximum=64))
+        object.__setattr__(self, "guard_ms", check_real("multirate.guard_ms", self.guard_ms, low=0.0, unit="ms"))
+        object.__setattr__(self, "v_guard_mV", check_real("multirate.v_guard_mV", self.v_guard_mV, low=0.0,
+                                                          low_open=True, unit="mV"))
+        object.__setattr__(self, "rate_guard_mV_per_ms", check_real(
+            "multirate.rate_guard_mV_per_ms", self.rate_guard_mV_per_ms, low=0.0, low_open=True, unit="mV/ms"))
+
+
+def resolve_multirate(multirate, level, engine, record, noise):
+    """The :class:`Multirate` of a run (None: the fixed fine grid), checked against the rest of the run."""
+    if multirate is None or multirate is False:
+        return None
+    if multirate is True:
+        multirate = Multirate()
+    if not isinstance(multirate, Multirate):
+        raise TypeError(f"multirate must be None, False, True (the defaults) or hhlib.engines.Multirate(...), "
+                        f"got {multirate!r}")
+    if engine not in ("auto", "numba") or record:
+        raise ValueError(f"multirate runs on the numba engine only, without record=True (got engine={engine!r}, "
+                         f"record={record!r}); use multirate=None for the fixed grid")
+    if isinstance(noise, ChannelNoise):
+        raise ValueError("multirate does not support channel noise (ChannelNoise: its Markov steps are exact for "
+                         "the fine step only); use multirate=None with channel noise")
+    if multirate.v_guard_mV >= level:
+        raise ValueError(f"multirate.v_guard_mV = {multirate.v_guard_mV} must be below the spike detection level "
+                         f"spike_threshold_mV = {level} mV")
+    return multirate
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +139,8 @@ class RunSpec:
     precision : {"float64", "float32"}
     channels : tuple of hhlib.channels.ChannelCurrent
     channel_n : ndarray of int64, shape (len(channels), n_cond) or None
+    multirate : Multirate or None
+        The multi-rate grid (numba engine, current noise or none); None: the fixed grid of ``dt``.
     """
 
     model: MembraneModel
@@ -109,6 +165,7 @@ class RunSpec:
     precision: str = "float64"
     channels: tuple = ()
     channel_n: np.ndarray | None = None
+    multirate: Multirate | None = None
 
     @property
     def n_steps(self) -> int:
@@ -213,7 +270,7 @@ def _engine(engine, record, precision):
 def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_ms=2.0, seed=None, noise=True,
                    record=False, spike_threshold_mV=DEFAULT_LEVEL_MV, engine="auto", n_threads=None,
                    chunk_lanes=None, stream_ids=None, max_spikes=None, stop_after=None, vary=None,
-                   precision="float64") -> RunSpec:
+                   precision="float64", multirate=None) -> RunSpec:
     """Validate every argument of :func:`hhlib.simulate` (naming the one at fault) and build the :class:`RunSpec`."""
     check_instance("model", model, MembraneModel, "membrane model (e.g. hhlib.SEED_MODEL)")
     stim = as_stimulus(stimulus)
@@ -239,11 +296,14 @@ def build_run_spec(model, stimulus, area_cm2, n_trials, *, dt_ms=0.0025, t_end_m
     n_cond = int(np.prod(cond_shape, dtype=np.int64))
     _check_sizes(n_cond, n_trials, n_steps, record, cap)
     channels, channel_n = _channels(model, run_noise, area, cond_shape, precision)
+    multirate = resolve_multirate(multirate, level, engine, record, run_noise)
     engine = _engine(engine, record, precision)
+    if multirate is not None and engine != "numba":
+        raise ValueError(f"multirate needs the numba engine, which is not available here (engine {engine!r})")
     amp = np.stack([np.broadcast_to(a, cond_shape).ravel() for a in stim.amplitudes_uA])
     return RunSpec(model=model, stimulus=stim, waveforms=stim.unit_waveforms(dt, n_steps), dt=dt, amp=amp,
                    area_flat=np.broadcast_to(area, cond_shape).ravel(), ids=_stream_ids(stream_ids, cond_shape, n_cond),
                    cond_shape=cond_shape, n_trials=n_trials, root=None if run_noise is None else root,
                    noise=run_noise, level=level, engine=engine, n_threads=n_threads, chunk=chunk, record=record,
                    max_spikes=cap, stop_after=stop, vary=vary, precision=precision, channels=channels,
-                   channel_n=channel_n)
+                   channel_n=channel_n, multirate=multirate)

@@ -1,0 +1,69 @@
+"""Speed of long trains: the fixed fine grid against the multi-rate path (issue 19, section 3).
+
+    python benchmarks/bench_trains.py
+
+The goal workload: SEED_MODEL, 1e-9 cm², 1000 trials x 0.4 s of a 1000 pulses/s train of 50 µs cathodic pulses
+at 1.2 x their noise-free threshold (``bench_protocols.train_at``), current noise, dt 2.5 µs, numba engine, all
+cores. Prints the machine, then for the fine grid and the multi-rate path (``multirate=True``: the defaults of
+``hhlib.engines.Multirate``) the median wall time of 3 runs after a warm-up run (compile or cache load),
+neuron-steps/s (trials x fine-grid steps / s, the same work for both), the mean spike count, the fraction of
+simulated time the fast path covered with coarse steps, and the speedup. Where the time goes: the same runs
+without noise (the difference is the random numbers and their use); the stimulus is summed once per step for a
+whole block of trials (no per-trial cost). Goal: <= 0.5 s.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+from bench_protocols import AREA, SEED, machine, train_at  # noqa: E402
+
+from hhlib.engines import Multirate, execute  # noqa: E402
+from hhlib.engines.runspec import build_run_spec  # noqa: E402
+
+N_TRIALS = 1000
+
+
+def median_time(spec, repeats=3):
+    """(median wall seconds of ``repeats`` runs after one warm-up run, the last output)."""
+    execute(spec)
+    times, out = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = execute(spec)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def main():
+    print(machine())
+    train, t_end = train_at(AREA)
+    print(f"workload: {N_TRIALS} trials x {t_end:g} ms of {train!r}, dt 2.5 µs, numba engine, all cores")
+    mr = Multirate()
+    rows = {}
+    for noise in (True, False):
+        for label, multirate in (("fine grid", None), (f"multirate {mr}", mr)):
+            spec = build_run_spec(SEED, train, AREA, N_TRIALS, t_end_ms=t_end, seed=1, noise=noise,
+                                  multirate=multirate, max_spikes=int(train.pulse_onsets_ms().size + 3))
+            wall, out = median_time(spec)
+            rows[label, noise] = wall
+            rate = N_TRIALS * spec.n_steps / wall
+            coarse = "" if out.coarse_steps is None else \
+                f", coarse steps cover {np.mean(out.coarse_steps) * mr.k / spec.n_steps:.0%} of the time"
+            print(f"{'noise' if noise else 'no noise':8s} {label}: median {wall:.3f} s, {rate:.3g} neuron-steps/s, "
+                  f"mean spikes {out.counts.mean():.2f}{coarse}")
+    for noise in (True, False):
+        speed = rows["fine grid", noise] / rows[f"multirate {mr}", noise]
+        print(f"speedup ({'noise' if noise else 'no noise'}): {speed:.2f}x")
+    print(f"random numbers and noise: {rows['fine grid', True] - rows['fine grid', False]:.3f} s of the fine grid's "
+          f"{rows['fine grid', True]:.3f} s; goal: <= 0.5 s with noise "
+          f"({'met' if rows[f'multirate {mr}', True] <= 0.5 else 'not met'})")
+
+
+if __name__ == "__main__":
+    main()
