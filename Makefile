@@ -41,6 +41,8 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --upgrade pip
 	$(VENV)/bin/pip install -c $(CONSTRAINTS) -e ".[dev]"
+	if $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info >= (3, 13))'; then \
+	  $(VENV)/bin/pip install -c $(CONSTRAINTS) -e ".[dev,phast]"; fi
 	touch $@
 
 # `make lab` opens working copies: each notebooks/NN_name.ipynb is copied to $(LAB_DIR)/ (git ignores lab/)
@@ -77,13 +79,14 @@ check-generic: $(VENV)/.installed
 	NPY_DISABLE_CPU_FEATURES="$$($(VENV)/bin/python -c "$$NUMPY_DISPATCH_TARGETS")" \
 	  $(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile -m "not slow and not browser" tests/core -q
 
-# Re-pin: pip resolves ".[dev]" (without installing anything) for the oldest Python that
+# Re-pin: pip resolves ".[dev,phast]" (without installing anything) for the oldest Python that
 # pyproject.toml allows, LOCK_PYTHON, and tools/lock.py writes every version to constraints.txt.
 # Versions already pinned are kept (a package new to pyproject.toml gets its newest release);
 # `make lock UPGRADE=1` moves everything to the newest releases pyproject.toml allows. Either way,
 # re-execute the notebooks afterwards if a version changed that their outputs depend on.
 # Run it with a Python $(LOCK_PYTHON).x (environment markers are those of $(PYTHON)). The new pins must
-# then have wheels for every Python of LOCK_CHECK, else constraints.txt stays as it was.
+# then install ".[dev]" on every Python of LOCK_CHECK (phast: 3.11 and 3.12 only), else constraints.txt stays
+# as it was.
 UPGRADE ?=
 LOCK_PYTHON ?= 3.11
 LOCK_CHECK ?= 3.11 3.12 3.13
@@ -97,11 +100,11 @@ lock:
 	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(LOCK_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
 	  --python-version $(LOCK_PYTHON) --target $(LOCK_VENV)/target --report $(LOCK_VENV)/report.json \
-	  $(if $(UPGRADE),,-c $(CONSTRAINTS)) ".[dev]"
+	  $(if $(UPGRADE),,-c $(CONSTRAINTS)) ".[dev,phast]"
 	$(LOCK_VENV)/bin/python tools/lock.py $(LOCK_VENV)/report.json $(LOCK_VENV)/constraints.txt $(LOCK_PYTHON)
 	for v in $(LOCK_CHECK); do \
 	  $(LOCK_VENV)/bin/python -m pip install --quiet --dry-run --ignore-installed --only-binary=:all: \
-	    --python-version $$v --target $(LOCK_VENV)/target -r $(LOCK_VENV)/constraints.txt \
+	    --python-version $$v --target $(LOCK_VENV)/target -c $(LOCK_VENV)/constraints.txt ".[dev]" \
 	  || { echo "error: the new pins do not install on Python $$v (see above)" >&2; exit 1; }; done
 	mv $(LOCK_VENV)/constraints.txt $(CONSTRAINTS)
 	rm -rf $(LOCK_VENV)

@@ -12,6 +12,8 @@ Modules
 - :mod:`hhlib.studies.optimisation` - notebook 04: fits from several starts, parameter recovery, fit curves
 - :mod:`hhlib.studies.noise_models` - notebook 05: current noise against channel-number noise
 - :mod:`hhlib.studies.node_models` - notebook 06: the node models' batteries against the published data
+- :mod:`hhlib.studies.pulse_trains`, :mod:`hhlib.studies.phast_compare` - notebook 07: pulse-train phenomena, and
+  PHAST side by side (needs the optional ``phast`` extra to rebuild its caches)
 
 ``python -m hhlib.studies`` rebuilds every registered cache with its default parameters.
 """

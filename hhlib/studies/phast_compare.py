@@ -40,8 +40,8 @@ from hhlib.models import NEGM_BRUCE2014, SEED_MODEL, negm_bruce2014
 from .cache import register
 
 __all__ = ["PHAST_PARAMETERS", "PHAST_MEANING", "load_phast", "phast_run", "phast_spike_times_ms",
-           "phast_recovery_ratio", "refractory_ratio", "phast_comparison", "phast_limits", "HH_CASES",
-           "INTERVALS_MS", "RATES_PPS", "LEVELS"]
+           "phast_recovery_ratio", "refractory_ratio", "phast_comparison", "phast_limits", "phast_limits_cached",
+           "HH_CASES", "INTERVALS_MS", "RATES_PPS", "LEVELS"]
 
 #: PHAST+'s fibre defaults (``phast.ThresholdProfile.create_fiberset``, de Nobel et al. 2024); times in s.
 PHAST_PARAMETERS = dict(relative_spread=0.06, sigma_rs=0.04, absolute_refractory_s=4e-4,
@@ -329,7 +329,7 @@ def phast_comparison(models=tuple(HH_CASES), n_trials: int = 300, train_trials: 
     Returns
     -------
     dict of arrays
-        ``"<side>/<measure>"`` with side ``PHAST`` or a model name, plus ``levels``, ``intervals_ms``, ``rates_pps``
+        ``"<side>.<measure>"`` with side ``PHAST`` or a model name, plus ``levels``, ``intervals_ms``, ``rates_pps``
         and ``phast_formula`` (R(t) of PHAST's ARP and RRP at the intervals).
     """
     for name in models:
@@ -341,7 +341,7 @@ def phast_comparison(models=tuple(HH_CASES), n_trials: int = 300, train_trials: 
         if progress:
             progress(i, len(models) + 1)
         sides[name] = _hh_side(name, *args)
-    out = {f"{side}/{k}": np.asarray(v) for side, d in sides.items() for k, v in d.items()}
+    out = {f"{side}.{k}": np.asarray(v) for side, d in sides.items() for k, v in d.items()}
     out.update(levels=np.array(LEVELS), intervals_ms=np.array(INTERVALS_MS), rates_pps=np.array(RATES_PPS),
                phast_formula=refractory_ratio(INTERVALS_MS))
     if progress:
@@ -381,18 +381,18 @@ def phast_limits(name: str = "SEED_MODEL", n_trials: int = 400, seed: int = 1) -
     Returns
     -------
     dict
-        ``"PHAST/..."``: firing probability of a single pulse at 1.0 x i_det on a 1 µs and a 25 µs grid
+        ``"PHAST.<measure>"``: firing probability of a single pulse at 1.0 x i_det on a 1 µs and a 25 µs grid
         (the same: a pulse has no width), of cathodic and anodic pulses of 1.2 x i_det (equal: PHAST fires on
         |amplitude|), spike latency at 1.1 and 2 x i_det and its jitter (ms; 0 by default: a fixed
         ``time_to_ap``), the noise-free probe threshold 0.2 ms after a 0.9 x conditioner (>= 1: no
         facilitation), and the largest |adaptation| / i_det over 12 pulses at 1.5 x i_det every 50, 100, 150 ms
-        (its explicit-Euler integrator oscillates at 100 ms and diverges beyond). ``"<name>/..."``: threshold
+        (its explicit-Euler integrator oscillates at 100 ms and diverges beyond). ``"<name>.<measure>"``: threshold
         ratios 25 µs / 100 µs pulse and anodic / cathodic (50 µs), latency and jitter (ms) at 1.1 and 2 x
         threshold, the probe threshold ratio 0.2 ms after a 0.9 x conditioner.
     """
     if name not in HH_CASES:
         raise ValueError(f"name: {name!r} is not one of {list(HH_CASES)}")
-    out = {f"PHAST/{k}": np.asarray(v) for k, v in _phast_limits(seed, n_trials).items()}
+    out = {f"PHAST.{k}": np.asarray(v) for k, v in _phast_limits(seed, n_trials).items()}
     model, area, noise = HH_CASES[name]
     thr = _hh_threshold(name)
     width = [_hh_threshold(name, Pulse(1.0, delay_ms=DELAY_MS, duration_ms=w)) for w in (0.025, 0.1)]
@@ -401,8 +401,18 @@ def phast_limits(name: str = "SEED_MODEL", n_trials: int = 400, seed: int = 1) -
                    n_trials, seed=seed, noise=noise, t_end_ms=2.0, engine="numba")
     pair = Pulse(0.9 * thr, delay_ms=DELAY_MS, duration_ms=PULSE_MS) + \
         Pulse(1.0, delay_ms=DELAY_MS + 0.2, duration_ms=PULSE_MS)
-    out.update({f"{name}/width_ratio_25_100us": np.asarray(width[0] / width[1]),
-                f"{name}/anodic_ratio": np.asarray(anodic / thr),
-                f"{name}/latency_ms": np.asarray(res.latency_ms), f"{name}/jitter_ms": np.asarray(res.jitter_ms),
-                f"{name}/facilitation_ratio": np.asarray(_hh_threshold(name, pair, vary=1, t_end_ms=2.5) / thr)})
+    out.update({f"{name}.width_ratio_25_100us": np.asarray(width[0] / width[1]),
+                f"{name}.anodic_ratio": np.asarray(anodic / thr),
+                f"{name}.latency_ms": np.asarray(res.latency_ms), f"{name}.jitter_ms": np.asarray(res.jitter_ms),
+                f"{name}.facilitation_ratio": np.asarray(_hh_threshold(name, pair, vary=1, t_end_ms=2.5) / thr)})
     return out
+
+
+@register("phast_limits", model="SEED_MODEL", n_trials=400, seed=1)
+def phast_limits_cached(model: str, n_trials: int, seed: int, progress=None) -> dict:
+    """:func:`phast_limits` as a cache (notebook 07 reads it without phastc installed); ``model`` is its
+    ``name``."""
+    out = phast_limits(model, n_trials, seed)
+    if progress:
+        progress(1, 1)
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}

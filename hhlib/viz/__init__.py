@@ -10,7 +10,8 @@ Modules
 - :mod:`hhlib.viz.plots` - data, predictions, traces and fit results
 - :mod:`hhlib.viz.explorer` - :class:`Explorer`, :func:`explore` (sliders)
 - :mod:`hhlib.viz.model_check`, :mod:`hhlib.viz.sensitivity`, :mod:`hhlib.viz.landscape`,
-  :mod:`hhlib.viz.noise_models`, :mod:`hhlib.viz.node_models` - the figures of notebooks 01, 02, 03/04, 05 and 06
+  :mod:`hhlib.viz.noise_models`, :mod:`hhlib.viz.node_models`, :mod:`hhlib.viz.pulse_trains` - the figures of
+  notebooks 01, 02, 03/04, 05, 06 and 07
 
 Every plot function takes ``ax=None`` (or ``axes=None``: new axes then), only draws what it is given
 (it never simulates, fits or stores state on the axes), returns the axes and never calls ``plt.show()``.

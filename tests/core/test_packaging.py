@@ -108,12 +108,13 @@ def test_pyproject_metadata(pyproject):
     runtime = _as_dict(project["dependencies"])
     assert runtime == {"numpy": "1.26", "scipy": "1.11", "numba": "0.60", "platformdirs": "3"}
     extras = project["optional-dependencies"]
-    assert set(extras) == {"viz", "notebooks", "dask", "gpu", "dev"}
+    assert set(extras) == {"viz", "notebooks", "dask", "gpu", "phast", "dev"}
     assert _as_dict(_extra(pyproject, "viz")) == {"matplotlib": "3.8", "ipywidgets": "8.1"}
     notebooks = _as_dict(_extra(pyproject, "notebooks"))
     assert {"matplotlib", "ipywidgets", "jupyterlab", "ipykernel", "nbclient"} == set(notebooks)
     assert set(_as_dict(_extra(pyproject, "dask"))) == {"dask"}
     assert _as_dict(_extra(pyproject, "gpu")) == {"numba-cuda": "0.30"}
+    assert _as_dict(_extra(pyproject, "phast")) == {"phastc": "1.1.7"}
     # the test suite (dev extra) installs every other extra, and what the tests and the linter import
     dev = _as_dict(_extra(pyproject, "dev"))
     for name in ("viz", "notebooks", "dask"):

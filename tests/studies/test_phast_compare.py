@@ -109,17 +109,17 @@ def test_what_phast_cannot_do():
     """(c) Each with a number: no pulse width, no polarity, fixed latency without jitter, no facilitation, an
     integrator that oscillates at 100 ms pulse intervals and diverges at 150 ms; hhlib's SEED_MODEL has them."""
     lim = pc.phast_limits("SEED_MODEL", n_trials=200)
-    assert lim["PHAST/p_fire_1us"] == lim["PHAST/p_fire_25us"]
-    assert lim["PHAST/p_fire_cathodic_1p2"] == lim["PHAST/p_fire_anodic_1p2"] > 0.9
-    assert lim["PHAST/latency_1p1_ms"] == lim["PHAST/latency_2_ms"] == 0.0 and lim["PHAST/jitter_ms"] == 0.0
-    assert 1.0 <= lim["PHAST/facilitation_ratio"] < 1.0001
-    div = lim["PHAST/adaptation_max_50_100_150ms"]
+    assert lim["PHAST.p_fire_1us"] == lim["PHAST.p_fire_25us"]
+    assert lim["PHAST.p_fire_cathodic_1p2"] == lim["PHAST.p_fire_anodic_1p2"] > 0.9
+    assert lim["PHAST.latency_1p1_ms"] == lim["PHAST.latency_2_ms"] == 0.0 and lim["PHAST.jitter_ms"] == 0.0
+    assert 1.0 <= lim["PHAST.facilitation_ratio"] < 1.0001
+    div = lim["PHAST.adaptation_max_50_100_150ms"]
     assert div[0] < 0.4 and 4.0 < div[1] < 5.0 and div[2] > 1000.0
-    assert lim["SEED_MODEL/width_ratio_25_100us"] > 3.0
-    assert lim["SEED_MODEL/anodic_ratio"] > 2.0
-    lat, jit = lim["SEED_MODEL/latency_ms"], lim["SEED_MODEL/jitter_ms"]
+    assert lim["SEED_MODEL.width_ratio_25_100us"] > 3.0
+    assert lim["SEED_MODEL.anodic_ratio"] > 2.0
+    lat, jit = lim["SEED_MODEL.latency_ms"], lim["SEED_MODEL.jitter_ms"]
     assert lat[0] > lat[1] + 0.1 and jit[0] > 3 * jit[1]
-    assert lim["SEED_MODEL/facilitation_ratio"] < 0.6
+    assert lim["SEED_MODEL.facilitation_ratio"] < 0.6
 
 
 def test_comparison_small_and_deterministic():
@@ -130,11 +130,11 @@ def test_comparison_small_and_deterministic():
     assert a.keys() == b.keys()
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
-    assert abs(float(a["PHAST/x50"]) - 1.0) < 0.05
-    assert a["PHAST/train1000_efficiency"].shape == (12,) and a["SEED_MODEL/train5000_efficiency"].shape == (60,)
-    np.testing.assert_allclose(a["PHAST/recovery"][2:6], a["phast_formula"][2:6], rtol=0.01)
-    assert np.isinf(a["SEED_MODEL/recovery"][0]) and a["SEED_MODEL/recovery"][6] < 1.0     # supernormal at 1.5 ms
-    assert float(a["PHAST/train1000_vs_pulse"]) == 1.0 and float(a["SEED_MODEL/train1000_vs_pulse"]) < 1.0
+    assert abs(float(a["PHAST.x50"]) - 1.0) < 0.05
+    assert a["PHAST.train1000_efficiency"].shape == (12,) and a["SEED_MODEL.train5000_efficiency"].shape == (60,)
+    np.testing.assert_allclose(a["PHAST.recovery"][2:6], a["phast_formula"][2:6], rtol=0.01)
+    assert np.isinf(a["SEED_MODEL.recovery"][0]) and a["SEED_MODEL.recovery"][6] < 1.0     # supernormal at 1.5 ms
+    assert float(a["PHAST.train1000_vs_pulse"]) == 1.0 and float(a["SEED_MODEL.train1000_vs_pulse"]) < 1.0
     with pytest.raises(ValueError, match="models"):
         pc.phast_comparison(models=("HH1952",), n_trials=5, train_trials=2, duration_ms=4.0)
 

@@ -46,4 +46,5 @@ def test_main_rebuilds_every_registered_builder(tmp_path, monkeypatch, capsys):
 def test_builder_modules_are_the_studies():
     assert cache.BUILDER_MODULES == ("hhlib.studies.landscape", "hhlib.studies.sensitivity",
                                      "hhlib.studies.optimisation", "hhlib.studies.noise_models",
-                                     "hhlib.studies.node_models")
+                                     "hhlib.studies.node_models", "hhlib.studies.pulse_trains",
+                                     "hhlib.studies.phast_compare")
