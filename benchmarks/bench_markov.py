@@ -45,7 +45,7 @@ t0 = time.perf_counter(); run(16, 0); first = time.perf_counter() - t0
 best, cpu = float("inf"), float("inf")
 for r in range(repeats):
     t0, c0 = time.perf_counter(), time.process_time()
-    p = run(n_trials, r + 1).firing_probability[0]
+    p = float(run(n_trials, r + 1).firing_probability)
     best, cpu = min(best, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
 print(json.dumps(dict(rate=n_trials * 800 / best, seconds=best, cpu_ns=cpu / (n_trials * 800) * 1e9,
                       first=first, p=float(p))))
@@ -66,7 +66,9 @@ def row(code: Path, kernels: Path, method: str, n_na: int, n_trials: int, repeat
     """One measurement in a fresh process importing ``hhlib`` from ``code``."""
     env = {**os.environ, "PYTHONPATH": str(code), "HHLIB_KERNEL_DIR": str(kernels)}
     out = subprocess.run([sys.executable, "-c", ONE_ROW, method, str(n_na), str(n_trials), str(repeats)],
-                         capture_output=True, text=True, env=env, cwd=code, check=True)
+                         capture_output=True, text=True, env=env, cwd=code)
+    if out.returncode != 0:
+        raise RuntimeError(f"{method} at {n_na} Na channels with {code} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
