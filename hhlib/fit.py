@@ -857,10 +857,23 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         Simulation engine (see :func:`hhlib.simulate`); ``"cuda"`` runs every simulation on the GPU.
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only).
+    free : dict or list of str, optional
+        The parameters to fit, by name, with their bounds: ``{"delta_v": (-0.9, 9.0), "knoise": (1e-6, 1e-3),
+        "latency_offset_ms": (-1, 1), "rate_factor": None, ...}`` (None: default bounds; a list: names with
+        default bounds). Names: :mod:`hhlib.fitting.params` (the deltas, ``knoise`` or the channel densities
+        ``na_per_um2``/``k_per_um2``, ``latency_offset_ms``, any numeric model field such as ``rate_factor``,
+        ``g_max.<current>`` of a ``Membrane`` model). Default: ``delta_v`` and ``delta_area`` in :data:`BOX`, by the
+        exact two-parameter path above (identical results). Any other ``free``, or ``data`` given as a list of
+        ``FiringData`` (several protocols, one joint likelihood), runs :func:`hhlib.fitting.fit_named` and returns a
+        :class:`hhlib.fitting.NamedFitResult` (``estimate[name]``, ``interval[name]``, ``determined[name]``,
+        per-data-set deviances); ``start`` is then a dict name -> value, ``n_trials`` defaults to 10x the data's
+        largest trials per level and ``method`` must be ``"profile"``.
 
     Returns
     -------
-    FitResult
+    FitResult or NamedFitResult
+        :class:`FitResult` for the default ``free`` and one data set (it also has ``estimate`` and ``interval``
+        by name).
 
     Raises
     ------

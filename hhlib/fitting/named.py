@@ -253,7 +253,7 @@ def _intervals(fl, obj, theta, d_hat, target, notes):
         if i in flat_idx:
             ivals[p.name], determined[p.name] = (math.nan, math.nan), False
             continue
-        (a, b), closed = interval(fl, obj, theta, d_hat, cov, i, target)
+        (a, b), closed = interval(fl, obj, theta, d_hat, cov, i, target, notes)
         determined[p.name] = closed
         ivals[p.name] = (float(p.from_search(a)), float(p.from_search(b))) if closed else (math.nan, math.nan)
         if not closed:
@@ -308,7 +308,8 @@ def _result(obj, fl, theta, d_hat, ivals, determined, cov, ok, notes, root, n_va
     dof = levels - len(obj.params)
     lat_k = sum(s["latency_dof"] for s in per_set)
     lat = float(sum(s["latency_chi2"] for s in per_set if s["latency_dof"])) if lat_k else math.nan
-    converged = ok and all(determined.values()) and not at_bound and accepted
+    reached = not any("did not reach the minimum" in n for n in notes)
+    converged = ok and reached and all(determined.values()) and not at_bound and accepted
     n_sim = obj.simulated["simulated_trials"] + n_val * levels
     return NamedFitResult(est, ivals, determined, {p.name: (p.low, p.high) for p in obj.params},
                           {p.name: p.scale for p in obj.params}, dev, float(stats.chi2.sf(dev, max(dof, 1))), dof,

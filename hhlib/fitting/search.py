@@ -64,12 +64,7 @@ def minimise_sim(obj, z0, fixed=None, step=None, maxfev=None, u=None, c=None, st
         return z0, f(np.empty(0)), True
     step = np.array([0.1 * (bounds[k][1] - bounds[k][0]) for k in free]) if step is None else np.asarray(step)[free]
     if len(free) == 1:
-        k = free[0]
-        lo, hi = max(bounds[k][0], z0[k] - 3 * step[0]), min(bounds[k][1], z0[k] + 3 * step[0])
-        r = optimize.minimize_scalar(lambda v: f([v]), bounds=(lo, hi), method="bounded",
-                                     options=dict(xatol=0.02 * step[0], maxiter=maxfev or 40))
-        z0[k] = r.x
-        return z0, float(r.fun), bool(r.success)
+        return _brent_1d(f, z0, free[0], bounds[free[0]], step[0], maxfev or 40)
     simplex = np.vstack([z0[free]] + [z0[free] + np.eye(len(free))[j] * step[j] for j in range(len(free))])
     simplex = np.clip(simplex, [bounds[k][0] for k in free], [bounds[k][1] for k in free])
     r = optimize.minimize(f, z0[free], method="Nelder-Mead", bounds=[bounds[k] for k in free],
@@ -77,6 +72,25 @@ def minimise_sim(obj, z0, fixed=None, step=None, maxfev=None, u=None, c=None, st
                                        maxfev=maxfev or 120 * len(free)))
     z0[free] = r.x
     return z0, float(r.fun), bool(r.success)
+
+
+def _brent_1d(f, z0, k, bounds, step, maxiter):
+    """Brent's method from ``z0[k]`` with a downhill-expanding bracket of initial width ``step`` (it follows a
+    valley of the loss however far), the value clipped to ``bounds``; bounded Brent near ``z0`` if that fails."""
+    def g(v):
+        return f([min(max(v, bounds[0]), bounds[1])])
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            r = optimize.minimize_scalar(g, bracket=(z0[k], z0[k] + step), method="brent",
+                                         options=dict(xtol=1e-4, maxiter=maxiter))
+        x, fun, ok = float(np.clip(r.x, *bounds)), float(r.fun), bool(r.success)
+    except (ValueError, RuntimeError):
+        lo, hi = max(bounds[0], z0[k] - 6 * step), min(bounds[1], z0[k] + 6 * step)
+        r = optimize.minimize_scalar(lambda v: f([v]), bounds=(lo, hi), method="bounded",
+                                     options=dict(xatol=0.02 * step, maxiter=maxiter))
+        x, fun, ok = float(r.x), float(r.fun), bool(r.success)
+    z0[k] = x
+    return z0, fun, ok
 
 
 def global_search(obj, z_start, seed_int):
@@ -149,28 +163,46 @@ def profile_at(fl, obj, theta_hat, cov, i, v):
     c = v if i == fl.i_c else None
     z = theta[fl.i_sim]
     fixed = {fl.i_sim.index(i): v} if i in fl.i_sim else {}
-    sd = np.sqrt(np.maximum(np.diag(cov)[fl.i_sim], 1e-8)) if fl.i_sim else np.empty(0)
-    z, d, _ = minimise_sim(obj, z, fixed=fixed, step=0.5 * sd, maxfev=12 + 25 * max(len(fl.i_sim) - 1 - bool(fixed), 0),
+    cond = cov - np.outer(cov[:, i], cov[i, :]) / cov[i, i] if cov[i, i] > 0 else cov
+    width = bounds[:, 1] - bounds[:, 0]
+    sd = np.sqrt(np.maximum(np.diag(cond), (1e-3 * width) ** 2))[fl.i_sim] if fl.i_sim else np.empty(0)
+    z, d, _ = minimise_sim(obj, z, fixed=fixed, step=sd, maxfev=25 + 25 * max(len(fl.i_sim) - 1 - bool(fixed), 0),
                            u=u, c=c, stage="profile")
     return d, z
 
 
-def interval(fl, obj, theta_hat, d_hat, cov, i, target):
-    """The 95 % profile interval of parameter ``i`` (search scale) and whether it closes inside the bounds on
-    both sides: each end is predicted from ``cov``, the profile evaluated there (others re-optimised) and the end
-    moved to where the signed root of the profile rise reaches ``sqrt(target)`` (linear in the parameter for a
-    quadratic profile)."""
-    lo, hi = fl.params[i].search_bounds
-    sd = math.sqrt(cov[i, i]) if cov[i, i] > 0 else (hi - lo)
-    ends, closed = [], True
-    for sign in (-1, 1):
-        v = float(np.clip(theta_hat[i] + sign * math.sqrt(target / Z2_95) * 1.96 * sd, lo, hi))
-        d, _ = profile_at(fl, obj, theta_hat, cov, i, v)
-        rise = d - d_hat
-        bound = lo if sign < 0 else hi
-        if v == bound and rise < target or rise <= 0.05 * target:
-            ends.append(bound)
-            closed = False
+def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
+    """One end of the interval of parameter ``i``: the profile at ``v0`` (others re-optimised); too small a
+    rise moves further out (x2.5, up to the bound), too large a one back in; the end is placed where the signed
+    root of the rise reaches ``sqrt(target)``. Returns ``(end, closed)``."""
+    v = v0
+    for _ in range(5):
+        rise = profile_at(fl, obj, theta_hat, cov, i, v)[0] - d_hat
+        if rise < -0.5:
+            notes.append(f"the profile of {fl.params[i].name} found a loss {-rise:.3g} below the optimum's: the "
+                         "search did not reach the minimum")
+        if target / 4 <= rise <= 4 * target:
+            break
+        if rise < target / 4:
+            if v == bound:
+                return bound, False
+            v = float(np.clip(theta_hat[i] + 2.5 * (v - theta_hat[i]), min(bound, theta_hat[i]),
+                              max(bound, theta_hat[i])))
         else:
-            ends.append(float(np.clip(theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise), lo, hi)))
-    return (ends[0], ends[1]), closed
+            v = theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise)
+    if rise < target / 4:
+        return bound, False
+    end = theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise)
+    return float(np.clip(end, min(bound, theta_hat[i]), max(bound, theta_hat[i]))), True
+
+
+def interval(fl, obj, theta_hat, d_hat, cov, i, target, notes):
+    """The 95 % profile interval of parameter ``i`` (search scale) and whether it closes inside the bounds on
+    both sides: each end is predicted from ``cov`` and placed by :func:`_end` from profile evaluations (a
+    quadratic profile's signed root is linear in the parameter)."""
+    lo, hi = fl.params[i].search_bounds
+    sd = math.sqrt(cov[i, i]) if cov[i, i] > 0 else 0.1 * (hi - lo)
+    ends = [_end(fl, obj, theta_hat, d_hat, cov, i, float(np.clip(theta_hat[i] + sign * math.sqrt(target) * sd,
+                                                                    lo, hi)), bound, target, notes)
+            for sign, bound in ((-1, lo), (1, hi))]
+    return (ends[0][0], ends[1][0]), ends[0][1] and ends[1][1]

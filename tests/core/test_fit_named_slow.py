@@ -17,8 +17,9 @@ TRUTH = {"delta_v": 1.96, "delta_area": 3.25, "latency_offset_ms": 0.5}
 X = np.array([0.92, 0.95, 0.98, 1.0, 1.02, 1.05, 1.08, 1.11])
 
 
-def synthetic(seed, truth=TRUTH, x=X, n=300, protocol=Protocol(), latency=True):
+def synthetic(seed, truth=TRUTH, x=X, n=100, protocol=None, latency=True):
     """Counts (and latencies shifted by the offset) simulated at the truth, ``n`` trials per level."""
+    protocol = Protocol() if protocol is None else protocol
     d0 = FiringData(x, np.zeros(x.size, int), np.full(x.size, n), protocol=protocol)
     pred = predict(truth["delta_v"], truth["delta_area"], x, n_trials=n, seed=1000 + seed,
                    setup=setup_for_data(d0), return_latency=True)
@@ -98,6 +99,6 @@ if __name__ == "__main__":                       # the 10-seed recovery count
     for s in range(n):
         r, inside = recovered(s)
         hits += all(inside.values())
-        print(s, r.verdict, {k: (round(v, 4), tuple(round(a, 4) for a in r.interval[k])) for k, v in r.estimate.items()},
-              f"{r.seconds:.0f} s", flush=True)
+        est = {k: (round(v, 4), tuple(round(a, 4) for a in r.interval[k])) for k, v in r.estimate.items()}
+        print(s, r.verdict, est, f"{r.seconds:.0f} s", flush=True)
     print(f"all three inside their 95 % intervals in {hits} of {n} seeds")
