@@ -9,7 +9,9 @@ cores. Prints the machine, then for the fine grid and the multi-rate path (``mul
 neuron-steps/s (trials x fine-grid steps / s, the same work for both), the mean spike count, the fraction of
 simulated time the fast path covered with coarse steps, and the speedup. Where the time goes: the same runs
 without noise (the difference is the random numbers and their use); the stimulus is summed once per step for a
-whole block of trials (no per-trial cost). Goal: <= 0.5 s.
+whole block of trials (no per-trial cost). Goal: <= 0.5 s, within 4x of PHAST's time: when phastc is importable
+(``pip install "hhlib[phast]"``), PHAST's median time on the same workload (PHAST+'s default fibre, 1000 trials x
+0.4 s at 1000 pulses/s, pulses at 1.2 x its i_det, one thread) and the ratio.
 """
 from __future__ import annotations
 
@@ -40,6 +42,24 @@ def median_time(spec, repeats=3):
     return statistics.median(times), out
 
 
+def phast_time(n_trials, duration_ms, level, repeats=3):
+    """(median wall seconds, mean spikes per trial) of PHAST on the train, or None without phastc."""
+    try:
+        from hhlib.studies import phast_compare as pc
+        pc.load_phast()
+    except ImportError:
+        return None
+    _, amps = pc._train_amplitudes(1000, duration_ms, level, 0.0, 100.0)
+    pc.phast_run(amps, n_trials, 0)
+    times, spikes = [], 0.0
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        stats = pc.phast_run(amps, n_trials, r + 1)
+        times.append(time.perf_counter() - t0)
+        spikes = sum(st.n_spikes for st in stats) / n_trials
+    return statistics.median(times), spikes
+
+
 def main():
     print(machine())
     train, t_end = train_at(AREA)
@@ -63,6 +83,14 @@ def main():
     print(f"random numbers and noise: {rows['fine grid', True] - rows['fine grid', False]:.3f} s of the fine grid's "
           f"{rows['fine grid', True]:.3f} s; goal: <= 0.5 s with noise "
           f"({'met' if rows[f'multirate {mr}', True] <= 0.5 else 'not met'})")
+    phast = phast_time(N_TRIALS, 400.0, 1.2)
+    if phast is None:
+        print("PHAST: phastc is not importable (pip install \"hhlib[phast]\")")
+    else:
+        print(f"PHAST (1 thread): median {phast[0]:.3f} s, mean spikes {phast[1]:.2f}; hhlib multirate / PHAST = "
+              f"{rows[f'multirate {mr}', True] / phast[0]:.1f}x, fixed grid / PHAST = "
+              f"{rows['fine grid', True] / phast[0]:.1f}x (goal <= 4x)")
+    print(machine())
 
 
 if __name__ == "__main__":
