@@ -13,10 +13,11 @@ every parameter). At equal FE the stimulus scale drops out; what remains:
   exactly, ``c = mean(L_data - L_model)``.
 
 Loss: a Gaussian likelihood with one SD per quantity (latency, jitter), both profiled out,
-``D = n_L log(RSS_L / n_L) + n_J log(RSS_J / n_J)`` (``-2 log L`` up to a constant). ``D`` is computed on a grid of
-``(w, r)`` (cached: :func:`miller_fit`), interpolated by a bicubic spline, minimised (scipy), and profiled: a 95 %
-interval is where the profile rises by 3.84; a profile that stays below that inside the grid marks the parameter
-as not determined there.
+``D = n_L log(RSS_L / n_L) + n_J log(RSS_J / n_J)`` (``-2 log L`` up to a constant). The model's curves are
+simulated on a grid of ``(w, r)`` (cached: :func:`miller_fit`) and interpolated per efficiency (scipy bicubic
+splines); ``D`` follows exactly on a fine grid, is minimised there and profiled: a 95 % interval is where the
+profile rises by 3.84; a profile that stays below that inside the grid marks the parameter as not determined
+there. The Monte Carlo SD of ``D`` (other noise realisations at the optimum) says how far to trust a rise.
 
 Units: ms, cm², fractions.
 """
@@ -25,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import interpolate, optimize
+from scipy import interpolate
 
 from hhlib import SEED_MODEL, Pulse
 from hhlib.efficiency import at_efficiency
@@ -35,7 +36,7 @@ from hhlib.validation import check_int, real_array
 from .cache import cached, register
 
 __all__ = ["STIMULUS", "A0_CM2", "RATE0", "CHI2_95", "data", "model_curve", "loss_parts", "profile_fit",
-           "grid_losses", "offset_profile", "fit", "miller_fit", "result", "synthetic", "summary_lines"]
+           "grid_losses", "surface", "offset_profile", "fit", "miller_fit", "result", "synthetic", "summary_lines"]
 
 #: Miller et al. 1999's stimulus: a monophasic cathodic 40 µs pulse (cathodic at the fibre depolarises the node:
 #: a positive membrane current in a single-node model), at 0.1 ms.
@@ -115,86 +116,109 @@ def _grid(name, g) -> np.ndarray:
     return g
 
 
-def _interval(x, prof, x_hat, target):
-    """Where the profile ``prof`` (on ``x``) rises to ``target`` on each side of ``x_hat``; NaN if not in ``x``."""
+def _interval(x, prof, i_hat, target):
+    """Where the profile ``prof`` (on ``x``, minimum at index ``i_hat``) rises to ``target`` on each side; NaN
+    where it does not inside ``x``."""
     ends = []
-    for side in (x <= x_hat, x >= x_hat):
-        xs, ps = x[side], prof[side]
-        above = np.nonzero(ps >= target)[0]
+    for idx in (np.arange(i_hat, -1, -1), np.arange(i_hat, x.size)):
+        above = np.nonzero(prof[idx] >= target)[0]
         if above.size == 0:
             ends.append(np.nan)
             continue
-        k = above[-1] if side[0] else above[0]
-        k2 = k + 1 if side[0] else k - 1
-        ends.append(float(np.interp(target, [ps[k2], ps[k]], [xs[k2], xs[k]])))
-    return ends
+        k, k2 = idx[above[0]], idx[above[0] - 1]
+        ends.append(float(np.interp(target, [prof[k2], prof[k]], [x[k2], x[k]])))
+    return np.array(ends)
 
 
-def profile_fit(w_grid, r_grid, D, fine: int = 301) -> dict:
-    """Optimum, 95 % profile-likelihood intervals and determinacy of ``(w, r)`` from the loss grid ``D``.
+def profile_fit(w_fine, r_fine, D) -> dict:
+    """Optimum, 95 % profile-likelihood intervals and determinacy of ``(w, r)`` from ``D`` on a fine grid.
 
-    A bicubic spline interpolates ``D``; its minimum (scipy L-BFGS-B from the best grid point) is the estimate;
-    each profile is the spline minimised over the other parameter on a ``fine x fine`` grid. An interval end
-    the profile does not reach inside the grid is NaN and the parameter is reported as not determined.
+    The estimate is the grid's minimum; each profile is ``D`` minimised over the other parameter, minus the
+    minimum; an interval end is where it rises by 3.84 (linear interpolation). An end the profile does not reach
+    inside the grid is NaN, and the parameter is reported as not determined.
     """
-    w_grid, r_grid = _grid("w_grid", w_grid), _grid("r_grid", r_grid)
+    w_fine, r_fine = _grid("w_fine", w_fine), _grid("r_fine", r_fine)
     D = real_array("D", D)
-    if D.shape != (w_grid.size, r_grid.size):
-        raise ValueError(f"D must have shape {(w_grid.size, r_grid.size)}, got {D.shape}")
-    fine = check_int("fine", fine, minimum=11)
-    spl = interpolate.RectBivariateSpline(w_grid, r_grid, D, kx=3, ky=3, s=0)
+    if D.shape != (w_fine.size, r_fine.size):
+        raise ValueError(f"D must have shape {(w_fine.size, r_fine.size)}, got {D.shape}")
     i, j = np.unravel_index(np.argmin(D), D.shape)
-    res = optimize.minimize(lambda z: float(spl(z[0], z[1])[0, 0]), [w_grid[i], r_grid[j]], method="L-BFGS-B",
-                            bounds=[(w_grid[0], w_grid[-1]), (r_grid[0], r_grid[-1])])
-    wf, rf = np.linspace(w_grid[0], w_grid[-1], fine), np.linspace(r_grid[0], r_grid[-1], fine)
-    surf = spl(wf, rf)
-    d_min = min(float(res.fun), float(surf.min()))
-    prof_w, prof_r = surf.min(axis=1) - d_min, surf.min(axis=0) - d_min
-    iw, ir = _interval(wf, prof_w, res.x[0], CHI2_95), _interval(rf, prof_r, res.x[1], CHI2_95)
-    return dict(w=float(res.x[0]), r=float(res.x[1]), D_min=d_min, w_interval=np.array(iw),
-                r_interval=np.array(ir), w_determined=bool(np.all(np.isfinite(iw))),
-                r_determined=bool(np.all(np.isfinite(ir))), w_fine=wf, r_fine=rf, profile_w=prof_w,
-                profile_r=prof_r, at_bound=bool(np.isclose(res.x, [w_grid[0], r_grid[0]]).any()
-                                                or np.isclose(res.x, [w_grid[-1], r_grid[-1]]).any()))
+    d_min = float(D[i, j])
+    prof_w, prof_r = D.min(axis=1) - d_min, D.min(axis=0) - d_min
+    iw, ir = _interval(w_fine, prof_w, i, CHI2_95), _interval(r_fine, prof_r, j, CHI2_95)
+    return dict(w=float(w_fine[i]), r=float(r_fine[j]), D_min=d_min, w_interval=iw, r_interval=ir,
+                w_determined=bool(np.all(np.isfinite(iw))), r_determined=bool(np.all(np.isfinite(ir))),
+                w_fine=w_fine, r_fine=r_fine, profile_w=prof_w, profile_r=prof_r,
+                at_bound=bool(i in (0, w_fine.size - 1) or j in (0, r_fine.size - 1)))
 
 
-def offset_profile(d, grid: dict, w_grid, r_grid, offsets, fine: int = 121) -> np.ndarray:
-    """Profile ``D - D_min`` of the latency offset (ms) at ``offsets``: for each, ``D`` with that offset fixed on
-    the loss grid (``grid``: :func:`grid_losses`' arrays), spline-interpolated and minimised over ``(w, r)``."""
+def surface(d, grid: dict, w_grid, r_grid, fine: int = 161) -> dict:
+    """``D``, the profiled offset and the residual variances on a ``fine x fine`` grid of ``(w, r)``: the model's
+    latency and jitter at each efficiency interpolated over the simulated grid (bicubic splines), the loss then
+    computed exactly from them (:func:`loss_parts`' formulas, vectorised)."""
     d = _check_data(d)
-    n_l, n_j = d["latency_ms"].size, d["jitter_ms"].size
     w_grid, r_grid = _grid("w_grid", w_grid), _grid("r_grid", r_grid)
+    fine = check_int("fine", fine, minimum=11)
     wf, rf = np.linspace(w_grid[0], w_grid[-1], fine), np.linspace(r_grid[0], r_grid[-1], fine)
-    res_l = d["latency_ms"] - grid["latency_ms"]                           # (nw, nr, n_l)
-    dj = n_j * np.log(np.mean((d["jitter_ms"] - grid["jitter_ms"]) ** 2, axis=-1))
-    prof = np.array([interpolate.RectBivariateSpline(
-        w_grid, r_grid, n_l * np.log(np.mean((res_l - c) ** 2, axis=-1)) + dj, kx=3, ky=3, s=0)(wf, rf).min()
-        for c in np.asarray(offsets, dtype=float)])
-    return prof - prof.min()
+
+    def interp(a):
+        return np.stack([interpolate.RectBivariateSpline(w_grid, r_grid, a[..., k], kx=3, ky=3, s=0)(wf, rf)
+                         for k in range(a.shape[-1])], axis=-1)
+    rl = d["latency_ms"] - interp(grid["latency_ms"])
+    c = rl.mean(axis=-1)
+    var_l = np.mean((rl - c[..., None]) ** 2, axis=-1)
+    var_j = np.mean((d["jitter_ms"] - interp(grid["jitter_ms"])) ** 2, axis=-1)
+    D = rl.shape[-1] * np.log(var_l) + d["jitter_ms"].size * np.log(var_j)
+    return dict(w_fine=wf, r_fine=rf, D=D, offset_ms=c, var_latency=var_l, var_jitter=var_j)
 
 
-def fit(d, w_grid, r_grid, n_trials: int, seed=0, check_trials: int | None = None, check_seed=1,
-        progress=None) -> dict:
-    """The whole fit: the loss grid, the profile fit, and the model at the optimum (``check_trials`` fresh
-    trials of seed ``check_seed``, default ``4 n_trials``) with its offset, residual SDs and curves."""
-    d = _check_data(d)
-    g = grid_losses(d, w_grid, r_grid, n_trials, seed, progress)
-    pf = profile_fit(w_grid, r_grid, g["D"])
+def offset_profile(surf: dict, n_latency: int, offsets) -> np.ndarray:
+    """Profile ``D - D_min`` of the latency offset (ms): at offset ``c`` the latency variance of each ``(w, r)`` is
+    ``var_latency + (c - offset)²`` (exact), and ``D`` is minimised over the fine grid (:func:`surface`)."""
+    c = np.asarray(offsets, dtype=float)[:, None, None]
+    D = n_latency * np.log(surf["var_latency"] + (c - surf["offset_ms"]) ** 2) + (
+        surf["D"] - n_latency * np.log(surf["var_latency"]))
+    prof = D.reshape(c.size, -1).min(axis=1)
+    return prof - surf["D"].min()
+
+
+def _noise_sd(d, w, r, n_trials, seed, n_repeats):
+    """Monte Carlo SD of ``D`` at ``(w, r)`` over ``n_repeats`` other noise realisations (seeds after ``seed``)."""
     n_l = d["latency_ms"].size
+    eff = np.concatenate([d["firing_efficiency"], d["jitter_efficiency"]])
+    values = []
+    for k in range(n_repeats):
+        c = model_curve(w, r, eff, n_trials, seed + 1000 + k)
+        values.append(loss_parts(c.latency_ms[:n_l], c.jitter_ms[n_l:], d)["D"])
+    return float(np.std(values, ddof=1)), np.array(values)
+
+
+def fit(d, w_grid, r_grid, n_trials: int, seed: int = 0, check_trials: int | None = None, check_seed: int = 1,
+        n_repeats: int = 4, progress=None) -> dict:
+    """The whole fit: the simulated grid, the loss surface and its profiles (:func:`surface`,
+    :func:`profile_fit`, :func:`offset_profile`), the Monte Carlo SD of ``D`` at the optimum (``n_repeats``
+    other seeds), and the model at the optimum (``check_trials`` fresh trials of seed ``check_seed``, default
+    ``4 n_trials``) with its offset, residual SDs and curves."""
+    d = _check_data(d)
+    seed, n_repeats = check_int("seed", seed, minimum=0), check_int("n_repeats", n_repeats, minimum=2)
+    g = grid_losses(d, w_grid, r_grid, n_trials, seed, progress)
+    surf = surface(d, g, w_grid, r_grid)
+    pf = profile_fit(surf["w_fine"], surf["r_fine"], surf["D"])
+    n_l = d["latency_ms"].size
+    offsets = np.linspace(surf["offset_ms"].min(), surf["offset_ms"].max(), 401)
+    prof_c = offset_profile(surf, n_l, offsets)
+    k = int(np.argmin(prof_c))
+    sd, repeats = _noise_sd(d, pf["w"], pf["r"], n_trials, seed, n_repeats)
     eff = np.concatenate([d["firing_efficiency"], d["jitter_efficiency"]])
     check = model_curve(pf["w"], pf["r"], eff, check_trials or 4 * n_trials, check_seed)
     p = loss_parts(check.latency_ms[:n_l], check.jitter_ms[n_l:], d)
-    span = np.ptp(g["offset_ms"])
-    offsets = np.linspace(g["offset_ms"].min() - 0.1 * span, g["offset_ms"].max() + 0.1 * span, 241)
-    prof_c = offset_profile(d, g, w_grid, r_grid, offsets)
-    out = {f"grid_{k}": v for k, v in g.items()}
-    out.update({k: np.asarray(v) for k, v in pf.items()})
+    out = {f"grid_{key}": v for key, v in g.items()}
+    out.update({key: np.asarray(v) for key, v in pf.items()})
+    out["D_fine"] = surf["D"]
     out.update(w_grid=np.asarray(w_grid, dtype=float), r_grid=np.asarray(r_grid, dtype=float),
-               offset_ms=float(offsets[np.argmin(prof_c)]), offset_check_ms=p["offset_ms"],
-               offset_grid=offsets, profile_offset=prof_c,
-               offset_interval=np.array(_interval(offsets, prof_c, offsets[np.argmin(prof_c)], CHI2_95)),
-               sd_latency_ms=p["sd_latency_ms"], sd_jitter_ms=p["sd_jitter_ms"], D_check=p["D"],
-               model_latency_ms=check.latency_ms[:n_l], model_jitter_ms=check.jitter_ms[n_l:],
+               offset_ms=float(offsets[k]), offset_interval=_interval(offsets, prof_c, k, CHI2_95),
+               offset_grid=offsets, profile_offset=prof_c, D_noise_sd=sd, D_repeats=repeats,
+               offset_check_ms=p["offset_ms"], sd_latency_ms=p["sd_latency_ms"], sd_jitter_ms=p["sd_jitter_ms"],
+               D_check=p["D"], model_latency_ms=check.latency_ms[:n_l], model_jitter_ms=check.jitter_ms[n_l:],
                realised=check.realised, rs=check.relative_spread)
     return out
 
@@ -221,10 +245,11 @@ def _scale_check(n_trials: int, seed) -> dict:
 
 @register("miller_fit", w_grid=tuple(np.round(np.linspace(-1.1, 2.1, 9), 3).tolist()),
           r_grid=tuple(np.round(np.linspace(-1.2, 0.0, 9), 3).tolist()), n_trials=1200, seed=0, check_trials=4800,
-          check_seed=1)
-def miller_fit(w_grid, r_grid, n_trials, seed, check_trials, check_seed, progress=None) -> dict:
+          check_seed=1, n_repeats=4)
+def miller_fit(w_grid, r_grid, n_trials, seed, check_trials, check_seed, n_repeats, progress=None) -> dict:
     """:func:`fit` of Miller 1999 Fig. 5 (cathodic), and the stimulus-scale check, as arrays (cached)."""
-    out = fit(data(), w_grid, r_grid, n_trials, seed, check_trials, check_seed, progress)
+    out = fit(data(), w_grid, r_grid, n_trials, seed=seed, check_trials=check_trials, check_seed=check_seed,
+              n_repeats=n_repeats, progress=progress)
     out.update(_scale_check(400, seed))
     return {k: np.asarray(v) for k, v in out.items()}
 
@@ -247,7 +272,8 @@ def summary_lines(res: dict) -> list:
             f"{res['offset_interval'][1]:.3f}]",
             f"threshold RS      {float(res['rs']):.3f}",
             f"residual SD       latency {float(res['sd_latency_ms']):.4f} ms, "
-            f"jitter {float(res['sd_jitter_ms']):.4f} ms"]
+            f"jitter {float(res['sd_jitter_ms']):.4f} ms",
+            f"Monte Carlo SD of D between noise realisations {float(res['D_noise_sd']):.2f} (the 95 % rise is 3.84)"]
 
 
 def result(**params) -> dict:

@@ -20,8 +20,8 @@ def plot_curves(d: dict, res: dict, axes=None):
     fe, je = 100 * d["firing_efficiency"], 100 * d["jitter_efficiency"]
     ax = axes[0]
     ax.plot(fe, d["latency_ms"], "ko", ms=4, label="Miller et al. 1999 (cathodic)")
-    ax.plot(fe, res["model_latency_ms"] + res["offset_ms"], "C0-",
-            label=f"model + offset {float(res['offset_ms']):.3f} ms")
+    ax.plot(fe, res["model_latency_ms"] + res["offset_check_ms"], "C0-",
+            label=f"model + offset {float(res['offset_check_ms']):.3f} ms")
     ax.plot(fe, res["model_latency_ms"], "C0:", label="model, from the pulse onset")
     ax.set(xlabel="firing efficiency (%)", ylabel="mean latency (ms)", title="latency")
     ax.legend(fontsize=7)
@@ -37,7 +37,7 @@ def plot_residuals(d: dict, res: dict, ax=None):
     """Data minus model (latency after the offset; jitter), ms, against firing efficiency (%)."""
     ax = new_axes(ax)
     ax.axhline(0.0, color="0.6", lw=0.8)
-    ax.plot(100 * d["firing_efficiency"], d["latency_ms"] - res["model_latency_ms"] - res["offset_ms"], "C0o-",
+    ax.plot(100 * d["firing_efficiency"], d["latency_ms"] - res["model_latency_ms"] - res["offset_check_ms"], "C0o-",
             ms=4, label=f"latency (SD {float(res['sd_latency_ms']):.4f} ms)")
     ax.plot(100 * d["jitter_efficiency"], d["jitter_ms"] - res["model_jitter_ms"], "C1s-", ms=4,
             label=f"jitter (SD {float(res['sd_jitter_ms']):.4f} ms)")
@@ -62,11 +62,13 @@ def plot_profiles(res: dict, axes=None):
 
 
 def plot_loss_surface(res: dict, ax=None):
-    """Contours of ``D - min D`` over the grid (w, r), with the optimum."""
+    """Contours of ``D - min D`` over the fine grid (w, r), the simulated grid points, and the optimum."""
     ax = new_axes(ax, figsize=(5.0, 4.0))
-    D = res["grid_D"] - np.min(res["grid_D"])
-    cs = ax.contourf(res["r_grid"], res["w_grid"], D, levels=[0, 4, 10, 20, 40, 80, 160, 320], cmap="viridis_r")
-    ax.figure.colorbar(cs, ax=ax, label="D - min D (grid)")
+    D = res["D_fine"] - float(res["D_min"])
+    cs = ax.contourf(res["r_fine"], res["w_fine"], D, levels=[0, 4, 10, 20, 40, 80, 160, 320], cmap="viridis_r")
+    ax.figure.colorbar(cs, ax=ax, label="D - min D")
+    r, w = np.meshgrid(res["r_grid"], res["w_grid"])
+    ax.plot(r.ravel(), w.ravel(), "k.", ms=2)
     ax.plot(float(res["r"]), float(res["w"]), "r*", ms=10)
     ax.set(xlabel="r = log(rate_factor / 12)", ylabel="w = log(area / 1e-9 cm²)", title="loss over the grid")
     return ax
