@@ -81,8 +81,13 @@ def _parser():
                     help="the part of the stimulus that the stimulus values scale, the others fixed (default: the "
                          "data's; with --stimulus: all parts)")
     op = sub.add_parser("optimise", aliases=["optimize"], help="fit delta_v and delta_area to the data")
-    op.add_argument("--data", default=None, help="data CSV (as for predict; with latency_ms and jitter_ms the fit is "
-                    "joint); default: the shipped data")
+    op.add_argument("--data", action="append", default=None, help="data CSV (as for predict; with latency_ms and "
+                    "jitter_ms the fit is joint); repeat it for several data sets, fitted together (one likelihood); "
+                    "default: the shipped data")
+    op.add_argument("--free", nargs="+", type=_free_item, default=None, metavar="NAME[=LO:HI]",
+                    help="the parameters to fit, by name, with optional bounds, e.g. --free delta_v delta_area "
+                         "knoise=1e-5:1e-3 latency_offset_ms=-1:1 (names: hhlib.fitting.params; default: delta_v "
+                         "delta_area)")
     op.add_argument("--runs", "--n-trials", dest="runs", type=_fit_runs, default=None,
                     help="trials per level in the final stage (default: 20x the data's)")
     op.add_argument("--seed", type=_seed, default=0, help="random seed (default: %(default)s)")
@@ -95,6 +100,22 @@ def _parser():
                     "latency_ms and jitter_ms columns (the library's use_latency=False)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
+
+
+def _free_item(text):
+    """argparse type for --free: ``NAME`` or ``NAME=LO:HI`` -> (name, None or (lo, hi))."""
+    name, sep, rest = text.partition("=")
+    if not name:
+        raise argparse.ArgumentTypeError(f"expected NAME or NAME=LO:HI, got {text!r}")
+    if not sep:
+        return name, None
+    lo, colon, hi = rest.partition(":")
+    try:
+        if not colon:
+            raise ValueError
+        return name, (float(lo), float(hi))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=LO:HI with two numbers, got {text!r}") from None
 
 
 def _stimulus_text(text):
@@ -224,14 +245,18 @@ def _predict(args):
 
 def _optimise(args):
     from .fit import fit
-    data = _load(args.data)
+    paths = args.data or [None]
+    data = [_load(p) for p in paths] if len(paths) > 1 else _load(paths[0])
+    free = None if args.free is None else dict(args.free)
+    if free is not None and len(free) != len(args.free):
+        raise ValueError("--free names a parameter twice")
 
     def progress(msg):                         # progress goes to stderr, results to stdout
         sys.stderr.write(f"[hhlib optimise] {msg}\n")
         sys.stderr.flush()
     method = "predecessor" if args.method == "seed" else args.method
     r = fit(data, n_trials=args.runs, seed=args.seed, start=args.start, method=method, progress=progress,
-            use_latency=False if args.no_latency else None)
+            use_latency=False if args.no_latency else None, free=free)
     if args.json:
         print(_dumps(r.to_dict()))
     else:

@@ -221,6 +221,16 @@ class FitResult:
         return tuple(self.setup.a_ref_cm2 * (1.0 + v) for v in self.delta_area_ci)
 
     @property
+    def estimate(self) -> dict:
+        """``{"delta_v": ..., "delta_area": ...}``: the estimates by name (as a named-parameter fit gives them)."""
+        return {"delta_v": self.delta_v, "delta_area": self.delta_area}
+
+    @property
+    def interval(self) -> dict:
+        """The 95 % intervals by name (as :attr:`estimate`)."""
+        return {"delta_v": tuple(self.delta_v_ci), "delta_area": tuple(self.delta_area_ci)}
+
+    @property
     def u(self) -> float:
         return math.log1p(self.delta_v)
 
@@ -778,7 +788,7 @@ def _check_fit_args(data, method, setup, global_search, progress, start):
 def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, start=None, method: str = "profile",
         setup: NormalisedSetup = DEFAULT_SETUP, global_search: bool = True, validation_n_trials: int | None = None,
         progress=None, runs: int | None = None, validation_runs: int | None = None, use_latency: bool | None = None,
-        latency_trials: int = LATENCY_TRIALS, engine: str = "auto", precision: str = "float64") -> FitResult:
+        latency_trials: int = LATENCY_TRIALS, engine: str = "auto", precision: str = "float64", free=None):
     """Fit ``delta_v`` and ``delta_area`` to firing counts (and latencies) by maximum likelihood.
 
     Counts: binomial likelihood (the deviance). Data with ``latency_ms`` and ``jitter_ms`` add, for the mean
@@ -847,10 +857,23 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         Simulation engine (see :func:`hhlib.simulate`); ``"cuda"`` runs every simulation on the GPU.
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only).
+    free : dict or list of str, optional
+        The parameters to fit, by name, with their bounds: ``{"delta_v": (-0.9, 9.0), "knoise": (1e-6, 1e-3),
+        "latency_offset_ms": (-1, 1), "rate_factor": None, ...}`` (None: default bounds; a list: names with
+        default bounds). Names: :mod:`hhlib.fitting.params` (the deltas, ``knoise`` or the channel densities
+        ``na_per_um2``/``k_per_um2``, ``latency_offset_ms``, any numeric model field such as ``rate_factor``,
+        ``g_max.<current>`` of a ``Membrane`` model). Default: ``delta_v`` and ``delta_area`` in :data:`BOX`, by the
+        exact two-parameter path above (identical results). Any other ``free``, or ``data`` given as a list of
+        ``FiringData`` (several protocols, one joint likelihood), runs :func:`hhlib.fitting.fit_named` and returns a
+        :class:`hhlib.fitting.NamedFitResult` (``estimate[name]``, ``interval[name]``, ``determined[name]``,
+        per-data-set deviances); ``start`` is then a dict name -> value, ``n_trials`` defaults to 10x the data's
+        largest trials per level and ``method`` must be ``"profile"``.
 
     Returns
     -------
-    FitResult
+    FitResult or NamedFitResult
+        :class:`FitResult` for the default ``free`` and one data set (it also has ``estimate`` and ``interval``
+        by name).
 
     Raises
     ------
@@ -870,6 +893,9 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
         r = hhlib.fit(seed=0)
         print(r.summary())         # delta_v = 1.96 [1.69, 2.26], delta_area = 3.25 [2.86, 3.69], ...
     """
+    if _named(data, free):
+        return _fit_named(data, free, n_trials, seed, start, method, setup, validation_n_trials, progress, use_latency,
+                          latency_trials, engine, precision)
     t0 = time.perf_counter()
     data, method = _check_fit_args(data, method, setup, global_search, progress, start)
     setup = setup_for_data(data, setup)
@@ -893,6 +919,49 @@ def fit(data: FiringData | None = None, *, n_trials: int | None = None, seed=0, 
     if progress:
         progress(f"validating with a fresh {n_val}-trial prediction")
     return _result(out, data, setup, method, root, sim, n_val, latency_trials, t0)
+
+
+def _named(data, free) -> bool:
+    """Does this call take the named-parameter path (a ``free`` other than today's two in their box, or a list of
+    data sets)?"""
+    if isinstance(data, (list, tuple)):
+        return True
+    if free is None:
+        return False
+    from .fitting.params import DEFAULT_FREE
+    if isinstance(free, dict) and set(free) == set(DEFAULT_FREE) and all(
+            free[k] is None or tuple(free[k]) == DEFAULT_FREE[k] for k in free):
+        return False
+    return not (isinstance(free, (list, tuple)) and sorted(free) == sorted(DEFAULT_FREE))
+
+
+def _fit_named(data, free, n_trials, seed, start, method, setup, n_val, progress, use_latency, latency_trials,
+               engine, precision):
+    """The named-parameter path of :func:`fit` (:func:`hhlib.fitting.fit_named`), its arguments checked here."""
+    from .fitting import fit_named
+    if method != "profile":
+        raise ValueError(f"free parameters other than delta_v and delta_area, or several data sets, need "
+                         f"method='profile', got method={method!r}")
+    check_instance("setup", setup, NormalisedSetup)
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable with one text argument, got {type(progress).__name__}")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError(f"start must be a dict name -> value with free parameters, got {start!r}")
+    if n_trials is not None:
+        check_int("n_trials", n_trials, minimum=MIN_TRIALS, maximum=MAX_TRIALS)
+    n_val = check_int("validation_n_trials", 20000 if n_val is None else n_val, minimum=MIN_TRIALS,
+                      maximum=MAX_TRIALS)
+    latency_trials = check_int("latency_trials", latency_trials, minimum=200, maximum=1_000_000)
+    if use_latency is not None:
+        check_bool("use_latency", use_latency)
+    sim = dict(engine=check_choice("engine", engine, ENGINES), precision=check_choice("precision", precision,
+                                                                                      PRECISIONS))
+    return fit_named(data, free if free is not None else dict(DEFAULT_FREE_NAMED), setup=setup, n_trials=n_trials,
+                     seed_root=as_seed_sequence(seed), start=start, validation_n_trials=n_val, progress=progress,
+                     use_latency=use_latency, latency_trials=latency_trials, sim=sim)
+
+
+DEFAULT_FREE_NAMED = {"delta_v": BOX, "delta_area": BOX}
 
 
 def _result(out, data, setup, method, root, sim, n_val, latency_trials, t0) -> FitResult:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TRIALS_PER_STREAM", "NonFiniteError", "RunOutput", "LaneInputs", "block_size", "units_of"]
+__all__ = ["TRIALS_PER_STREAM", "NonFiniteError", "RunOutput", "LaneInputs", "block_size", "units_of", "SPIKE_LINES"]
 
 #: Trials per random-number stream (part of the reproducibility contract: changing it changes results).
 TRIALS_PER_STREAM = 256
@@ -88,3 +88,23 @@ def units_of(spec) -> list:
     """Every ``(condition, block)`` work unit of a run."""
     n_blocks = -(-spec.n_trials // TRIALS_PER_STREAM)
     return [(c, b) for c in range(spec.n_cond) for b in range(n_blocks)]
+
+
+#: Generated kernel lines after a lane's step (lane loop indent), shared by the compiled CPU kernels
+#: (:mod:`hhlib.engines.numba_engine`, :mod:`hhlib.engines.numba_fast`): the divergence check, the spike rule
+#: (:func:`hhlib.spikes`' online event), the spike time ``{spike_time}`` (ms) kept up to ``cap`` while the count
+#: stays exact, and ``stop``. Substitute ``{spike_time}`` with ``str.replace`` before the template's own format.
+SPIKE_LINES = """            en = num / g
+            if not (abs(vn) <= v_limit and math.isfinite(en)):
+                bad[j] = True
+                done[j] = True
+                continue
+            fired, frac, armed[j] = spike_event(armed[j], vj, vn, e[j], en, level)
+            if fired:
+                c = counts[j]
+                if c < cap:
+                    times[j, c] = {spike_time}
+                counts[j] = c + 1
+                if stop[j] > 0 and c + 1 >= stop[j]:
+                    done[j] = True
+"""

@@ -37,8 +37,8 @@ from numba.np.random import _constants as _zig  # numpy's ziggurat tables, as nu
 
 from .. import channels as ch
 
-__all__ = ["describe", "binomial_inverse", "binomial_draw", "MU_REJECTION", "channel_init", "fill_block", "sfc64_state",
-           "MAX_POWER"]
+__all__ = ["describe", "binomial_inverse", "binomial_draw", "MU_REJECTION", "channel_init", "fill_block",
+           "standard_normal", "sfc64_state", "MAX_POWER"]
 
 #: Largest gate exponent of a stochastic current (the unrolled step grows as (p + 1)^2 per gate).
 MAX_POWER = 8
@@ -252,6 +252,24 @@ def _normal_tail(a, b, c, w, rabs, idx, x):
     return np.nan, a, b, c, w
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def standard_normal(a, b, c, w):
+    """One standard normal from the SFC64 state ``(a, b, c, w)`` (numpy's ziggurat): ``(x, a, b, c, w)``."""
+    while True:
+        t, a, b, c, w = _sfc64(a, b, c, w)
+        idx = t & _BYTE
+        t >>= _U8
+        rabs = (t >> _U1) & _MANTISSA
+        x = np.float64(np.int64(rabs)) * _WI[idx]
+        if t & _U1:
+            x = -x
+        if rabs < _KI[idx]:
+            return x, a, b, c, w
+        x, a, b, c, w = _normal_tail(a, b, c, w, rabs, idx, x)
+        if x == x:
+            return x, a, b, c, w
+
+
 @numba.njit(cache=True, nogil=True)
 def fill_block(rng, markov, buf, rows, cols):
     """``buf[:rows, :cols]``: uniforms (markov) or standard normals, lane-major (the numpy engine's order),
@@ -265,19 +283,7 @@ def fill_block(rng, markov, buf, rows, cols):
                 t, a, b, c, w = _sfc64(a, b, c, w)
                 buf[j, r] = np.float64(np.int64(t >> _U11)) * _TO_UNIT
                 continue
-            while True:
-                t, a, b, c, w = _sfc64(a, b, c, w)
-                idx = t & _BYTE
-                t >>= _U8
-                rabs = (t >> _U1) & _MANTISSA
-                x = np.float64(np.int64(rabs)) * _WI[idx]
-                if t & _U1:
-                    x = -x
-                if rabs < _KI[idx]:
-                    break
-                x, a, b, c, w = _normal_tail(a, b, c, w, rabs, idx, x)
-                if x == x:
-                    break
+            x, a, b, c, w = standard_normal(a, b, c, w)
             buf[j, r] = x
     rng[0], rng[1], rng[2], rng[3] = a, b, c, w
 

@@ -27,7 +27,7 @@ import numpy as np
 from ..seeds import stream
 from . import step as step_gen
 from ._channel_codegen import channel_functions
-from .common import TRIALS_PER_STREAM, block_size
+from .common import SPIKE_LINES, TRIALS_PER_STREAM, block_size
 from .kernel_files import importable, module_from_file, source_of
 
 __all__ = ["run", "kernel_for", "kernel_source", "run_on_pool", "GATE_RATES"]
@@ -92,19 +92,7 @@ def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms
 {bind}
 {step}
 {noise}
-            en = num / g
-            if not (abs(vn) <= v_limit and math.isfinite(en)):
-                bad[j] = True
-                done[j] = True
-                continue
-            fired, frac, armed[j] = spike_event(armed[j], vj, vn, e[j], en, level)
-            if fired:
-                c = counts[j]
-                if c < cap:
-                    times[j, c] = (step + frac) * dt
-                counts[j] = c + 1
-                if stop[j] > 0 and c + 1 >= stop[j]:
-                    done[j] = True
+''' + SPIKE_LINES.replace("{spike_time}", "(step + frac) * dt") + '''\
             v[j] = vn
             e[j] = en
 {store}

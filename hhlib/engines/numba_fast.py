@@ -33,29 +33,11 @@ import numpy as np
 
 from ..seeds import child
 from . import step as step_gen
-from .common import TRIALS_PER_STREAM, block_size
+from .common import SPIKE_LINES, TRIALS_PER_STREAM, block_size
 from .kernel_files import importable, module_from_file, source_of
-from .numba_channels import _BYTE, _KI, _MANTISSA, _U1, _U8, _WI, _normal_tail, _sfc64
+from .numba_channels import _sfc64, standard_normal
 
 __all__ = ["run_multirate", "coarse_mask", "standard_normal", "lane_seeds", "multirate_kernel"]
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def standard_normal(a, b, c, w):
-    """One standard normal from the SFC64 state ``(a, b, c, w)`` (numpy's ziggurat): ``(x, a, b, c, w)``."""
-    while True:
-        t, a, b, c, w = _sfc64(a, b, c, w)
-        idx = t & _BYTE
-        t >>= _U8
-        rabs = (t >> _U1) & _MANTISSA
-        x = np.float64(np.int64(rabs)) * _WI[idx]
-        if t & _U1:
-            x = -x
-        if rabs < _KI[idx]:
-            return x, a, b, c, w
-        x, a, b, c, w = _normal_tail(a, b, c, w, rabs, idx, x)
-        if x == x:
-            return x, a, b, c, w
 
 
 @numba.njit(cache=True, nogil=True)
@@ -102,19 +84,7 @@ _LANE_STEP = '''
                 xi, rng[j, 0], rng[j, 1], rng[j, 2], rng[j, 3] = standard_normal(rng[j, 0], rng[j, 1], rng[j, 2],
                                                                                    rng[j, 3])
                 vn += {sigma} * xi
-            en = num / g
-            if not (abs(vn) <= v_limit and math.isfinite(en)):
-                bad[j] = True
-                done[j] = True
-                continue
-            fired, frac, armed[j] = spike_event(armed[j], vj, vn, e[j], en, level)
-            if fired:
-                cnt = counts[j]
-                if cnt < cap:
-                    times[j, cnt] = (F(s) + frac * F({h})) * dt
-                counts[j] = cnt + 1
-                if stop[j] > 0 and cnt + 1 >= stop[j]:
-                    done[j] = True
+''' + SPIKE_LINES.replace("{spike_time}", "(F(s) + frac * F({h})) * dt") + '''\
             quiet[j] = vn < v_guard and vdet < v_guard and abs(vdet - vj) < rate_guard * F({h}) * dt
             v[j] = vn
             e[j] = en
@@ -193,7 +163,8 @@ def kernel_text(model) -> str:
         coarse_step=coarse, fine_step=fine.replace("\n            ", "\n                "))
     head = _HEADER.format(key=step_gen.structure_key(model), variant="multirate",
                           imports=step_gen.function_imports(model, "numba.njit(nogil=True)"))
-    head += "from hhlib.engines.numba_fast import seeded_state, standard_normal\n"
+    head += ("from hhlib.engines.numba_fast import seeded_state\n"
+             "from hhlib.engines.numba_channels import standard_normal\n")
     return head + step_gen.step_source(model, "current") + kernel
 
 

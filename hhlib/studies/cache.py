@@ -62,7 +62,7 @@ KEY_CHARS = 16
 #: Modules whose import registers builders (imported by :func:`rebuild_all`).
 BUILDER_MODULES = ("hhlib.studies.landscape", "hhlib.studies.sensitivity", "hhlib.studies.optimisation",
                    "hhlib.studies.noise_models", "hhlib.studies.node_models", "hhlib.studies.pulse_trains",
-                   "hhlib.studies.phast_compare")
+                   "hhlib.studies.phast_compare", "hhlib.studies.miller_fit")
 _REGISTRY: dict = {}
 #: Results that could not be saved, by file path: served for the rest of the process.
 _MEMO: dict = {}

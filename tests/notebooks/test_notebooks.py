@@ -6,7 +6,7 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = ["01_model_check", "02_sensitivity", "03_loss_landscape", "04_optimisation", "05_noise_models",
-            "06_node_models", "07_pulse_trains"]
+            "06_node_models", "07_pulse_trains", "08_miller1999"]
 
 
 def test_the_notebooks_exist():

@@ -1,0 +1,208 @@
+"""Search, curvature and profile-likelihood intervals of a named-parameter fit (:mod:`hhlib.fitting.named`).
+
+Coordinates: every free parameter on its search scale (:class:`hhlib.fitting.params.FreeParameter`). The
+simulated ones are searched by a Sobol start set and Nelder-Mead (bounded; robust to the small steps that
+bisected thresholds leave in a common-random-number loss; one simulated parameter: bounded Brent); the stimulus
+scale and the latency offset are profiled out exactly at every point (:class:`~hhlib.fitting.objective.Objective`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import optimize, stats
+
+Z2_95 = float(stats.chi2.ppf(0.95, 1))          # 3.84: the profile rise that ends a 95 % interval
+
+
+class FullLoss:
+    """The loss as a function of the full vector of search coordinates (every free parameter fixed), cached."""
+
+    def __init__(self, obj):
+        self.obj, self.params, self.cache = obj, obj.params, {}
+        self.i_sim = [k for k, p in enumerate(obj.params) if p.kind not in ("scale", "latency")]
+        self.i_u = next((k for k, p in enumerate(obj.params) if p.kind == "scale"), None)
+        self.i_c = next((k for k, p in enumerate(obj.params) if p.kind == "latency"), None)
+
+    def __call__(self, theta, stage="curvature"):
+        key = tuple(round(float(v), 12) for v in theta)
+        if key not in self.cache:
+            u = None if self.i_u is None else theta[self.i_u]
+            c = None if self.i_c is None else theta[self.i_c]
+            self.cache[key] = self.obj.loss([theta[k] for k in self.i_sim], u, c, stage)
+        return self.cache[key]
+
+    def full(self, z_sim):
+        """The full vector at ``z_sim`` with ``u`` and ``c`` at their profile optimum."""
+        u, c = self.obj.profiled(z_sim)
+        theta = np.empty(len(self.params))
+        theta[self.i_sim] = z_sim
+        if self.i_u is not None:
+            theta[self.i_u] = u
+        if self.i_c is not None:
+            theta[self.i_c] = c
+        return theta
+
+
+def _bounds(params):
+    return [p.search_bounds for p in params]
+
+
+def minimise_sim(obj, z0, fixed=None, step=None, maxfev=None, u=None, c=None, stage="search"):
+    """Minimise the profiled loss over the simulated parameters from ``z0`` (``fixed``: {index: value} of those
+    held); returns ``(z, loss, ok)``. One free coordinate: bounded Brent; more: bounded Nelder-Mead."""
+    fixed = fixed or {}
+    free = [k for k in range(len(z0)) if k not in fixed]
+    z0 = np.array(z0, dtype=float)
+    bounds = _bounds(obj.sim_params)
+
+    def f(zf):
+        z = z0.copy()
+        z[free] = zf
+        return obj.loss(z, u, c, stage)
+    if not free:
+        return z0, f(np.empty(0)), True
+    step = np.array([0.1 * (bounds[k][1] - bounds[k][0]) for k in free]) if step is None else np.asarray(step)[free]
+    if len(free) == 1:
+        return _brent_1d(f, z0, free[0], bounds[free[0]], step[0], maxfev or 40)
+    simplex = np.vstack([z0[free]] + [z0[free] + np.eye(len(free))[j] * step[j] for j in range(len(free))])
+    simplex = np.clip(simplex, [bounds[k][0] for k in free], [bounds[k][1] for k in free])
+    r = optimize.minimize(f, z0[free], method="Nelder-Mead", bounds=[bounds[k] for k in free],
+                          options=dict(initial_simplex=simplex, xatol=1e-3, fatol=1e-3,
+                                       maxfev=maxfev or 120 * len(free)))
+    z0[free] = r.x
+    return z0, float(r.fun), bool(r.success)
+
+
+def _brent_1d(f, z0, k, bounds, step, maxiter):
+    """Brent's method from ``z0[k]`` with a downhill-expanding bracket of initial width ``step`` (it follows a
+    valley of the loss however far), the value clipped to ``bounds``; bounded Brent near ``z0`` if that fails."""
+    def g(v):
+        return f([min(max(v, bounds[0]), bounds[1])])
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            r = optimize.minimize_scalar(g, bracket=(z0[k], z0[k] + step), method="brent",
+                                         options=dict(xtol=1e-4, maxiter=maxiter))
+        x, fun, ok = float(np.clip(r.x, *bounds)), float(r.fun), bool(r.success)
+    except (ValueError, RuntimeError):
+        lo, hi = max(bounds[0], z0[k] - 6 * step), min(bounds[1], z0[k] + 6 * step)
+        r = optimize.minimize_scalar(lambda v: f([v]), bounds=(lo, hi), method="bounded",
+                                     options=dict(xatol=0.02 * step, maxiter=maxiter))
+        x, fun, ok = float(r.x), float(r.fun), bool(r.success)
+    z0[k] = x
+    return z0, fun, ok
+
+
+def global_search(obj, z_start, seed_int):
+    """The optimum of the profiled loss: a Sobol set over the simulated parameters' box plus the start, then a
+    local search from the best (:func:`minimise_sim`). Returns ``(z, loss, ok)``."""
+    k = len(obj.sim_params)
+    if k == 0:
+        return np.empty(0), obj.loss(np.empty(0), stage="search"), True
+    bounds = np.array(_bounds(obj.sim_params))
+    n = 8 if k == 1 else 4 * 2 ** k
+    pts = stats.qmc.Sobol(k, scramble=True, seed=seed_int).random(n) if k > 1 else (np.arange(n)[:, None] + 0.5) / n
+    cand = [np.asarray(z_start, dtype=float)] + list(bounds[:, 0] + pts * (bounds[:, 1] - bounds[:, 0]))
+    losses = [obj.loss(z, stage="global") for z in cand]
+    best = cand[int(np.argmin(losses))]
+    step = (bounds[:, 1] - bounds[:, 0]) / (2 * n if k == 1 else 8)
+    z, d, ok = minimise_sim(obj, best, step=step)
+    return z, d, ok
+
+
+def hessian(loss, theta, params):
+    """Finite-difference Hessian of ``loss`` at ``theta`` (steps chosen so the loss rises about 2 along each
+    axis, within [0.002, 0.25] of the search range), and the steps."""
+    n = len(theta)
+    width = np.array([b[1] - b[0] for b in _bounds(params)])
+    h = np.minimum(0.02 * width, 0.1)
+    d0 = loss(theta)
+
+    def at(*moves):
+        t = np.array(theta, dtype=float)
+        for i, s in moves:
+            t[i] += s
+        return loss(t)
+    for _ in range(2):
+        diag = np.array([(at((i, h[i])) - 2 * d0 + at((i, -h[i]))) / h[i] ** 2 for i in range(n)])
+        new = np.where(diag > 0, np.sqrt(4.0 / np.where(diag > 0, diag, 1.0)), 0.25 * width)
+        h = np.clip(new, 0.002 * width, 0.25 * width)
+    H = np.diag([(at((i, h[i])) - 2 * d0 + at((i, -h[i]))) / h[i] ** 2 for i in range(n)])
+    for i in range(n):
+        for j in range(i + 1, n):
+            H[i, j] = H[j, i] = (at((i, h[i]), (j, h[j])) - at((i, h[i]), (j, -h[j])) - at((i, -h[i]), (j, h[j]))
+                                 + at((i, -h[i]), (j, -h[j]))) / (4 * h[i] * h[j])
+    return H, h
+
+
+def flat_directions(H, params, target):
+    """Indices of the parameters in a direction the data do not determine, and the directions: an eigenvector of
+    the Hessian (scaled by the search ranges) along which half the range raises the loss by less than
+    ``target``, or with a non-positive curvature. Also the covariance ``2 H^+`` on the determined directions."""
+    width = np.array([b[1] - b[0] for b in _bounds(params)])
+    h_scaled = H * np.outer(width, width)
+    vals, vecs = np.linalg.eigh(h_scaled)
+    flat = (vals <= 0) | (0.5 * vals * 0.25 < target)
+    involved = sorted({int(i) for j in np.flatnonzero(flat) for i in np.flatnonzero(np.abs(vecs[:, j]) > 0.2)})
+    keep = ~flat
+    inv = (vecs[:, keep] / vals[keep]) @ vecs[:, keep].T if keep.any() else np.zeros_like(h_scaled)
+    cov = 2.0 * inv * np.outer(width, width)
+    return involved, [vecs[:, j] for j in np.flatnonzero(flat)], cov
+
+
+def profile_at(fl, obj, theta_hat, cov, i, v):
+    """The profile loss with parameter ``i`` held at ``v`` (search scale), the others re-optimised from their
+    conditional optimum under ``cov``; returns ``(loss, theta)``."""
+    theta = np.array(theta_hat, dtype=float)
+    if cov[i, i] > 0:
+        theta += cov[:, i] / cov[i, i] * (v - theta_hat[i])
+    theta[i] = v
+    bounds = np.array(_bounds(fl.params))
+    theta = np.clip(theta, bounds[:, 0], bounds[:, 1])
+    u = v if i == fl.i_u else None
+    c = v if i == fl.i_c else None
+    z = theta[fl.i_sim]
+    fixed = {fl.i_sim.index(i): v} if i in fl.i_sim else {}
+    cond = cov - np.outer(cov[:, i], cov[i, :]) / cov[i, i] if cov[i, i] > 0 else cov
+    width = bounds[:, 1] - bounds[:, 0]
+    sd = np.sqrt(np.maximum(np.diag(cond), (1e-3 * width) ** 2))[fl.i_sim] if fl.i_sim else np.empty(0)
+    z, d, _ = minimise_sim(obj, z, fixed=fixed, step=sd, maxfev=25 + 25 * max(len(fl.i_sim) - 1 - bool(fixed), 0),
+                           u=u, c=c, stage="profile")
+    return d, z
+
+
+def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
+    """One end of the interval of parameter ``i``: the profile at ``v0`` (others re-optimised); too small a
+    rise moves further out (x2.5, up to the bound), too large a one back in; the end is placed where the signed
+    root of the rise reaches ``sqrt(target)``. Returns ``(end, closed)``."""
+    v = v0
+    for _ in range(5):
+        rise = profile_at(fl, obj, theta_hat, cov, i, v)[0] - d_hat
+        if rise < -0.5:
+            notes.append(f"the profile of {fl.params[i].name} found a loss {-rise:.3g} below the optimum's: the "
+                         "search did not reach the minimum")
+        if target / 4 <= rise <= 4 * target:
+            break
+        if rise < target / 4:
+            if v == bound:
+                return bound, False
+            v = float(np.clip(theta_hat[i] + 2.5 * (v - theta_hat[i]), min(bound, theta_hat[i]),
+                              max(bound, theta_hat[i])))
+        else:
+            v = theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise)
+    if rise < target / 4:
+        return bound, False
+    end = theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise)
+    return float(np.clip(end, min(bound, theta_hat[i]), max(bound, theta_hat[i]))), True
+
+
+def interval(fl, obj, theta_hat, d_hat, cov, i, target, notes):
+    """The 95 % profile interval of parameter ``i`` (search scale) and whether it closes inside the bounds on
+    both sides: each end is predicted from ``cov`` and placed by :func:`_end` from profile evaluations (a
+    quadratic profile's signed root is linear in the parameter)."""
+    lo, hi = fl.params[i].search_bounds
+    sd = math.sqrt(cov[i, i]) if cov[i, i] > 0 else 0.1 * (hi - lo)
+    ends = [_end(fl, obj, theta_hat, d_hat, cov, i, float(np.clip(theta_hat[i] + sign * math.sqrt(target) * sd,
+                                                                    lo, hi)), bound, target, notes)
+            for sign, bound in ((-1, lo), (1, hi))]
+    return (ends[0][0], ends[1][0]), ends[0][1] and ends[1][1]
