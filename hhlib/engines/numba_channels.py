@@ -71,7 +71,7 @@ def describe(spec):
             ch.draws_per_step(plan, spec.noise.method), off)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _search(u, n, p):
     """Smallest k with P(Bin(n, p) <= k) >= u, for 0 < p <= 1/2 and n >= 1."""
     mu = n * p
@@ -101,7 +101,7 @@ def _search(u, n, p):
     return k
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def binomial_inverse(u, n, p):
     """``F^-1(u)`` of ``Bin(n, p)`` (see the module docstring); ``n`` an integer >= 0."""
     if n <= 0 or p <= 0.0 or u <= 0.0:
@@ -131,7 +131,7 @@ def _splitmix_uniform(s):
     return np.float64(np.int64(z >> _U11)) * _TO_UNIT, s
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _stirling_tail(k):
     """``log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2`` for an integer-valued ``k >= 0`` (float):
     lgamma below 10, else the Stirling series to ``(k + 1)^-5`` (truncation < 3e-11)."""
@@ -141,7 +141,7 @@ def _stirling_tail(k):
     return (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / 1260.0 / kp1sq) / kp1sq) / (k + 1.0)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _btrs(u, n, p):
     """``Bin(n, p)`` by Hörmann's transformed rejection BTRS (1993) for ``n p >= 10``, ``p <= 1/2``; its uniforms
     from SplitMix64 seeded with the 53 bits of ``u`` (see the module docstring)."""
@@ -176,7 +176,7 @@ def _btrs(u, n, p):
         x, s = _splitmix_uniform(s)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def binomial_draw(u, n, p):
     """A ``Bin(n, p)`` draw from one uniform ``u``: :func:`binomial_inverse` below the mean ``MU_REJECTION`` (of
     ``min(p, 1 - p)``), :func:`_btrs` above (see the module docstring); ``n`` an integer >= 0."""
@@ -193,7 +193,7 @@ def binomial_draw(u, n, p):
     return _btrs(u, n, p)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def channel_init(markov, state, cdesc, init_p, n_chan, rand, fopen):
     """One lane's initial channel states from the stationary distribution at rest (multinomial counts, or
     fractions with the multinomial's mean and covariance); fill ``fopen``."""
@@ -235,7 +235,7 @@ def _sfc64(a, b, c, w):
     return out, b ^ (b >> _U11), c + (c << _U3), ((c << _U24) | (c >> _U40)) + out, w + _U1
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _normal_tail(a, b, c, w, rabs, idx, x):
     """The ziggurat's rare branches (numpy's ``random_standard_normal``): ``(x or NaN to retry, state)``."""
     if idx == 0:
@@ -270,7 +270,7 @@ def standard_normal(a, b, c, w):
             return x, a, b, c, w
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def fill_block(rng, markov, buf, rows, cols):
     """``buf[:rows, :cols]``: uniforms (markov) or standard normals, lane-major (the numpy engine's order),
     from the SFC64 state ``rng`` (uint64[4], updated): the numbers of ``Generator(SFC64).random`` and
