@@ -100,6 +100,24 @@ def test_edges_are_exact():
     assert np.all(ch.binomial_draw(u, 0, 0.4) == 0)
 
 
+def test_a_uniform_of_exactly_zero_or_its_neighbour_draws_a_valid_count():
+    """u = 0 puts BTRS's first point on the hat's pole (us = 0, t = -inf: rejected, next pair): the compiled
+    draw returns a count in 0 ... n, the numpy reference's, instead of raising ZeroDivisionError (numba's
+    default error model did); u = 2^-53 too (BTRS cases only: the compiled inversion for p > 1/2 searches the
+    complement's CDF up to 1 - u, which rounding cannot resolve within ~1e-15 of 1). Counts pinned (the
+    SplitMix64 stream of the draw's uniform); the last case is inversion, F^-1(0) = 0."""
+    n = np.array([100_000, 100_000, 1000, 50, 40])
+    p = np.array([0.3, 0.7, 0.02, 0.5, 0.9])
+    for u, want in ((0.0, [29972, 70028, 19, 24, 0]), (2.0**-53, None)):
+        k = n.size if u == 0.0 else n.size - 1
+        n, p = n[:k], p[:k]
+        got = compiled(np.full(n.size, u), n, p)
+        assert np.all((got >= 0) & (got <= n))
+        np.testing.assert_array_equal(got, ch.binomial_draw(np.full(n.size, u), n, p))
+        if want is not None:
+            np.testing.assert_array_equal(got, want)
+
+
 def test_regimes_inversion_below_the_threshold_btrs_above():
     """Below MU_REJECTION (of the smaller tail) the draw is the exact inversion F^-1(u) (scipy's quantile);
     above, BTRS on min(p, 1 - p), complemented for p > 1/2."""
