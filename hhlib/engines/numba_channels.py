@@ -95,9 +95,10 @@ def _search(u, n, p):
     while cdf < u and k < n:
         pmf *= (n - k) * ratio / (k + 1.0)
         k += 1
-        cdf += pmf
-        if pmf == 0.0 and k > mu:                # u within rounding of 1: the CDF cannot grow any more
-            break
+        grown = cdf + pmf
+        if grown == cdf and k > mu:              # u within rounding of 1: past the mode the CDF cannot grow
+            break                                # any more (the tail beyond is below its rounding)
+        cdf = grown
     return k
 
 

@@ -102,20 +102,29 @@ def test_edges_are_exact():
 
 def test_a_uniform_of_exactly_zero_or_its_neighbour_draws_a_valid_count():
     """u = 0 puts BTRS's first point on the hat's pole (us = 0, t = -inf: rejected, next pair): the compiled
-    draw returns a count in 0 ... n, the numpy reference's, instead of raising ZeroDivisionError (numba's
-    default error model did); u = 2^-53 too (BTRS cases only: the compiled inversion for p > 1/2 searches the
-    complement's CDF up to 1 - u, which rounding cannot resolve within ~1e-15 of 1). Counts pinned (the
-    SplitMix64 stream of the draw's uniform); the last case is inversion, F^-1(0) = 0."""
+    draw returns the numpy reference's count instead of raising ZeroDivisionError (numba's default error
+    model did). Counts pinned (the SplitMix64 stream of the draw's uniform); the last case is inversion,
+    F^-1(0) = 0."""
     n = np.array([100_000, 100_000, 1000, 50, 40])
     p = np.array([0.3, 0.7, 0.02, 0.5, 0.9])
-    for u, want in ((0.0, [29972, 70028, 19, 24, 0]), (2.0**-53, None)):
-        k = n.size if u == 0.0 else n.size - 1
-        n, p = n[:k], p[:k]
-        got = compiled(np.full(n.size, u), n, p)
-        assert np.all((got >= 0) & (got <= n))
-        np.testing.assert_array_equal(got, ch.binomial_draw(np.full(n.size, u), n, p))
-        if want is not None:
-            np.testing.assert_array_equal(got, want)
+    got = compiled(np.zeros(n.size), n, p)
+    np.testing.assert_array_equal(got, [29972, 70028, 19, 24, 0])
+    np.testing.assert_array_equal(got, ch.binomial_draw(np.zeros(n.size), n, p))
+
+
+@pytest.mark.parametrize("u", [2.0**-53, 1e-15, 1 - 2.0**-53])
+def test_inversion_within_rounding_of_the_cdfs_ends_stays_in_the_tail(u):
+    """Where ``u`` (or ``1 - u`` after the complement for p > 1/2) lies within the CDF's rounding of 1, the
+    compiled search stops where the CDF stops growing (the tail beyond is below its rounding) instead of
+    running on to n: the draw lies within 2 of the numpy reference's (incomplete beta, no complement) and of
+    scipy's quantile; it was 0 for Bin(40, 0.9) at u = 2^-53 (true quantile 15)."""
+    n = np.array([40, 40, 200, 1000, 100, 20])
+    p = np.array([0.9, 0.1, 0.97, 0.995, 0.05, 0.6])
+    got = np.array([nb.binomial_inverse(u, int(k), float(q)) for k, q in zip(n, p, strict=True)])
+    assert np.all(np.abs(got - ch.binomial_inverse(np.full(n.size, u), n, p)) <= 2)
+    assert np.all(np.abs(got - stats.binom(n, p).ppf(u)) <= 2)
+    if u == 2.0**-53:
+        np.testing.assert_array_equal(compiled(np.full(2, u), n[:2], p[:2]), got[:2])   # the channel step's draw
 
 
 def test_regimes_inversion_below_the_threshold_btrs_above():
