@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from .engines import execute
+from .engines import NormalCache, execute
 from .engines.runspec import build_run_spec
 from .model import MembraneModel
 from .spikes import DEFAULT_LEVEL_MV
@@ -176,11 +176,13 @@ class _Fires:
     ``spec`` (built with ``stop_after=1``) has one trial per lane; ``factors`` (n_cond, n_lanes) multiply the
     varied amplitude(s). With ``vary`` set, the baseline (the fixed parts alone, factor 0: same noise) is
     simulated once per lane, followed to the end, and a lane fires when its count exceeds it; the run stops
-    following a lane one spike after its baseline.
+    following a lane one spike after its baseline. Every run of the search simulates the same trials, so their
+    current-noise normals are drawn once and reused (:class:`hhlib.engines.NormalCache`; identical results).
     """
 
     def __init__(self, spec, info=None):
         self.spec, self.info = spec, info
+        self.normals = NormalCache() if spec.root is not None else None
         self.base = None
         if spec.vary is not None:
             zero = np.zeros((spec.n_cond, spec.n_trials))
@@ -189,7 +191,7 @@ class _Fires:
     def _run(self, factors, stop):
         if self.info is not None:
             self.info["simulated_trials"] = self.info.get("simulated_trials", 0) + factors.size
-        return execute(self.spec, lane_scale=factors, lane_stop=stop).counts
+        return execute(self.spec, lane_scale=factors, lane_stop=stop, normals=self.normals).counts
 
     def __call__(self, factors):
         if self.base is None:
