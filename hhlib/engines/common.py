@@ -59,7 +59,8 @@ class LaneInputs:
     """Per-trial inputs of one execution (the threshold searches set them; plain simulations do not).
 
     ``scale`` (n_cond, n_trials): factor on the amplitude of part ``spec.vary`` (all parts if ``vary`` is None);
-    ``stop`` (n_cond, n_trials) int: stop following the trial after that many spikes (0: never);
+    ``stop`` (n_cond, n_trials) int: stop following the trial after that many spikes (0: never; negative: the
+    trial's result is not needed, the numba engine skips it and its count stays 0);
     ``normals``: a :class:`NormalCache` shared by the executions of one search (an engine may keep a block's
     current-noise normals there and reuse them; results are the same with or without it).
     """

@@ -73,7 +73,7 @@ def run_block(rng, normals, n_lanes, block_lanes, use_noise, stop, dens, sigma, 
     e = np.full(n_lanes, e0)
 {state_init}
     armed = np.ones(n_lanes, dtype=np.bool_)
-    done = np.zeros(n_lanes, dtype=np.bool_)
+    done = stop < 0
     shared = dens.shape[1] == 1
     i_lane = np.empty(n_lanes)
 {setup}
