@@ -45,7 +45,7 @@ import numpy as np
 from scipy import interpolate, optimize, stats
 
 from .data import FiringData, load_data
-from .engines import choose_engine
+from .engines import NormalCache, choose_engine
 from .normalised import (
     DEFAULT_SETUP,
     NormalisedSetup,
@@ -374,6 +374,7 @@ class _Profile:
         self.history = []
         self.info = {"simulated_trials": 0}
         self.trials = {}            # (w, n_trials) -> (every trial's threshold in units of the noise-free one)
+        self.normals = NormalCache()  # the trials' noise, drawn once for every area
 
     def thresholds(self, ws, n_trials):
         """Sorted log normalised thresholds ``log(I*/(I_ref e^w))`` for every w, shape (len(ws), n_trials)."""
@@ -420,7 +421,7 @@ class _Profile:
             guess = np.full(n_trials, np.nan)
             guess[:z.size] = (1.0 + (z - 1.0) * math.exp(-(w - near) / 2)) * i_det
         thr = trial_thresholds(self.setup.model, area, n_trials, seed=self.root, info=self.info, guess=guess,
-                               **opts, **self.sim)
+                               normals=self.normals, **opts, **self.sim)
         self.trials[(w, n_trials)] = thr / i_det
         return thr
 

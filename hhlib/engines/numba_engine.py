@@ -75,7 +75,6 @@ def run_block(rng, normals, n_lanes, block_lanes, use_noise, stop, dens, sigma, 
     armed = np.ones(n_lanes, dtype=np.bool_)
     done = stop < 0
     shared = dens.shape[1] == 1
-    i_lane = np.empty(n_lanes)
 {setup}
     for step in range(waveforms.shape[1]):
         if cancel[0] != 0:
@@ -83,16 +82,12 @@ def run_block(rng, normals, n_lanes, block_lanes, use_noise, stop, dens, sigma, 
         if step % 8 == 0 and step > 0 and done.all():
             break
 {draws}
-        if shared:
-            i_lane[:] = stimulus_density(dens, waveforms, 0, step)
-        else:
-            for j in range(n_lanes):
-                i_lane[j] = stimulus_density(dens, waveforms, j, step)
+        i_shared = stimulus_density(dens, waveforms, 0, step) if shared else ZERO
         for j in range(n_lanes):
             if done[j]:
                 continue
             vj = v[j]
-            i_dens = i_lane[j]
+            i_dens = i_shared if shared else stimulus_density(dens, waveforms, j, step)
 {bind}
 {step}
 {noise}
@@ -276,10 +271,13 @@ def run(spec, units, out, lanes):
         c, b = unit
         lo = b * TRIALS_PER_STREAM
         hi = lo + block_size(b, spec.n_trials)
+        stops = lanes.stops(spec, c, lo, hi)
+        if stops[0] < 0 and np.all(stops < 0):        # no trial of this block is needed
+            return
         rng, use_noise, sigma, chan_args = noise(c, b)
         normals = _cached_normals(lanes.normals, spec, c, b, rng) if use_noise and not spec.channels else _NONE
         dens = np.ascontiguousarray(lanes.densities(spec, c, lo, hi if lanes.scale is not None else lo + 1))
-        kernel(rng, normals, hi - lo, TRIALS_PER_STREAM, use_noise, lanes.stops(spec, c, lo, hi), dens, sigma,
+        kernel(rng, normals, hi - lo, TRIALS_PER_STREAM, use_noise, stops, dens, sigma,
                waveforms, table, consts, g_max, e_rev, cpar, x0, e0, chan_args, out.counts[c, lo:hi],
                out.times[c, lo:hi], out.bad[c, lo:hi], cancel)
 

@@ -140,3 +140,12 @@ def test_skipping_settled_lanes_leaves_the_full_search_unchanged(reference):
     every_lane = lambda factors, active=None: fires(factors)            # noqa: E731 - simulates every lane, as before
     out = th._per_trial(every_lane, np.full((1, 600), i_det), 1e-3, 32.0, None)
     np.testing.assert_array_equal(out[0], reference[0][0])
+
+
+def test_trials_without_a_guess_are_searched_from_the_others_with_the_same_result(reference):
+    ref = reference[0]
+    guess = np.full(600, np.nan)
+    guess[:150] = guess_from(ref[0], *W)[:150]             # a quarter guessed: the rest start from their median
+    info = {}
+    np.testing.assert_array_equal(thresholds([W[1]], 600, guess=guess, info=info)[0], ref[1])
+    assert info["simulated_trials"] < 0.85 * reference[1] / 2
