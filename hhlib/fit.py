@@ -45,7 +45,7 @@ import numpy as np
 from scipy import interpolate, optimize, stats
 
 from .data import FiringData, load_data
-from .engines import choose_engine
+from .engines import NormalCache, choose_engine
 from .normalised import (
     DEFAULT_SETUP,
     NormalisedSetup,
@@ -60,8 +60,8 @@ from .normalised import (
 )
 from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
-from .stats import latency_stats, separation
-from .thresholds import trial_thresholds
+from .stats import _deviance_terms, latency_stats, separation
+from .thresholds import threshold_current, trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
 
 __all__ = ["FitResult", "fit", "BOX", "METHODS", "POOR_FIT_P"]
@@ -373,22 +373,21 @@ class _Profile:
         self.key = (setup, str(root.entropy), tuple(root.spawn_key), family)
         self.history = []
         self.info = {"simulated_trials": 0}
+        self.trials = {}            # (w, n_trials) -> (every trial's threshold in units of the noise-free one)
+        self.normals = NormalCache()  # the trials' noise, drawn once for every area
 
     def thresholds(self, ws, n_trials):
         """Sorted log normalised thresholds ``log(I*/(I_ref e^w))`` for every w, shape (len(ws), n_trials)."""
         ws = np.atleast_1d(np.asarray(ws, dtype=float))
-        todo = [w for w in ws if self.key + (float(w), n_trials) not in _THRESHOLD_CACHE]
-        if todo:
-            if self.progress:
-                self.progress(f"thresholds of {n_trials} trials at {len(todo)} area(s)")
-            todo = np.array(todo)
-            thr = trial_thresholds(self.setup.model, self.setup.area_cm2(np.expm1(todo)), n_trials, seed=self.root,
-                                   stimulus=self.setup.stimulus, vary=self.setup.vary, dt_ms=self.setup.dt_ms,
-                                   t_end_ms=self.setup.t_end_ms, noise=self.setup.noise, info=self.info, **self.sim)
+        todo = list(dict.fromkeys(float(w) for w in ws if self.key + (float(w), n_trials) not in _THRESHOLD_CACHE))
+        if todo and self.progress:
+            self.progress(f"thresholds of {n_trials} trials at {len(todo)} area(s)")
+        while todo:
+            w, near = self._next_area(todo, n_trials)
+            todo.remove(w)
+            thr = self._trial_thresholds(w, n_trials, near)
             with np.errstate(divide="ignore"):
-                lz = np.sort(np.log(thr / (self.setup.i_ref_uA * np.exp(todo))[:, None]), axis=1)
-            for w, row in zip(todo, lz, strict=True):
-                _THRESHOLD_CACHE[self.key + (float(w), n_trials)] = row
+                _THRESHOLD_CACHE[self.key + (w, n_trials)] = np.sort(np.log(thr / (self.setup.i_ref_uA * math.exp(w))))
         out = []
         for w in ws:
             k = self.key + (float(w), n_trials)
@@ -397,6 +396,38 @@ class _Profile:
         while len(_THRESHOLD_CACHE) > _THRESHOLD_CACHE_SIZE:
             _THRESHOLD_CACHE.popitem(last=False)
         return np.array(out)
+
+    def _next_area(self, todo, n_trials):
+        """The area to compute next and the nearest one whose trials are known (None): the one nearest to a known
+        area first (its thresholds guide the search), else the middle one."""
+        known = [w for (w, n) in self.trials if n == n_trials]
+        if not known:
+            return sorted(todo)[len(todo) // 2], None
+        _, w, near = min((abs(w - k), w, k) for w in todo for k in known)
+        return w, near
+
+    def _trial_thresholds(self, w, n_trials, near):
+        """Every trial's threshold at log-area w (µA), guided by the same trials' thresholds at the known area
+        ``near`` (else the nearest known area of another sample size: trial j is the same trial in every sample),
+        moved by the noise's relative spread, which scales as area^-1/2. The guesses only make it faster."""
+        area, opts = self.setup.area_cm2(math.expm1(w)), self._threshold_options()
+        i_det = threshold_current(self.setup.model, area, **{k: opts[k] for k in ("stimulus", "vary", "dt_ms",
+                                                                                  "t_end_ms")}, **self.sim)
+        known = [(abs(w - k), k, n) for (k, n) in self.trials] if near is None else [(0.0, near, n_trials)]
+        guess = None
+        if known:
+            _, near, n_near = min(known)
+            z = self.trials[(near, n_near)][:n_trials]
+            guess = np.full(n_trials, np.nan)
+            guess[:z.size] = (1.0 + (z - 1.0) * math.exp(-(w - near) / 2)) * i_det
+        thr = trial_thresholds(self.setup.model, area, n_trials, seed=self.root, info=self.info, guess=guess,
+                               normals=self.normals, **opts, **self.sim)
+        self.trials[(w, n_trials)] = thr / i_det
+        return thr
+
+    def _threshold_options(self):
+        return dict(stimulus=self.setup.stimulus, vary=self.setup.vary, dt_ms=self.setup.dt_ms,
+                    t_end_ms=self.setup.t_end_ms, noise=self.setup.noise)
 
     def probabilities(self, lz, s):
         """Firing probability at the data's x for log-density offset s (continuous CDF of lz)."""
@@ -412,6 +443,20 @@ class _Profile:
         """The binomial deviance of the counts at log-density offset s."""
         return deviance_loss(self.probabilities(lz, s), self.data)
 
+    def binomial_scan(self, lz, grid):
+        """:meth:`binomial` at every s of ``grid`` in one vectorised pass (the same numbers, element for element:
+        the same interpolation and deviance terms, each row summed as :meth:`binomial` sums them)."""
+        n = lz.size
+        lo = np.count_nonzero(lz == -np.inf)
+        finite = lz[np.isfinite(lz)]
+        ranks = (lo + np.arange(1, finite.size + 1)) / n
+        p = np.interp(self.log_x[None, :] + grid[:, None], finite, ranks, left=lo / n, right=(lo + finite.size) / n)
+        return np.array([float(np.sum(row)) for row in _deviance_terms(self.data.n_fired, self.data.n_trials, p)])
+
+    def scan(self, lz, grid, w=None):
+        """The loss at every s of ``grid`` (as :meth:`deviance`; ``lz`` has finite entries)."""
+        return self.binomial_scan(lz, grid)
+
     def deviance(self, lz, s, w=None):
         """The loss at (s, w): the binomial deviance (w, the log-area of ``lz``, is used by the joint loss)."""
         return self.binomial(lz, s)
@@ -424,7 +469,7 @@ class _Profile:
         lo = finite[0] - self.log_x.max() - 0.05
         hi = finite[-1] - self.log_x.min() + 0.05
         grid = np.linspace(lo, hi, 600)
-        dev = np.array([self.deviance(lz, s, w) for s in grid])
+        dev = self.scan(lz, grid, w)
         i = int(np.argmin(dev))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
         # the deviance is +inf where the model's probability excludes the data (a level at 0 % or 100 %):
@@ -514,6 +559,9 @@ class _JointProfile(_Profile):
 
     def deviance(self, lz, s, w=None):
         return self.binomial(lz, s) + self.latency_chi2(lz, s, w)[0]
+
+    def scan(self, lz, grid, w=None):
+        return self.binomial_scan(lz, grid) + np.array([self.latency_chi2(lz, s, w)[0] for s in grid])
 
 
 def _model_latency(setup, w, z, n_trials, root, sim):

@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from .engines import execute
+from .engines import NormalCache, execute
 from .engines.runspec import build_run_spec
 from .model import MembraneModel
 from .spikes import DEFAULT_LEVEL_MV
@@ -44,7 +44,7 @@ MAX_BRACKET_FACTOR = 4096.0
 DEFAULT_STIMULUS = Pulse(1.0)
 
 
-def expand_bracket(fires, lo, hi, limit, factor: float = 2.0, known=None):
+def expand_bracket(fires, lo, hi, limit, factor: float = 2.0, known=None, skip: bool = False):
     """Raise ``hi`` (``lo`` following) by ``factor`` where ``fires(hi)`` is False, up to ``limit``.
 
     Parameters
@@ -55,6 +55,8 @@ def expand_bracket(fires, lo, hi, limit, factor: float = 2.0, known=None):
         Current bracket and the largest ``hi`` to try, per entry.
     known : ndarray of bool, optional
         Entries to leave alone (treated as found).
+    skip : bool
+        Call ``fires(hi, active)`` with the entries whose answer is needed (the others need not be evaluated).
 
     Returns
     -------
@@ -63,22 +65,25 @@ def expand_bracket(fires, lo, hi, limit, factor: float = 2.0, known=None):
         Where ``fires(hi)`` became True (elsewhere ``hi == limit`` and it never fired).
     """
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
-    found = fires(hi) if known is None else fires(hi) | known
+    everything = np.ones(hi.shape, dtype=bool) if known is None else ~known
+    found = fires(hi, everything) if skip else fires(hi)
+    found = found if known is None else found | known
     while True:
         grow = ~found & (hi < limit)
         if not grow.any():
             return lo, hi, found
         lo = np.where(grow, hi, lo)
         hi = np.where(grow, np.minimum(factor * hi, limit), hi)
-        found = found | (grow & fires(hi))
+        found = found | (grow & (fires(hi, grow) if skip else fires(hi)))
 
 
-def bisect(fires, lo, hi, tol, n_probe: int = 1, active=None):
+def bisect(fires, lo, hi, tol, n_probe: int = 1, active=None, skip: bool = False):
     """Shrink brackets ``[lo, hi]`` (``fires(lo)`` False, ``fires(hi)`` True) until ``hi - lo <= tol``.
 
     Each iteration tries ``n_probe`` evenly spaced amplitudes inside every unconverged bracket (``n_probe = 1``
     is bisection); converged entries (and those not ``active``) stay put, so an entry's result never depends
-    on the others. Returns ``(lo, hi)``.
+    on the others. ``skip=True`` (bisection only) calls ``fires(mid, todo)``: the entries still moving, so that
+    ``fires`` need not evaluate the others. Returns ``(lo, hi)``.
     """
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
     frac = np.arange(1, n_probe + 1) / (n_probe + 1)
@@ -87,7 +92,7 @@ def bisect(fires, lo, hi, tol, n_probe: int = 1, active=None):
     while np.any(todo):
         if n_probe == 1:                               # bisection: fires() sees arrays shaped like lo
             mid = 0.5 * (lo + hi)
-            f = fires(mid)
+            f = fires(mid, todo) if skip else fires(mid)
             new_lo, new_hi = np.where(f, lo, mid), np.where(f, mid, hi)
         else:                                          # n-section: fires() sees lo.shape + (n_probe,)
             amps = lo[..., None] + (hi - lo)[..., None] * frac
@@ -176,11 +181,13 @@ class _Fires:
     ``spec`` (built with ``stop_after=1``) has one trial per lane; ``factors`` (n_cond, n_lanes) multiply the
     varied amplitude(s). With ``vary`` set, the baseline (the fixed parts alone, factor 0: same noise) is
     simulated once per lane, followed to the end, and a lane fires when its count exceeds it; the run stops
-    following a lane one spike after its baseline.
+    following a lane one spike after its baseline. Every run of the search simulates the same trials, so their
+    current-noise normals are drawn once and reused (:class:`hhlib.engines.NormalCache`; identical results).
     """
 
-    def __init__(self, spec, info=None):
+    def __init__(self, spec, info=None, normals=None):
         self.spec, self.info = spec, info
+        self.normals = None if spec.root is None else NormalCache() if normals is None else normals
         self.base = None
         if spec.vary is not None:
             zero = np.zeros((spec.n_cond, spec.n_trials))
@@ -188,14 +195,18 @@ class _Fires:
 
     def _run(self, factors, stop):
         if self.info is not None:
-            self.info["simulated_trials"] = self.info.get("simulated_trials", 0) + factors.size
-        return execute(self.spec, lane_scale=factors, lane_stop=stop).counts
+            n = factors.size if stop is None else int(np.count_nonzero(stop >= 0))
+            self.info["simulated_trials"] = self.info.get("simulated_trials", 0) + n
+        return execute(self.spec, lane_scale=factors, lane_stop=stop, normals=self.normals).counts
 
-    def __call__(self, factors):
+    def __call__(self, factors, active=None):
+        """Which lanes fire at ``factors``; with ``active`` (bool, same shape) only those lanes are simulated (the
+        others' entries are False and meaningless)."""
         if self.base is None:
-            return self._run(factors, None) >= 1
+            stop = None if active is None else np.where(active, self.spec.stop_after, -1)
+            return self._run(factors, stop) >= 1
         base = np.broadcast_to(self.base, factors.shape)
-        return self._run(factors, base + 1) > base
+        return self._run(factors, base + 1 if active is None else np.where(active, base + 1, -1)) > base
 
 
 def _unit_charge(spec):
@@ -310,7 +321,8 @@ def warn_coarse_dt(model: MembraneModel, dt_ms: float, stacklevel: int = 1):
 def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=None, vary=None, seed=None,
                      stream_id: int = 0, dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-3,
                      max_factor: float = 32.0, engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV,
-                     noise=True, info: dict | None = None, precision: str = "float64") -> np.ndarray:
+                     noise=True, info: dict | None = None, precision: str = "float64", guess=None,
+                     normals: NormalCache | None = None) -> np.ndarray:
     """Threshold of every noisy trial: the factor on the stimulus's varied amplitude(s) (µA for unit ones).
 
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
@@ -354,6 +366,18 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=
         If given, ``info["simulated_trials"]`` is increased by the trials simulated (all probes).
     precision : {"float64", "float32"}
         Arithmetic of the GPU engine (``"float32"`` with ``engine="cuda"`` only; see :func:`hhlib.simulate`).
+    guess : array_like, optional
+        Predicted thresholds (same units as the result, broadcast to its shape; NaN: no guess), e.g. the same
+        trials' thresholds at a nearby area. They only make the search faster: a trial is first probed at the
+        grid points of its bisection next to its guess (2-3 simulations when the guess is within a grid cell,
+        besides the one without a stimulus, instead of about 14), and searched in full where that fails. The
+        result is the bisection's own whenever the trial's firing is monotone in the amplitude (a trial that stays
+        silent at an amplitude stays silent below it). Where it need not be (a stimulus can suppress a spike that
+        the noise alone fires), the guesses are not used: at areas where any trial fires without a stimulus, and
+        with ``vary``.
+    normals : hhlib.engines.NormalCache, optional
+        Keeps the noise's random normals between calls (e.g. a fit's searches at several areas, which share the
+        trials' noise); each call draws its own otherwise. The results are the same either way.
 
     Returns
     -------
@@ -383,21 +407,140 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=
     spec = build_run_spec(model, stim_b, flat, n_trials, seed=seed, noise=noise, max_spikes=1, stop_after=1,
                           stream_ids=np.full(flat.size, stream_id), **opts)
     warn_coarse_dt(model, spec.dt, stacklevel=2)
-    out = _per_trial(_Fires(spec, info), i_det[:, None] * np.ones(spec.n_trials), rtol, max_factor, spec.vary)
-    return out.reshape(shape + (spec.n_trials,))
+    if normals is not None:
+        check_instance("normals", normals, NormalCache, "hhlib.engines.NormalCache")
+    fires, scale = _Fires(spec, info, normals), i_det[:, None] * np.ones(spec.n_trials)
+    guess = None if guess is None else _check_guess(guess, shape + (spec.n_trials,)).reshape(scale.shape)
+    return _searched(fires, scale, rtol, max_factor, spec.vary, guess).reshape(shape + (spec.n_trials,))
 
 
-def _per_trial(fires, scale, rtol, max_factor, vary):
-    """Bracket and bisect every trial's threshold factor (``scale``: the deterministic one per lane)."""
-    spontaneous = fires(np.zeros_like(scale)) if vary is None else np.zeros(scale.shape, dtype=bool)
+def _searched(fires, scale, rtol, max_factor, vary, guess):
+    """The full search (:func:`_per_trial`), or with guesses (``vary`` None) first the guided one
+    (:func:`_guided`) for the lanes of conditions where no trial fires without a stimulus (the full search's first
+    run): a trial whose noise alone fires it is where firing need not be monotone in the amplitude."""
+    if guess is None or vary is not None:
+        return _per_trial(fires, scale, rtol, max_factor, vary)
+    spontaneous = fires(np.zeros_like(scale))
+    quiet = ~spontaneous.any(axis=1, keepdims=True)
+    out, rest = _guided(fires, scale, rtol, np.where(quiet, guess, np.nan))
+    out, rest = _from_sample(fires, scale, rtol, out, rest & quiet & np.isnan(guess), rest)
+    if rest.any():
+        out = np.where(rest, _per_trial(fires, scale, rtol, max_factor, vary, lanes=rest, spontaneous=spontaneous),
+                       out)
+    return out
+
+
+def _from_sample(fires, scale, rtol, out, lanes, rest, min_found: int = 100):
+    """The guided search for ``lanes`` without a guess of their own, guessed at the median of the thresholds found in
+    their condition and searched outward in steps of half their spread (about 9 runs instead of 13). Returns the
+    updated ``(out, rest)``."""
+    found = ~np.isnan(out)
+    rows = lanes.any(axis=1) & (found.sum(axis=1) >= min_found)
+    if not rows.any():
+        return out, rest
+    masked = np.where(found, out, np.nan)[rows]
+    q25, q50, q75 = np.nanpercentile(masked, [25, 50, 75], axis=1)
+    cells = 0.5 * (q75 - q25) / 1.35 / (0.75 * rtol * scale[rows, 0])     # half a standard deviation, in cells
+    gap = np.ones(scale.shape, dtype=np.int64)
+    gap[rows] = np.maximum(1, cells.astype(np.int64))[:, None]
+    guess = np.full(scale.shape, np.nan)
+    guess[rows] = q50[:, None]
+    out2, rest2 = _guided(fires, scale, rtol, np.where(lanes, guess, np.nan), gap=gap, probes=16)
+    took = lanes & ~rest2
+    return np.where(took, out2, out), rest & ~took
+
+
+def _per_trial(fires, scale, rtol, max_factor, vary, lanes=None, spontaneous=None):
+    """Bracket and bisect every trial's threshold factor (``scale``: the deterministic one per lane); with
+    ``lanes`` (bool) only those lanes are searched (the others are not simulated; their entries are NaN);
+    ``spontaneous``: the lanes that fire without a stimulus, if already known (the search's first run)."""
+    lanes = np.ones(scale.shape, dtype=bool) if lanes is None else lanes
+    if spontaneous is None:
+        zero = np.zeros(scale.shape, dtype=bool)
+        spontaneous = fires(np.zeros_like(scale), lanes) if vary is None else zero
+    spontaneous = spontaneous & lanes
     # bracket: most trials lie within [0.5, 2] x the deterministic threshold; [0, 0.5] or wider where needed
     half = 0.5 * scale
-    low_fires = fires(half)
+    low_fires = fires(half, lanes & ~spontaneous)
     lo, hi = np.where(low_fires, 0.0, half), np.where(low_fires, half, 2.0 * scale)
-    lo, hi, found = expand_bracket(fires, lo, hi, max_factor * scale, factor=4.0, known=spontaneous)
+    lo, hi, found = expand_bracket(fires, lo, hi, max_factor * scale, factor=4.0, known=spontaneous | ~lanes,
+                                   skip=True)
     never = ~found & ~spontaneous
-    lo, hi = bisect(fires, lo, hi, rtol * scale, active=found & ~spontaneous)
-    return np.where(never, np.inf, np.where(spontaneous, 0.0, 0.5 * (lo + hi)))
+    lo, hi = bisect(fires, lo, hi, rtol * scale, active=found & ~spontaneous & lanes, skip=True)
+    out = np.where(never, np.inf, np.where(spontaneous, 0.0, 0.5 * (lo + hi)))
+    return np.where(lanes, out, np.nan)
+
+
+#: Fine grid of the guided search: a bisection bracket's points are indexed in units of its width / 2**52.
+_FINE = 2**52
+#: Most probes of the guided search per trial before it falls back to the full search.
+GUIDED_PROBES = 6
+
+
+def _replay(lo, hi, tol, t):
+    """The bracket :func:`bisect` ends with, from ``[lo, hi]`` (the same arithmetic, hence the same numbers), for a
+    trial whose firing changes inside the grid cell holding fine index ``t`` (in 1..2**52; fires at a point of
+    fine index ``i`` iff ``i >= t``). Returns ``lo, hi`` and their fine indices."""
+    ia, ib = np.zeros(lo.shape, dtype=np.int64), np.full(lo.shape, _FINE, dtype=np.int64)
+    todo = hi - lo > tol
+    while np.any(todo):
+        mid, im = 0.5 * (lo + hi), (ia + ib) >> 1
+        up, down = todo & (im < t), todo & (im >= t)
+        lo, hi = np.where(up, mid, lo), np.where(down, mid, hi)
+        ia, ib = np.where(up, im, ia), np.where(down, im, ib)
+        todo = hi - lo > tol
+    return lo, hi, ia, ib
+
+
+def _guided(fires, scale, rtol, guess, gap=None, probes=None):
+    """Thresholds from guesses: the bisection cell (of the bracket [0.5, 2] x ``scale`` that :func:`_per_trial`
+    uses) is found by probing grid points next to the guess, outward, then by bisection on the grid.
+
+    Returns ``(out, fallback)``: the midpoint of the cell :func:`_per_trial` would end with (the same number when the
+    trial's firing is monotone in the amplitude: any grid point below its threshold then stays silent, any one above
+    fires) and the lanes without a result (no guess or a guess outside the bracket, a cell not found in ``probes``
+    probes (default :data:`GUIDED_PROBES`), or a threshold outside the bracket), which need the full search.
+    ``gap``: the first step outward, in grid cells (default 1: a guess within about a cell).
+    """
+    lo0, hi0, tol = 0.5 * scale, 2.0 * scale, rtol * scale
+    ok = np.isfinite(guess) & (guess > lo0) & (guess <= hi0)
+    with np.errstate(invalid="ignore"):
+        t = np.clip(np.floor((guess - lo0) / (hi0 - lo0) * _FINE), 0, _FINE - 1)
+    _, _, ia, ib = _replay(lo0, hi0, tol, np.where(ok, t, 0).astype(np.int64) + 1)
+    step = ib - ia
+    a, b = np.full(scale.shape, -1, dtype=np.int64), np.full(scale.shape, -1, dtype=np.int64)
+    gap = np.ones(scale.shape, dtype=np.int64) if gap is None else gap
+    done = ~ok
+    for _ in range(GUIDED_PROBES if probes is None else probes):
+        todo = ~done
+        if not todo.any():
+            break
+        p = np.where(a < 0, np.where(b < 0, ib, np.maximum(b - gap * step, 0)),
+                     np.where(b < 0, np.minimum(a + gap * step, _FINE), a + (b - a) // step // 2 * step))
+        lo_p, _, ia_p, _ = _replay(lo0, hi0, tol, np.minimum(p, _FINE - 1) + 1)
+        point = np.where(p == _FINE, hi0, lo_p)
+        f = fires(point, todo)
+        gap = np.where(todo & ((a < 0) ^ (b < 0)), 2 * gap, gap)          # galloping outward from one side
+        a, b = np.where(todo & ~f, p, a), np.where(todo & f, p, b)
+        outside = todo & ((f & (p == 0)) | (~f & (p == _FINE)) | ((p < _FINE) & (ia_p != p)))
+        ok &= ~outside
+        done |= outside | (todo & (a >= 0) & (b - a == step))
+    found = ok & (a >= 0) & (b - a == step)
+    lo, hi, _, _ = _replay(lo0, hi0, tol, np.where(found, b, 1))
+    return np.where(found, 0.5 * (lo + hi), np.nan), ~found
+
+
+def _check_guess(guess, shape):
+    """``guess`` as a float array of ``shape`` (NaN allowed: no guess), or a TypeError/ValueError naming it."""
+    try:
+        g = np.asarray(guess, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"guess must be real numbers (predicted thresholds, µA; NaN for none), got {guess!r}") from None
+    try:
+        return np.broadcast_to(g, shape)
+    except ValueError:
+        raise ValueError(f"guess must broadcast to the result's shape {shape} (areas x trials), got shape "
+                         f"{g.shape}") from None
 
 
 def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: bool = False):

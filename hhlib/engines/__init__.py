@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import TRIALS_PER_STREAM, LaneInputs, NonFiniteError, RunOutput, block_size, units_of
+from .common import TRIALS_PER_STREAM, LaneInputs, NonFiniteError, NormalCache, RunOutput, block_size, units_of
 from .diagnosis import V_LIMIT_MV, diagnosis
 from .runspec import Multirate
 from .select import (
@@ -40,11 +40,11 @@ from .select import (
     engine_module,
 )
 
-__all__ = ["Multirate", "RunOutput", "LaneInputs", "NonFiniteError", "CudaUnavailableError", "execute", "choose_engine",
-           "compiled_engine_available", "cuda_available", "cuda_unavailable_reason", "TRIALS_PER_STREAM",
-           "V_LIMIT_MV", "ENGINE_ENV", "block_size", "units_of"]
+__all__ = ["Multirate", "RunOutput", "LaneInputs", "NormalCache", "NonFiniteError", "CudaUnavailableError", "execute",
+           "choose_engine", "compiled_engine_available", "cuda_available", "cuda_unavailable_reason",
+           "TRIALS_PER_STREAM", "V_LIMIT_MV", "ENGINE_ENV", "block_size", "units_of"]
 
-def execute(spec, lane_scale=None, lane_stop=None) -> RunOutput:
+def execute(spec, lane_scale=None, lane_stop=None, normals=None) -> RunOutput:
     """Run ``spec``; raise :class:`NonFiniteError` naming the first diverged condition.
 
     Parameters
@@ -55,13 +55,16 @@ def execute(spec, lane_scale=None, lane_stop=None) -> RunOutput:
         threshold searches.
     lane_stop : ndarray of int, shape (n_cond, n_trials), optional
         Every trial's own ``stop_after`` (0: never).
+    normals : NormalCache, optional
+        Current-noise normals kept between the executions of one search (same seed root, same steps); the numba
+        engine reuses them instead of drawing them again. Results are identical with or without it.
     """
     n = (spec.n_cond, spec.n_trials)
     out = RunOutput(np.zeros(n, dtype=np.int64), np.full(n + (spec.max_spikes,), np.nan), np.zeros(n, dtype=bool))
     if spec.record:
         names = ("v_mV",) + spec.model.gate_names + tuple(f"open_{c.name}" for c in spec.channels)
         out.traces = {k: np.empty(n + (spec.n_steps + 1,)) for k in names}
-    lanes = LaneInputs(lane_scale, lane_stop)
+    lanes = LaneInputs(lane_scale, lane_stop, normals)
     if spec.multirate is not None:                  # the numba engine's multi-rate kernel (long trains)
         from .numba_fast import run_multirate
         run_multirate(spec, units_of(spec), out, lanes)

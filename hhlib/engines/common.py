@@ -1,11 +1,13 @@
 """What the engines share: work units, per-trial inputs, the output they fill (no engine imports another)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TRIALS_PER_STREAM", "NonFiniteError", "RunOutput", "LaneInputs", "block_size", "units_of", "SPIKE_LINES"]
+__all__ = ["TRIALS_PER_STREAM", "NonFiniteError", "RunOutput", "LaneInputs", "NormalCache", "block_size", "units_of",
+           "SPIKE_LINES"]
 
 #: Trials per random-number stream (part of the reproducibility contract: changing it changes results).
 TRIALS_PER_STREAM = 256
@@ -57,11 +59,15 @@ class LaneInputs:
     """Per-trial inputs of one execution (the threshold searches set them; plain simulations do not).
 
     ``scale`` (n_cond, n_trials): factor on the amplitude of part ``spec.vary`` (all parts if ``vary`` is None);
-    ``stop`` (n_cond, n_trials) int: stop following the trial after that many spikes (0: never).
+    ``stop`` (n_cond, n_trials) int: stop following the trial after that many spikes (0: never; negative: the
+    trial's result is not needed, the numba engine skips it and its count stays 0);
+    ``normals``: a :class:`NormalCache` shared by the executions of one search (an engine may keep a block's
+    current-noise normals there and reuse them; results are the same with or without it).
     """
 
     scale: np.ndarray | None = None
     stop: np.ndarray | None = None
+    normals: NormalCache | None = None
 
     def densities(self, spec, c: int, lo: int, hi: int) -> np.ndarray:
         """Stimulus current density of every part for trials ``lo:hi`` of condition ``c``, µA/cm², (n_parts, hi-lo)."""
@@ -77,6 +83,44 @@ class LaneInputs:
         if self.stop is None:
             return np.full(hi - lo, spec.stop_after, dtype=np.int64)
         return np.ascontiguousarray(self.stop[c, lo:hi], dtype=np.int64)
+
+
+#: Most bytes of normals a :class:`NormalCache` keeps (beyond it the engine draws them again, as without a cache).
+NORMAL_CACHE_BYTES = 256 * 2**20
+
+
+class NormalCache:
+    """The current-noise normals of random-stream blocks, drawn once and reused by the executions of one search.
+
+    A threshold search simulates the same trials (same streams, same steps) at many amplitudes and areas: the
+    normals of block ``b`` of stream ``s`` are the same every time, so the numba engine draws them once into
+    an array of shape ``(n_steps, TRIALS_PER_STREAM)`` (in the order its kernel draws them) and reads them back
+    afterwards. Keys must identify the stream and the number of steps (the owner uses one seed root). At most
+    ``limit_bytes`` are kept; :meth:`get` returns None beyond that, and the engine then draws as usual.
+    Thread-safe: a block is drawn once even when two pool threads ask for it together.
+    """
+
+    def __init__(self, limit_bytes: int = NORMAL_CACHE_BYTES):
+        self.limit_bytes = int(limit_bytes)
+        self.nbytes = 0
+        self._entries: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, shape: tuple, draw):
+        """The array under ``key`` (``draw()`` makes it, of ``shape``, float64, the first time), or None if it
+        would not fit in the limit."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                size = 8 * int(np.prod(shape))
+                if self.nbytes + size > self.limit_bytes:
+                    return None
+                self.nbytes += size
+                entry = self._entries[key] = [threading.Lock(), None]
+        with entry[0]:
+            if entry[1] is None:
+                entry[1] = draw()
+            return entry[1]
 
 
 def block_size(block: int, n_trials: int) -> int:

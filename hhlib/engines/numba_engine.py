@@ -10,9 +10,10 @@ there (:mod:`hhlib.engines.kernel_files`), so numba's on-disk cache serves later
 that cannot be imported by name, e.g. lambdas, are compiled in memory instead, once per process).
 
 One kernel call advances one random stream's block of trials (time outer, trials inner, random numbers drawn
-in the order of the numpy engine); blocks run on a pool of ``os.cpu_count()`` threads shared by the whole
-process (the kernels release the GIL), so results do not depend on the number of threads. The calling thread
-only waits: Ctrl-C raises a cancel flag that the kernels read every step.
+in the order of the numpy engine, or read back from a :class:`~hhlib.engines.common.NormalCache` that holds them
+in that order; it returns early once every trial is done); blocks run on a pool of ``os.cpu_count()`` threads
+shared by the whole process (the kernels release the GIL), so results do not depend on the number of threads. The
+calling thread only waits: Ctrl-C raises a cancel flag that the kernels read every step.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from . import step as step_gen
 from ._channel_codegen import channel_functions
 from .common import SPIKE_LINES, TRIALS_PER_STREAM, block_size
 from .kernel_files import importable, module_from_file, source_of
+from .numba_support import fill_normals
 
 __all__ = ["run", "kernel_for", "kernel_source", "run_on_pool", "GATE_RATES"]
 
@@ -62,8 +64,8 @@ from hhlib.engines.numba_channels import fill_block as _fill_block
 _KERNEL = '''
 
 @numba.njit(cache={cache}, nogil=True)
-def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms, table, const_in, g_max, e_rev, cpar,
-              x0, e0, chan_args, counts, times, bad, cancel):
+def run_block(rng, normals, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms, table, const_in, g_max,
+              e_rev, cpar, x0, e0, chan_args, counts, times, bad, cancel):
     consts = ({consts})
     dt, level, v_limit = consts[0], consts[6], consts[7]
     cap = times.shape[1]
@@ -71,24 +73,21 @@ def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms
     e = np.full(n_lanes, e0)
 {state_init}
     armed = np.ones(n_lanes, dtype=np.bool_)
-    done = np.zeros(n_lanes, dtype=np.bool_)
+    done = stop < 0
     shared = dens.shape[1] == 1
-    i_lane = np.empty(n_lanes)
 {setup}
     for step in range(waveforms.shape[1]):
         if cancel[0] != 0:
             return False
+        if step % 8 == 0 and step > 0 and done.all():
+            break
 {draws}
-        if shared:
-            i_lane[:] = stimulus_density(dens, waveforms, 0, step)
-        else:
-            for j in range(n_lanes):
-                i_lane[j] = stimulus_density(dens, waveforms, j, step)
+        i_shared = stimulus_density(dens, waveforms, 0, step) if shared else ZERO
         for j in range(n_lanes):
             if done[j]:
                 continue
             vj = v[j]
-            i_dens = i_lane[j]
+            i_dens = i_shared if shared else stimulus_density(dens, waveforms, j, step)
 {bind}
 {step}
 {noise}
@@ -101,8 +100,9 @@ def run_block(rng, n_lanes, block_lanes, use_noise, stop, dens, sigma, waveforms
 
 _CURRENT_PARTS = dict(
     setup="    xi = np.zeros(block_lanes)",
-    draws=("        if use_noise:\n            for j in range(block_lanes):\n"
-           "                xi[j] = rng.standard_normal()"),
+    draws=("        if use_noise:\n            if normals.shape[0] > 0:\n                xi = normals[step]\n"
+           "            else:\n                for j in range(block_lanes):\n"
+           "                    xi[j] = rng.standard_normal()"),
     noise="            if use_noise:\n                vn += sigma * xi[j]",
     bind="")
 
@@ -271,13 +271,31 @@ def run(spec, units, out, lanes):
         c, b = unit
         lo = b * TRIALS_PER_STREAM
         hi = lo + block_size(b, spec.n_trials)
+        stops = lanes.stops(spec, c, lo, hi)
+        if stops[0] < 0 and np.all(stops < 0):        # no trial of this block is needed
+            return
         rng, use_noise, sigma, chan_args = noise(c, b)
+        normals = _cached_normals(lanes.normals, spec, c, b, rng) if use_noise and not spec.channels else _NONE
         dens = np.ascontiguousarray(lanes.densities(spec, c, lo, hi if lanes.scale is not None else lo + 1))
-        kernel(rng, hi - lo, TRIALS_PER_STREAM, use_noise, lanes.stops(spec, c, lo, hi), dens, sigma, waveforms,
-               table, consts, g_max, e_rev, cpar, x0, e0, chan_args, out.counts[c, lo:hi], out.times[c, lo:hi],
-               out.bad[c, lo:hi], cancel)
+        kernel(rng, normals, hi - lo, TRIALS_PER_STREAM, use_noise, stops, dens, sigma,
+               waveforms, table, consts, g_max, e_rev, cpar, x0, e0, chan_args, out.counts[c, lo:hi],
+               out.times[c, lo:hi], out.bad[c, lo:hi], cancel)
 
     run_on_pool(work, units, spec.n_threads)
+
+
+_NONE = np.empty((0, 0))
+
+
+def _cached_normals(cache, spec, c, b, rng):
+    """The normals of block ``b`` of condition ``c``'s stream from ``cache`` (drawn there by ``rng`` the first
+    time, step-major as the kernel draws them), or an empty array: the kernel then draws them itself."""
+    if cache is None:
+        return _NONE
+    shape = (spec.waveforms.shape[1], TRIALS_PER_STREAM)
+    key = (str(spec.root.entropy), tuple(spec.root.spawn_key), int(spec.ids[c]), b, shape[0])
+    normals = cache.get(key, shape, lambda: fill_normals(rng, np.empty(shape)))
+    return _NONE if normals is None else normals
 
 
 def _noise_inputs(spec):
