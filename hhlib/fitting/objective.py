@@ -18,9 +18,10 @@ from collections import OrderedDict
 import numpy as np
 from scipy import interpolate, optimize
 
+from ..engines import NormalCache
 from ..normalised import deviance_loss, simulate_responses
-from ..stats import latency_stats
-from ..thresholds import trial_thresholds
+from ..stats import _deviance_terms, latency_stats
+from ..thresholds import threshold_current, trial_thresholds
 from .params import apply_values
 
 #: Stimuli of a latency table, and the fewest simulated spikes for a model latency to count.
@@ -74,6 +75,8 @@ class Objective:
         self.offset = next((p for p in params if p.kind == "latency"), None)
         self.cache: OrderedDict = OrderedDict()
         self.history, self.simulated = [], {"simulated_trials": 0}
+        self.normals = NormalCache()          # the trials' current-noise normals, drawn once for the whole fit
+        self.known: OrderedDict = OrderedDict()  # (data set, z_sim) -> thresholds / noise-free threshold (guides)
 
     # -- simulations
     def points(self, z_sim):
@@ -83,20 +86,37 @@ class Objective:
             values = dict(self.fixed)
             values.update({p.name: float(p.from_search(z)) for p, z in zip(self.sim_params, key, strict=True)})
             values = {k: v for k, v in values.items() if k not in ("delta_v", "latency_offset_ms")}
-            self.cache[key] = [self._thresholds(ds, values) for ds in self.sets]
+            self.cache[key] = [self._thresholds(ds, values, key) for ds in self.sets]
             while len(self.cache) > CACHE_SIZE:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
         return self.cache[key]
 
-    def _thresholds(self, ds, values):
+    def _thresholds(self, ds, values, key):
         setup, area = apply_values(ds.setup, values)
-        thr = trial_thresholds(setup.model, area, self.n_trials, seed=self.root, stimulus=setup.stimulus,
-                               vary=setup.vary, dt_ms=setup.dt_ms, t_end_ms=setup.t_end_ms, noise=setup.noise,
-                               info=self.simulated, **self.sim)
+        opts = dict(stimulus=setup.stimulus, vary=setup.vary, dt_ms=setup.dt_ms, t_end_ms=setup.t_end_ms)
+        i_det = threshold_current(setup.model, area, **opts, **self.sim)
+        thr = trial_thresholds(setup.model, area, self.n_trials, seed=self.root, noise=setup.noise,
+                               info=self.simulated, guess=self._guess(ds, key, i_det), normals=self.normals,
+                               **opts, **self.sim)
+        if np.isfinite(i_det) and i_det > 0:
+            self.known[(ds.index, key)] = thr / i_det
+            while len(self.known) > CACHE_SIZE:
+                self.known.popitem(last=False)
         with np.errstate(divide="ignore"):
             lz = np.sort(np.log(thr / setup.i_ref_uA))
         return _Point(lz, setup, area)
+
+    def _guess(self, ds, key, i_det):
+        """Predicted thresholds (µA) of this data set's trials at ``key``: their thresholds relative to the noise-free
+        one at the nearest point already simulated, times the noise-free threshold here (None: no such point). A
+        guess only makes the search faster: :func:`hhlib.thresholds.trial_thresholds` ends in the same bisection
+        cell whatever it is given."""
+        near = [(sum((a - b) ** 2 for a, b in zip(k, key, strict=True)), k) for (i, k) in self.known if i == ds.index]
+        if not near or not (np.isfinite(i_det) and i_det > 0):
+            return None
+        guess = self.known[(ds.index, min(near)[1])] * i_det
+        return np.where(np.isfinite(guess) & (guess > 0), guess, np.nan)
 
     def _table(self, ds, pt):
         """``(z, spline, variance, spikes)`` of the model's latency at ``pt`` (built once)."""
@@ -138,6 +158,35 @@ class Objective:
         total = float(sum(devs) + sum(chi for chi, _ in lat))
         return total, c, [(d, chi, k) for d, (chi, k) in zip(devs, lat, strict=True)]
 
+    def totals(self, pts, us):
+        """The joint loss at every stimulus scale of ``us`` (k,), the offset profiled out at each: :meth:`parts`'s
+        total for a whole grid at once (the same arithmetic, vectorised over ``us``)."""
+        us = np.asarray(us, dtype=float)[:, None]
+        total = np.zeros(us.shape[0])
+        num, den, res = np.zeros_like(total), np.zeros_like(total), []
+        for ds, pt in zip(self.sets, pts, strict=True):
+            p = cdf(pt.lz, ds.log_x[None, :] + us)
+            total += _deviance_terms(ds.data.n_fired[None, :], ds.data.n_trials[None, :], p).sum(axis=1)
+            z, spline, var, n = self._table(ds, pt) if ds.use_latency else (None, None, None, None)
+            if spline is None:
+                continue
+            zi = ds.log_x[ds.use][None, :] + us
+            inside = (zi >= z[0]) & (zi <= z[-1])
+            zc = np.clip(zi, z[0], z[-1])
+            r = np.where(inside, ds.latency[None, :] - spline(zc), 0.0)
+            w = np.where(inside, 1.0 / (ds.se2[None, :] + np.interp(zc, z, var) / np.interp(zc, z, n)), 0.0)
+            res.append((r, w))
+            num, den = num + (w * r).sum(axis=1), den + w.sum(axis=1)
+        if not res:
+            return total
+        if self.offset is None:
+            c = np.full_like(total, float(self.fixed.get("latency_offset_ms", 0.0)))
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                c = np.where(den > 0, num / den, 0.5 * (self.offset.low + self.offset.high))
+            c = np.clip(c, self.offset.low, self.offset.high)
+        return total + sum(((r - c[:, None]) ** 2 * w).sum(axis=1) for r, w in res)
+
     def best_offset(self, res) -> float:
         """The latency offset minimising the latency term (exact: a weighted mean, clipped to its bounds)."""
         if self.offset is None:
@@ -159,7 +208,7 @@ class Objective:
             lo = max(lo, min(f[0] - ds.log_x.max() for f, ds in zip(finite, self.sets, strict=True)) - 0.05)
             hi = min(hi, max(f[-1] - ds.log_x.min() for f, ds in zip(finite, self.sets, strict=True)) + 0.05)
         grid = np.linspace(lo, hi, 400) if lo < hi else np.array(self.scale.search_bounds)
-        dev = np.array([self.parts(pts, u, c)[0] for u in grid])
+        dev = self.totals(pts, grid) if c is None else np.array([self.parts(pts, u, c)[0] for u in grid])
         i = int(np.argmin(dev))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
         with np.errstate(invalid="ignore"):
