@@ -17,7 +17,8 @@ the only dt error is the voltage's own (as for the deterministic gates).
 
 - ``markov`` (:func:`markov_step`): channel counts. In each stage the channels of every state are split
   over the ``p + 1`` destinations by ``p`` sequential conditional binomials (staying first). Every binomial consumes
-  exactly one uniform (exact inversion of its CDF, :func:`binomial_inverse`), and every lane consumes the
+  exactly one uniform (:func:`binomial_draw`: exact inversion of its CDF for a mean below :data:`MU_REJECTION`,
+  else BTRS rejection whose further uniforms SplitMix64 derives from that one), and every lane consumes the
   same number per step (:func:`draws_per_step`) whatever its state: the random numbers of a trial do not
   depend on its amplitude, which keeps trials coupled across amplitudes (common random numbers) and
   results independent of chunking.
@@ -53,7 +54,8 @@ import numpy as np
 from scipy import special
 
 __all__ = ["ChannelCurrent", "channel_plan", "channel_counts", "state_digits", "stationary_distribution",
-           "gate_transition", "binomial_inverse", "draws_per_step", "draws_initial", "initial_counts",
+           "gate_transition", "binomial_inverse", "binomial_draw", "MU_REJECTION", "draws_per_step", "draws_initial",
+           "initial_counts",
            "initial_fractions", "markov_step", "diffusion_step", "destination_order", "open_fraction_variance",
            "particle_fraction",
            "exact_a_b", "MAX_STATES", "MAX_CHANNELS", "UM2_PER_CM2"]
@@ -64,6 +66,9 @@ MAX_STATES = 64
 UM2_PER_CM2 = 1e8
 #: Most channels of one current in one simulated membrane (counts stay exact integers in float64).
 MAX_CHANNELS = 2.0**50
+#: From this mean of a binomial's smaller tail, ``n min(p, 1 - p)``, the channel step draws it by rejection
+#: (BTRS) instead of inversion (:func:`binomial_draw`): where their costs cross (BTRS needs n p >= 10).
+MU_REJECTION = 12.0
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,97 @@ def binomial_inverse(u, n, p) -> np.ndarray:
     return out
 
 
+def binomial_draw(u, n, p) -> np.ndarray:
+    """A ``Bin(n, p)`` draw from each uniform ``u`` (int64, arrays broadcast), the channel step's sampler:
+    :func:`binomial_inverse` where the smaller tail's mean ``n min(p, 1 - p)`` is below :data:`MU_REJECTION`,
+    else Hörmann's BTRS rejection (on ``min(p, 1 - p)``, complemented) with its uniforms from SplitMix64
+    seeded by the 53 bits of ``u`` (:func:`_btrs`): exact in law, cost independent of ``n``.
+    """
+    u, n, p = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(n, dtype=np.int64),
+                                  np.clip(np.asarray(p, dtype=float), 0.0, 1.0))
+    flip = p > 0.5
+    q = np.where(flip, 1.0 - p, p)
+    big = (n > 0) & (p > 0.0) & (p < 1.0) & (n * q >= MU_REJECTION)
+    out = binomial_inverse(np.where(big, 0.0, u), n, p)
+    if big.any():
+        x = _btrs(u[big], n[big], q[big])
+        out[big] = np.where(flip[big], n[big] - x, x)
+    return out
+
+
+_GOLDEN, _MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_HALF_LOG_2PI = 0.9189385332046728
+
+
+def _splitmix_uniform(s):
+    """SplitMix64 (Steele et al. 2014) on the uint64 states ``s``: ``(uniforms in [0, 1), 53 bits; next states)``."""
+    s = s + _GOLDEN
+    z = (s ^ (s >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.int64).astype(float) * (1.0 / 9007199254740992.0), s
+
+
+def _stirling_tail(k):
+    """``log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(2 pi) / 2`` (float ``k >= 0``, integer-valued): lgamma
+    below 10, else the Stirling series to ``(k + 1)^-5`` (truncation < 3e-11)."""
+    k = np.asarray(k, dtype=float)
+    kp1sq = (k + 1.0) * (k + 1.0)
+    out = (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / 1260.0 / kp1sq) / kp1sq) / (k + 1.0)
+    small = k < 10.0
+    ks = k[small]
+    out[small] = special.gammaln(ks + 1.0) - (ks + 0.5) * np.log(ks + 1.0) + (ks + 1.0) - _HALF_LOG_2PI
+    return out
+
+
+def _btrs_accepts(t, x, v, nf, p, spq, a, b):
+    """BTRS's acceptance of the candidates ``k = floor(t)`` (``x`` = u - 1/2, ``v``): in 0 ... n, then the
+    squeeze, else the exact log-ratio ``log f(k) / f(mode)`` (Stirling form, as TensorFlow's ``btrs``)."""
+    us = 0.5 - np.abs(x)
+    ok = (t >= 0.0) & (t < nf + 1.0)
+    k = np.floor(np.where(ok, t, 0.0))
+    fast = ok & (us >= 0.07) & (v <= 0.92 - 4.2 / b)
+    slow = ok & ~fast
+    if slow.any():
+        k, us, v, nf, p, spq, a, b = (z[slow] for z in (k, us, v, nf, p, spq, a, b))
+        r = p / (1.0 - p)
+        m = np.floor((nf + 1.0) * p)
+        with np.errstate(divide="ignore"):
+            lv = np.log(v * ((2.83 + 5.1 / b) * spq) / (a / (us * us) + b))
+        bound = ((m + 0.5) * np.log((m + 1.0) / (r * (nf - m + 1.0)))
+                 + (nf + 1.0) * np.log1p((k - m) / (nf - k + 1.0))
+                 + (k + 0.5) * np.log(r * (nf - k + 1.0) / (k + 1.0)) + _stirling_tail(m) + _stirling_tail(nf - m)
+                 - _stirling_tail(k) - _stirling_tail(nf - k))
+        fast[slow] = lv <= bound
+    return fast
+
+
+def _btrs(u, n, p):
+    """``Bin(n, p)`` for ``n p >= 10`` and ``p <= 1/2`` by Hörmann's BTRS (1993), each lane's pairs of uniforms
+    from SplitMix64 seeded with the 53 bits of its ``u``; the same operations as the compiled engine's."""
+    s = (u * 9007199254740992.0).astype(np.uint64)
+    nf = n.astype(float)
+    spq = np.sqrt(nf * p * (1.0 - p))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = nf * p + 0.5
+    out = np.empty(n.shape, dtype=np.int64)
+    todo = np.arange(n.size)
+    x = u.copy()                              # the first pair: (u, SplitMix64's first), then SplitMix64's
+    while todo.size:
+        v, s[todo] = _splitmix_uniform(s[todo])
+        x = x - 0.5
+        us = 0.5 - np.abs(x)
+        with np.errstate(divide="ignore"):
+            t = (2.0 * a[todo] / us + b[todo]) * x + c[todo]            # us = 0: t = -inf
+        acc = _btrs_accepts(t, x, v, nf[todo], p[todo], spq[todo], a[todo], b[todo])
+        k = np.floor(t)
+        out[todo[acc]] = k[acc].astype(np.int64)
+        todo = todo[~acc]
+        x, s[todo] = _splitmix_uniform(s[todo])
+    return out
+
+
 def _binomial_cdf(k, n, p):
     """``P(X <= k)`` of ``Bin(n, p)`` for ``0 <= k``: ``I_{1-p}(n - k, k + 1)`` (boost's incomplete beta in
     scipy; accurate to ~1e-15 where cephes' ``bdtr`` loses digits for n ~ 1e7)."""
@@ -312,7 +408,7 @@ def markov_step(counts, cur: ChannelCurrent, q_gates, u, r: int):
             if pos < p:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     prob = np.where(tail[ks, pos] > 0, qo[ks, pos] / tail[ks, pos], 0.0)
-                x = binomial_inverse(u[:, r + states * p + pos].T, rem, prob)
+                x = binomial_draw(u[:, r + states * p + pos].T, rem, prob)
                 rem -= x
             else:
                 x = rem

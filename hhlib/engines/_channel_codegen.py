@@ -80,7 +80,7 @@ def _markov_stage(gp, p, st, n_states, r0):
             lines.append(f"rem = s{s}")
             for pos in range(p):
                 lines += ["if rem > 0:",
-                          f"    d = _binomial_inverse(rand[r + {r0 + s * p + pos}], rem, pr{gp}_{k}_{pos})",
+                          f"    d = _binomial_draw(rand[r + {r0 + s * p + pos}], rem, pr{gp}_{k}_{pos})",
                           f"    n{idx[_dest(k, pos)]} += d", "    rem -= d"]
             lines.append(f"n{idx[_dest(k, p)]} += rem")
     lines += [f"s{s} = n{s}" for s in range(n_states)]
@@ -111,7 +111,7 @@ def _function(c, gates, gate_index, method, cache, decorator=None):
         lines, r = (_markov_stage if markov else _diffusion_stage)(gp, p, st, n_states, r)
         body += lines
     body += [f"x[o + {s}] = s{s}" for s in range(n_states)] + [f"return s{n_states - 1}"]
-    decorator = decorator or f"@numba.njit(cache={cache}, nogil=True)"
+    decorator = decorator or f"@numba.njit(cache={cache}, nogil=True, error_model=\"numpy\")"
     return f"\n\n{decorator}\n{head}\n" + "\n".join("    " + line for line in body) + "\n"
 
 

@@ -4,10 +4,11 @@ The steps themselves are not rewritten. The unrolled per-scheme step functions t
 :mod:`hhlib.engines._channel_codegen` writes for the CPU kernel are written into the GPU kernel's module
 too, decorated with :func:`~hhlib.engines.cuda_support.device` instead of ``numba.njit``
 (:mod:`hhlib.engines.cuda_kernels`), and the helpers they
-and the kernel call (the exact binomial inversion and the draw of the initial states from
+and the kernel call (the binomial draws and the draw of the initial states from
 :mod:`hhlib.engines.numba_channels`) are recompiled here as device functions by :func:`_device`, with
 their calls to each other bound to the device versions. So the GPU runs the same exact frozen-V scheme,
-the same sequential binomial inversion (markov) and the same exact-covariance Gaussian step (diffusion),
+the same sequential binomial draws (markov: inversion, or BTRS rejection fed by a SplitMix64 seeded with the
+draw's uniform) and the same exact-covariance Gaussian step (diffusion),
 one thread per trial, its channel states in a per-thread local array.
 
 Only the random numbers differ (:func:`fill_draws`): Philox4x32-10 (:mod:`._philox`) keyed by the seed,
@@ -29,7 +30,8 @@ from . import numba_channels as _nc
 from ._philox import philox4x32_10
 from .cuda_support import device
 
-__all__ = ["device", "binomial_inverse", "channel_init", "fill_draws", "draws_per_row", "uniform53", "normal_pair"]
+__all__ = ["device", "binomial_inverse", "binomial_draw", "channel_init", "fill_draws", "draws_per_row", "uniform53",
+           "normal_pair"]
 
 _U5 = np.uint64(5)
 _U6 = np.uint64(6)
@@ -53,6 +55,10 @@ _search = _device(_nc._search)
 binomial_inverse = _device(_nc.binomial_inverse, _search=_search)
 #: One trial's initial channel states at rest (:func:`hhlib.engines.numba_channels.channel_init`).
 channel_init = _device(_nc.channel_init, binomial_inverse=binomial_inverse)
+_btrs = _device(_nc._btrs, _splitmix_uniform=device(_nc._splitmix_uniform.py_func),
+                _stirling_tail=_device(_nc._stirling_tail))
+#: A ``Bin(n, p)`` draw from one uniform (:func:`hhlib.engines.numba_channels.binomial_draw`).
+binomial_draw = _device(_nc.binomial_draw, binomial_inverse=binomial_inverse, _btrs=_btrs)
 _philox = device(philox4x32_10)
 
 

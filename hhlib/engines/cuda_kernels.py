@@ -58,7 +58,7 @@ def box_muller(u, v):
 '''
 
 _CHANNEL_HEADER = '''
-from hhlib.engines._cuda_channels import binomial_inverse as _binomial_inverse
+from hhlib.engines._cuda_channels import binomial_draw as _binomial_draw
 from hhlib.engines._cuda_channels import channel_init, fill_draws
 
 N_CHAN = {n_chan}

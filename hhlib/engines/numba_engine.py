@@ -55,7 +55,7 @@ ONE = 1.0
 '''
 
 _CHANNEL_IMPORTS = '''
-from hhlib.engines.numba_channels import binomial_inverse as _binomial_inverse
+from hhlib.engines.numba_channels import binomial_draw as _binomial_draw
 from hhlib.engines.numba_channels import channel_init as _channel_init
 from hhlib.engines.numba_channels import fill_block as _fill_block
 '''

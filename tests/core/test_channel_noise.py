@@ -262,7 +262,7 @@ def _pin_module():
 def test_channel_noise_counts_match_the_pins():
     """Same seed, same counts: both methods reproduce the counts (exactly) and first-spike times (to
     CROSS_CPU_RTOL, as the pins were made on another CPU) that the generic channel loops of commit 9639f08
-    gave (tests/data/make_channel_pins.py)."""
+    gave (diffusion) or the BTRS draws of branch i20-markov (markov) (tests/data/make_channel_pins.py)."""
     pytest.importorskip("numba")
     module = _pin_module()
     pins = np.load(module.OUT)

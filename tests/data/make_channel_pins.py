@@ -1,6 +1,8 @@
 """Write ``channel_noise_pins.npz``: spike counts and first-spike times under channel-number noise
 (:class:`hhlib.ChannelNoise`, both methods, compiled engine), as computed by hhlib at commit 9639f08 (the
-generic per-lane channel loops, before the unrolled kernel). ``tests/core/test_channel_noise.py`` checks
+generic per-lane channel loops, before the unrolled kernel); the ``markov`` pins remade on branch i20-markov,
+when the step's binomials with a mean >= 12 went from inversion to BTRS rejection (other numbers, the same
+law; the diffusion pins are 9639f08's). ``tests/core/test_channel_noise.py`` checks
 that the current code reproduces them (counts exactly, times to CROSS_CPU_RTOL of tests/conftest.py). Re-running this script overwrites the pins: do so only on
 purpose.
 """
