@@ -86,7 +86,7 @@ def widths():
 @pytest.mark.slow
 def test_a_joint_fit_of_two_pulse_widths_is_narrower_than_either():
     a, b = widths()
-    kw = dict(free=["delta_v", "delta_area"], n_trials=400, validation_n_trials=1000, seed=0)
+    kw = dict(free=["delta_v", "delta_area"], n_trials=1000, validation_n_trials=1000, seed=0)
     fits = [hhlib.fit([a], **kw), hhlib.fit([b], **kw), hhlib.fit([a, b], **kw)]
     width = [np.log1p(f.interval["delta_area"][1]) - np.log1p(f.interval["delta_area"][0]) for f in fits]
     assert all(f.determined["delta_area"] for f in fits), [f.summary() for f in fits]
