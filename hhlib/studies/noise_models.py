@@ -9,9 +9,9 @@ Three builders, each seeded and registered with :mod:`hhlib.studies.cache`:
   ten), so its fit uses a reference area of 100 µm² (``a_ref_cm2 = 1e-6``) and a reference current
   scaled alike (``i_ref_uA = 1e-4``): the same box ``-0.9 <= delta <= 9`` then spans 10 to 1000 µm² and
   the valley sits where it sat. The fit uses the diffusion approximation (it matches the Markov chain from
-  about 4000 Na channels on, see :func:`noise_scaling`; at the fit's ~170 000 Na channels the Markov
-  chain costs about 33x more per trial); the Markov chain is then checked at the fitted point with a
-  fresh prediction.
+  about 4000 Na channels on, see :func:`noise_scaling`; at the fit's ~170 000 Na channels a fit with the
+  Markov chain takes about 9x longer, 7 min on two cores: ``benchmarks/bench_markov_fit.py``); the Markov
+  chain is then checked at the fitted point with a fresh prediction.
 - :func:`noise_scaling`: x50 and relative spread RS from per-trial thresholds against the number of Na
   channels (both methods), the ``N^-1/2`` slope, and the fraction of trials that fire with no stimulus.
 - :func:`noise_dt`: firing probability against the time step for each method.
