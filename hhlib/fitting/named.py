@@ -11,14 +11,15 @@ Method
    parameters (8 points for one, ``4 * 2^k`` for k) plus the start, then bounded Nelder-Mead (one parameter:
    bounded Brent) from the best.
 3. Curvature: a finite-difference Hessian in the search coordinates; an eigen-direction along which half the
-   box raises the loss by less than the interval's rise (or a non-positive curvature) is *not determined by the
-   data*: its parameters are reported as such (``determined[name] = False``, no interval) and the fit is not
-   called converged.
-4. 95 % profile-likelihood intervals for every determined parameter: each end predicted from the curvature, the
+   box raises the loss by less than the interval's rise (or a non-positive curvature) is a candidate flat
+   direction. The Hessian of a Monte Carlo loss can be noisy, so the profiles decide: a flat direction is
+   reported (its parameters named as trading off) only where a parameter in it has no closed profile interval.
+4. 95 % profile-likelihood intervals for every parameter: each end predicted from the curvature, the
    profile evaluated there with the others re-optimised, and the end placed where the signed root of the rise
    reaches ``sqrt(3.84 m)``. ``m = 1 + N/R`` (the largest data set's trials ``N`` over the simulated trials ``R``)
    accounts for the Monte Carlo error of the one threshold sample, as the two-parameter path does (conservative).
-   An interval that reaches a bound before the profile has risen marks the parameter not determined.
+   An interval that reaches a bound before the profile has risen marks the parameter *not determined by the
+   data* (``determined[name] = False``, no interval), and the fit is not called converged.
 5. Validation: a fresh ``validation_n_trials`` prediction per data set at the optimum gives each set's deviance,
    latency chi-square and p-values (on its own levels), and the joint ones (on all levels minus the free
    parameters).
@@ -240,25 +241,25 @@ def _latency_term(ds, pred, c):
 
 
 def _intervals(fl, obj, theta, d_hat, target, notes):
-    """Curvature, flat directions and the profile intervals (search scale) of every parameter."""
+    """Curvature, flat directions and the profile intervals (search scale) of every parameter. A direction the
+    curvature calls flat (a finite-difference Hessian of a Monte Carlo loss can be noisy) is reported only where
+    the profile of a parameter in it does not rise by ``target`` within the bounds either."""
     H, _ = hessian(fl, theta, obj.params)
     flat_idx, dirs, cov = flat_directions(H, obj.params, target)
     names = [p.name for p in obj.params]
-    for vec in dirs:
-        comb = " and ".join(names[i] for i in np.flatnonzero(np.abs(vec) > 0.2))
-        notes.append(f"the data do not determine {comb} separately (a flat direction of the likelihood: they "
-                     "trade off within the bounds)")
     ivals, determined = {}, {}
     for i, p in enumerate(obj.params):
-        if i in flat_idx:
-            ivals[p.name], determined[p.name] = (math.nan, math.nan), False
-            continue
         (a, b), closed = interval(fl, obj, theta, d_hat, cov, i, target, notes)
         determined[p.name] = closed
         ivals[p.name] = (float(p.from_search(a)), float(p.from_search(b))) if closed else (math.nan, math.nan)
-        if not closed:
+        if not closed and i not in flat_idx:
             notes.append(f"{p.name}: the profile does not rise by {target:.3g} within the bounds: not determined by "
                          "the data")
+    for vec in dirs:
+        involved = [names[i] for i in np.flatnonzero(np.abs(vec) > 0.2)]
+        if not all(determined[n] for n in involved):
+            notes.append(f"the data do not determine {' and '.join(involved)} separately (a flat direction of the "
+                         "likelihood: they trade off within the bounds)")
     return ivals, determined, cov
 
 

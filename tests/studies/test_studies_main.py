@@ -47,4 +47,4 @@ def test_builder_modules_are_the_studies():
     assert cache.BUILDER_MODULES == ("hhlib.studies.landscape", "hhlib.studies.sensitivity",
                                      "hhlib.studies.optimisation", "hhlib.studies.noise_models",
                                      "hhlib.studies.node_models", "hhlib.studies.pulse_trains",
-                                     "hhlib.studies.phast_compare")
+                                     "hhlib.studies.phast_compare", "hhlib.studies.miller_fit")
