@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_protocols import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = 800
@@ -50,16 +50,6 @@ for r in range(repeats):
 print(json.dumps(dict(rate=n_trials * 800 / best, seconds=best, cpu_ns=cpu / (n_trials * 800) * 1e9,
                       first=first, p=float(p))))
 '''
-
-
-def machine() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                 platform.processor() or platform.machine())
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: {model}, {cores} cores usable ({os.cpu_count()} online); load average {load}; Python "
-            f"{platform.python_version()}, numpy {np.__version__}")
 
 
 def row(code: Path, kernels: Path, method: str, n_na: int, n_trials: int, repeats: int) -> dict:

@@ -14,21 +14,14 @@ its p-value, converged. The defaults are those of the notebook's cache; fewer tr
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-
-def machine() -> str:
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
-                 platform.processor() or platform.machine())
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"machine: {model}, {cores} cores usable ({os.cpu_count()} online); load average {load}"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_protocols import machine  # noqa: E402
 
 
 def one_fit(method: str, n_trials: int, validation_n_trials: int, seed: int) -> str:
