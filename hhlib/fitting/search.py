@@ -67,9 +67,10 @@ def minimise_sim(obj, z0, fixed=None, step=None, maxfev=None, u=None, c=None, st
         return _brent_1d(f, z0, free[0], bounds[free[0]], step[0], maxfev or 40)
     simplex = np.vstack([z0[free]] + [z0[free] + np.eye(len(free))[j] * step[j] for j in range(len(free))])
     simplex = np.clip(simplex, [bounds[k][0] for k in free], [bounds[k][1] for k in free])
-    r = optimize.minimize(f, z0[free], method="Nelder-Mead", bounds=[bounds[k] for k in free],
-                          options=dict(initial_simplex=simplex, xatol=1e-3, fatol=1e-3,
-                                       maxfev=maxfev or 120 * len(free)))
+    with np.errstate(invalid="ignore"):      # an infinite loss (data the model excludes) in the simplex: inf - inf
+        r = optimize.minimize(f, z0[free], method="Nelder-Mead", bounds=[bounds[k] for k in free],
+                              options=dict(initial_simplex=simplex, xatol=1e-3, fatol=1e-3,
+                                           maxfev=maxfev or 120 * len(free)))
     z0[free] = r.x
     return z0, float(r.fun), bool(r.success)
 
