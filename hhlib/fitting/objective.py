@@ -158,9 +158,10 @@ class Objective:
         total = float(sum(devs) + sum(chi for chi, _ in lat))
         return total, c, [(d, chi, k) for d, (chi, k) in zip(devs, lat, strict=True)]
 
-    def totals(self, pts, us):
-        """The joint loss at every stimulus scale of ``us`` (k,), the offset profiled out at each: :meth:`parts`'s
-        total for a whole grid at once (the same arithmetic, vectorised over ``us``)."""
+    def totals(self, pts, us, c=None):
+        """The joint loss at every stimulus scale of ``us`` (k,), the latency offset ``c`` (ms) fixed or (None)
+        profiled out at each: :meth:`parts`'s total for a whole grid at once (the same arithmetic, vectorised
+        over ``us``)."""
         us = np.asarray(us, dtype=float)[:, None]
         total = np.zeros(us.shape[0])
         num, den, res = np.zeros_like(total), np.zeros_like(total), []
@@ -179,7 +180,9 @@ class Objective:
             num, den = num + (w * r).sum(axis=1), den + w.sum(axis=1)
         if not res:
             return total
-        if self.offset is None:
+        if c is not None:
+            c = np.full_like(total, float(c))
+        elif self.offset is None:
             c = np.full_like(total, float(self.fixed.get("latency_offset_ms", 0.0)))
         else:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -208,7 +211,7 @@ class Objective:
             lo = max(lo, min(f[0] - ds.log_x.max() for f, ds in zip(finite, self.sets, strict=True)) - 0.05)
             hi = min(hi, max(f[-1] - ds.log_x.min() for f, ds in zip(finite, self.sets, strict=True)) + 0.05)
         grid = np.linspace(lo, hi, 400) if lo < hi else np.array(self.scale.search_bounds)
-        dev = self.totals(pts, grid) if c is None else np.array([self.parts(pts, u, c)[0] for u in grid])
+        dev = self.totals(pts, grid, c)
         i = int(np.argmin(dev))
         a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
         with np.errstate(invalid="ignore"):

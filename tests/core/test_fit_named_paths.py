@@ -36,14 +36,15 @@ def test_the_vectorised_scan_equals_the_scalar_loss(monkeypatch):
 
     def check(self, pts, c=None):
         grid = np.linspace(*self.scale.search_bounds, 201)
-        fast = self.totals(pts, grid)
-        slow = np.array([self.parts(pts, u)[0] for u in grid])
-        np.testing.assert_array_equal(np.isfinite(fast), np.isfinite(slow))
-        ok = np.isfinite(slow)
-        np.testing.assert_allclose(fast[ok], slow[ok], rtol=1e-12, atol=1e-12)
-        seen.append(int(ok.sum()))
+        for fixed in (None, 0.4 if c is None else c):          # the offset profiled out, and held (profiles)
+            fast = self.totals(pts, grid, fixed)
+            slow = np.array([self.parts(pts, u, fixed)[0] for u in grid])
+            np.testing.assert_array_equal(np.isfinite(fast), np.isfinite(slow))
+            ok = np.isfinite(slow)
+            np.testing.assert_allclose(fast[ok], slow[ok], rtol=1e-12, atol=1e-12)
+            seen.append(int(ok.sum()))
         return best_u(self, pts, c)
 
     monkeypatch.setattr(objective.Objective, "best_u", check)
     run()
-    assert len(seen) > 5 and sum(seen) > 300      # compared at many points, on finite losses
+    assert len(seen) > 10 and sum(seen) > 600     # compared at many points, on finite losses
