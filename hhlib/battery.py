@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import optimize
-from scipy import stats as sps
 
 from . import seeds
 from .model import MembraneModel
 from .noise import ChannelNoise, CurrentNoise
 from .published import single_fibre_ranges
 from .simulate import simulate
-from .stats import SIGMA_QUANTILES, latency_ci, latency_stats
+from .stats import SIGMA_QUANTILES, chi2_ppf, latency_ci, latency_stats, t_ppf
 from .stimulus import BiphasicPulse, Pulse
 from .thresholds import threshold_current, trial_thresholds
 from .validation import check_bool, check_instance, check_int, check_real
@@ -488,10 +487,10 @@ def _spontaneous(s: _Setup, noise, root, opts, out: dict, notes: list):
     rates = res.spike_counts.ravel() * (1000.0 / window)
     mean = float(rates.mean())
     if rates.sum() > 0:
-        half = sps.t.ppf((1 + _LEVEL) / 2, n - 1) * rates.std(ddof=1) / math.sqrt(n)
+        half = t_ppf((1 + _LEVEL) / 2, n - 1) * rates.std(ddof=1) / math.sqrt(n)
         interval, how = (max(0.0, mean - half), mean + half), "t interval over the trials (floored at 0)"
     else:
-        interval = (0.0, sps.chi2.ppf(_LEVEL, 2) / 2 / (n * window / 1000.0))
+        interval = (0.0, chi2_ppf(_LEVEL, 2) / 2 / (n * window / 1000.0))
         how = "no spike: exact one-sided 95 % Poisson upper bound"
     out["spontaneous_rate_hz"] = _entry("spontaneous_rate_hz", mean, "Hz", f"spikes/s without stimulus, {n} trials x "
                                                                            f"{window:g} ms, noise {chosen!r}; {how}",

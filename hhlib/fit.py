@@ -42,7 +42,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import interpolate, optimize, stats
+from scipy import interpolate, optimize
 
 from .data import FiringData, load_data
 from .engines import NormalCache, choose_engine
@@ -60,7 +60,7 @@ from .normalised import (
 )
 from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
-from .stats import _deviance_terms, latency_stats, separation
+from .stats import _deviance_terms, chi2_ppf, chi2_sf, latency_stats, norm_ppf, separation
 from .thresholds import threshold_current, trial_thresholds
 from .validation import check_bool, check_choice, check_instance, check_int, renamed
 
@@ -68,7 +68,7 @@ __all__ = ["FitResult", "fit", "BOX", "METHODS", "POOR_FIT_P"]
 
 #: The predecessor's search box for delta_v and delta_area.
 BOX = (-0.9, 9.0)
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(norm_ppf(0.975))
 #: Fewest and most simulated trials per level that ``n_trials`` and ``validation_n_trials`` accept.
 MIN_TRIALS, MAX_TRIALS = 200, 10_000_000
 #: Fit methods ("seed" is the old name of "predecessor").
@@ -174,7 +174,7 @@ class FitResult:
     @property
     def latency_p_value(self) -> float:
         """Chi-square p-value of :attr:`latency_chi2` on :attr:`latency_dof` levels (NaN without latency)."""
-        return float(stats.chi2.sf(self.latency_chi2, self.latency_dof)) if self.latency_dof else math.nan
+        return float(chi2_sf(self.latency_chi2, self.latency_dof)) if self.latency_dof else math.nan
 
     @property
     def poor_fit(self) -> bool:
@@ -264,12 +264,12 @@ class FitResult:
         """True if ``(delta_v, delta_area)`` lies in the joint confidence region (ellipse in u, w)."""
         self._check_region()
         d = np.array([math.log1p(delta_v) - self.u, math.log1p(delta_area) - self.w])
-        return bool(d @ np.linalg.solve(self.covariance_uw, d) <= stats.chi2.ppf(level, 2))
+        return bool(d @ np.linalg.solve(self.covariance_uw, d) <= chi2_ppf(level, 2))
 
     def confidence_region(self, level: float = 0.95, n_points: int = 200):
         """Boundary of the joint confidence region as ``(delta_v, delta_area)`` arrays of length ``n_points``."""
         self._check_region()
-        r = math.sqrt(stats.chi2.ppf(level, 2))
+        r = math.sqrt(chi2_ppf(level, 2))
         vals, vecs = np.linalg.eigh(self.covariance_uw)
         t = np.linspace(0, 2 * np.pi, n_points)
         circle = np.stack([np.cos(t), np.sin(t)])
@@ -1032,7 +1032,7 @@ def _result(out, data, setup, method, root, sim, n_val, latency_trials, t0) -> F
         cis, cov = ((math.nan, math.nan), (math.nan, math.nan)), np.full((2, 2), np.nan)
     return FitResult(
         delta_v=out.delta_v, delta_area=out.delta_area, delta_v_ci=cis[0], delta_area_ci=cis[1],
-        deviance=dev, p_value=float(stats.chi2.sf(dev, dof)), dof=dof, n_evaluations=len(out.history),
+        deviance=dev, p_value=float(chi2_sf(dev, dof)), dof=dof, n_evaluations=len(out.history),
         n_trials_simulated=out.n_simulated + n_val * len(data), seconds=time.perf_counter() - t0,
         converged=converged, method=method, n_trials=out.n_trials, validation_n_trials=n_val,
         validation_prediction=p_val, history=out.history, covariance_uw=cov, seed=record_of(root),
@@ -1122,7 +1122,7 @@ def _validated(method, out, dev, dof, data, n_val, spontaneous) -> bool:
     noise would have fired later), so per-trial thresholds misstate the firing curve and more trials cannot help.
     """
     if method == "predecessor":
-        return bool(dev <= stats.chi2.ppf(0.95, dof))
+        return bool(dev <= chi2_ppf(0.95, dof))
     if _validation_accepts(out.fit_deviance, dev, data, out.n_trials, n_val):
         return True
     why = f"the fresh prediction's deviance {dev:.4g} is not consistent with the fit's own {out.fit_deviance:.4g}"

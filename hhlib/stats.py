@@ -11,13 +11,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .seeds import as_seed_sequence, stream
 from .validation import check_bool, check_choice, check_int, check_real, count_array, probability_array, real_array
 
 __all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance", "LatencyStats",
-           "latency_stats", "latency_ci", "responses", "separation", "LATENCY_DDOF"]
+           "latency_stats", "latency_ci", "responses", "separation", "LATENCY_DDOF", "chi2_sf", "chi2_ppf",
+           "norm_ppf", "t_ppf"]
+
+
+# The distribution functions the core needs, from the special functions scipy.stats itself evaluates them with
+# (scipy.stats.chi2.sf is special.chdtrc, chi2.ppf 2 gammaincinv(df/2, q), norm.ppf ndtri, t.ppf stdtrit; equal
+# to the last bit, tests/core/test_stats.py): importing scipy.stats would add about 0.3 s to every `import hhlib`
+# and command-line run. Arguments outside the domain give NaN, as in scipy.stats.
+def chi2_sf(x, df):
+    """Survival function of chi-square with ``df`` degrees of freedom (``scipy.chi2_sf(x, df)``)."""
+    return _in_domain(special.chdtrc(df, x), np.asarray(df) > 0)
+
+
+def chi2_ppf(q, df):
+    """Quantile of chi-square with ``df`` degrees of freedom (``scipy.chi2_ppf(q, df)``)."""
+    q, df = np.asarray(q, dtype=float), np.asarray(df, dtype=float)
+    return _in_domain(2 * special.gammaincinv(df / 2, q), (df > 0) & (q >= 0) & (q <= 1))
+
+
+def norm_ppf(q):
+    """Quantile of the standard normal distribution (``scipy.stats.norm.ppf(q)``)."""
+    return special.ndtri(q)
+
+
+def t_ppf(q, df):
+    """Quantile of Student's t with ``df`` degrees of freedom (``scipy.t_ppf(q, df)``)."""
+    q = np.asarray(q, dtype=float)
+    value = np.where(q == 0.0, -np.inf, np.where(q == 1.0, np.inf, special.stdtrit(df, q)))
+    return _in_domain(value, (np.asarray(df) > 0) & (q >= 0) & (q <= 1))
+
+
+def _in_domain(value, ok):
+    value = np.where(ok, value, np.nan)
+    return value[()] if value.ndim == 0 else value
 
 
 def _broadcast(names, *arrays):
@@ -245,7 +278,7 @@ class ProbitFit:
     @property
     def p_value(self) -> float:
         """Chi-square goodness of fit of the deviance on ``dof`` degrees of freedom (NaN if dof = 0)."""
-        return float(stats.chi2.sf(self.deviance, self.dof)) if self.dof > 0 else float("nan")
+        return float(chi2_sf(self.deviance, self.dof)) if self.dof > 0 else float("nan")
 
 
 # --- probit fitting --------------------------------------------------------------------------
@@ -711,7 +744,7 @@ def _normal_latency_ci(s: LatencyStats, level: float):
     ok = n >= 2
     dof = np.where(ok, n - 1, 1.0)
     alpha = (1.0 - level) / 2
-    half = np.where(ok, stats.t.ppf(1 - alpha, dof) * s.jitter_ms / np.sqrt(np.where(ok, n, 1.0)), np.nan)
-    j_lo = s.jitter_ms * np.sqrt(dof / stats.chi2.ppf(1 - alpha, dof))
-    j_hi = s.jitter_ms * np.sqrt(dof / stats.chi2.ppf(alpha, dof))
+    half = np.where(ok, t_ppf(1 - alpha, dof) * s.jitter_ms / np.sqrt(np.where(ok, n, 1.0)), np.nan)
+    j_lo = s.jitter_ms * np.sqrt(dof / chi2_ppf(1 - alpha, dof))
+    j_hi = s.jitter_ms * np.sqrt(dof / chi2_ppf(alpha, dof))
     return s.latency_ms - half, s.latency_ms + half, np.where(ok, j_lo, np.nan), np.where(ok, j_hi, np.nan)

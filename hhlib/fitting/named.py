@@ -31,10 +31,10 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from ..normalised import check_stimulus_range, deviance_loss, predict, setup_for_data
 from ..seeds import SeedRecord, child, record_of
+from ..stats import chi2_sf
 from .objective import DataSet, Objective
 from .params import apply_values, base_value, parse_free
 from .search import Z2_95, FullLoss, flat_directions, global_search, hessian, interval
@@ -117,7 +117,7 @@ class NamedFitResult:
 
     @property
     def latency_p_value(self) -> float:
-        return float(stats.chi2.sf(self.latency_chi2, self.latency_dof)) if self.latency_dof else math.nan
+        return float(chi2_sf(self.latency_chi2, self.latency_dof)) if self.latency_dof else math.nan
 
     def summary(self, timing: bool = True) -> str:
         """The command line's report: verdict, every parameter with its interval, each data set's fit."""
@@ -228,8 +228,8 @@ def _validate(obj, theta, fl, root, n_val, sim):
         dev = deviance_loss(pred.firing_probability, ds.data)
         chi, k = _latency_term(ds, pred, c) if ds.use_latency else (math.nan, 0)
         out.append(dict(source=ds.data.source, levels=len(ds.data), deviance=float(dev),
-                        p_value=float(stats.chi2.sf(dev, len(ds.data))), latency_chi2=chi, latency_dof=k,
-                        latency_p_value=float(stats.chi2.sf(chi, k)) if k else math.nan))
+                        p_value=float(chi2_sf(dev, len(ds.data))), latency_chi2=chi, latency_dof=k,
+                        latency_p_value=float(chi2_sf(chi, k)) if k else math.nan))
     return out
 
 
@@ -313,7 +313,7 @@ def _result(obj, fl, theta, d_hat, ivals, determined, cov, ok, notes, root, n_va
     converged = ok and reached and all(determined.values()) and not at_bound and accepted
     n_sim = obj.simulated["simulated_trials"] + n_val * levels
     return NamedFitResult(est, ivals, determined, {p.name: (p.low, p.high) for p in obj.params},
-                          {p.name: p.scale for p in obj.params}, dev, float(stats.chi2.sf(dev, max(dof, 1))), dof,
+                          {p.name: p.scale for p in obj.params}, dev, float(chi2_sf(dev, max(dof, 1))), dof,
                           lat, lat_k, per_set, float(d_hat), converged, "; ".join(notes), cov, len(obj.history), r,
                           n_val, n_sim, time.perf_counter() - t0, record_of(root), obj.history)
 

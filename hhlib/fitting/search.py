@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
 
-Z2_95 = float(stats.chi2.ppf(0.95, 1))          # 3.84: the profile rise that ends a 95 % interval
+from ..stats import chi2_ppf
+
+Z2_95 = float(chi2_ppf(0.95, 1))          # 3.84: the profile rise that ends a 95 % interval
 
 
 class FullLoss:
@@ -102,7 +104,8 @@ def global_search(obj, z_start, seed_int):
         return np.empty(0), obj.loss(np.empty(0), stage="search"), True
     bounds = np.array(_bounds(obj.sim_params))
     n = 8 if k == 1 else 4 * 2 ** k
-    pts = stats.qmc.Sobol(k, scramble=True, seed=seed_int).random(n) if k > 1 else (np.arange(n)[:, None] + 0.5) / n
+    from scipy.stats import qmc  # here: scipy.stats costs 0.3 s to import, and only this needs it
+    pts = qmc.Sobol(k, scramble=True, seed=seed_int).random(n) if k > 1 else (np.arange(n)[:, None] + 0.5) / n
     cand = [np.asarray(z_start, dtype=float)] + list(bounds[:, 0] + pts * (bounds[:, 1] - bounds[:, 0]))
     losses = [obj.loss(z, stage="global") for z in cand]
     best = cand[int(np.argmin(losses))]

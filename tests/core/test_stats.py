@@ -277,3 +277,35 @@ def test_sigma_quantiles_are_phi_at_minus_one_zero_and_one():
 
     from hhlib.stats import SIGMA_QUANTILES
     np.testing.assert_allclose(SIGMA_QUANTILES, norm.cdf([-1.0, 0.0, 1.0]), rtol=0, atol=1e-16)
+
+
+def test_distribution_functions_equal_scipy_stats_to_the_last_bit():
+    """chi2_sf, chi2_ppf, norm_ppf, t_ppf (what the core uses instead of importing scipy.stats) are scipy.stats's
+    own values, exactly, on a grid that includes the ends of the domain; outside it both give NaN."""
+    from hhlib.stats import chi2_ppf, chi2_sf, norm_ppf, t_ppf
+    q = np.r_[0.0, 1e-12, 0.025, 0.05, 0.5, 0.95, 0.975, 1 - 1e-12, 1.0][:, None]
+    df = np.array([1, 2, 3, 7.5, 10, 99, 1e4])[None, :]
+    x = np.r_[0.0, 1e-9, 0.5, 3.84, 5.44, 40.0, 1e3][:, None]
+    pairs = [(chi2_sf(x, df), stats.chi2.sf(x, df)), (chi2_ppf(q, df), stats.chi2.ppf(q, df)),
+             (t_ppf(q, df), stats.t.ppf(q, df)), (norm_ppf(q), stats.norm.ppf(q))]
+    for ours, theirs in pairs:
+        np.testing.assert_array_equal(ours, theirs)
+    assert chi2_ppf(0.95, 1) == stats.chi2.ppf(0.95, 1) and isinstance(chi2_ppf(0.95, 1), float)
+    bad = [(chi2_sf(1.0, 0), stats.chi2.sf(1.0, 0)), (chi2_ppf(0.5, -1), stats.chi2.ppf(0.5, -1)),
+           (chi2_ppf(1.5, 2), stats.chi2.ppf(1.5, 2)), (t_ppf(0.5, 0), stats.t.ppf(0.5, 0)),
+           (norm_ppf(-0.1), stats.norm.ppf(-0.1))]
+    for ours, theirs in bad:
+        assert np.isnan(ours) and np.isnan(theirs)
+
+
+def test_the_command_line_fit_never_imports_scipy_stats():
+    """`import hhlib` and a default fit stay off scipy.stats (0.3 s of import per command-line run)."""
+    import subprocess
+    import sys
+    code = ("import sys, hhlib\n"
+            "d = hhlib.load_data()\n"
+            "r = hhlib.fit(d, n_trials=300, validation_n_trials=300)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('scipy.stats')), r.p_value > 0)\n")
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["[]", "True"]
