@@ -31,6 +31,7 @@ from scipy import interpolate
 from hhlib import SEED_MODEL, Pulse
 from hhlib.efficiency import at_efficiency
 from hhlib.published import miller1999
+from hhlib.stats import norm_ppf
 from hhlib.validation import check_int, real_array
 
 from .cache import cached, register
@@ -45,6 +46,8 @@ STIMULUS = Pulse(1.0, delay_ms=0.1, duration_ms=0.04)
 A0_CM2, RATE0 = 1e-9, 12.0
 #: 95 % point of chi-square with one degree of freedom.
 CHI2_95 = 3.841458820694124
+#: Its square root, the normal 97.5 % point.
+Z95 = float(norm_ppf(0.975))
 T_END_MS = 1.5
 _KEYS = ("firing_efficiency", "latency_ms", "jitter_efficiency", "jitter_ms")
 
@@ -187,39 +190,86 @@ def _noise_sd(d, w, r, n_trials, seed, n_repeats):
     eff = np.concatenate([d["firing_efficiency"], d["jitter_efficiency"]])
     values = []
     for k in range(n_repeats):
-        c = model_curve(w, r, eff, n_trials, seed + 1000 + k)
+        c = model_curve(w, r, eff, n_trials, _other_seed(seed, k))
         values.append(loss_parts(c.latency_ms[:n_l], c.jitter_ms[n_l:], d)["D"])
     return float(np.std(values, ddof=1)), np.array(values)
 
 
-def fit(d, w_grid, r_grid, n_trials: int, seed: int = 0, check_trials: int | None = None, check_seed: int = 1,
-        n_repeats: int = 4, progress=None) -> dict:
-    """The whole fit: the simulated grid, the loss surface and its profiles (:func:`surface`,
-    :func:`profile_fit`, :func:`offset_profile`), the Monte Carlo SD of ``D`` at the optimum (``n_repeats``
-    other seeds), and the model at the optimum (``check_trials`` fresh trials of seed ``check_seed``, default
-    ``4 n_trials``) with its offset, residual SDs and curves."""
-    d = _check_data(d)
-    seed, n_repeats = check_int("seed", seed, minimum=0), check_int("n_repeats", n_repeats, minimum=2)
+def _other_seed(seed: int, k: int) -> int:
+    """The ``k``-th other noise realisation (the Monte Carlo SD of ``D`` and the spread of the estimates)."""
+    return seed + 1000 + k
+
+
+def _fit_once(d, w_grid, r_grid, n_trials, seed, progress=None) -> dict:
+    """The simulated grid of one noise realisation, its loss surface, profiles and offset profile."""
     g = grid_losses(d, w_grid, r_grid, n_trials, seed, progress)
     surf = surface(d, g, w_grid, r_grid)
     pf = profile_fit(surf["w_fine"], surf["r_fine"], surf["D"])
-    n_l = d["latency_ms"].size
     offsets = np.linspace(surf["offset_ms"].min(), surf["offset_ms"].max(), 401)
-    prof_c = offset_profile(surf, n_l, offsets)
+    prof_c = offset_profile(surf, d["latency_ms"].size, offsets)
     k = int(np.argmin(prof_c))
+    return dict(grid=g, surf=surf, pf=pf, offsets=offsets, prof_c=prof_c, offset_ms=float(offsets[k]),
+                offset_interval=_interval(offsets, prof_c, k, CHI2_95))
+
+
+def widened(estimate: float, interval, between_var: float) -> np.ndarray:
+    """A profile interval widened by the Monte Carlo variance of the estimate: each end moved out to
+    ``sqrt(half_width² + z² between_var)`` from the estimate (z = 1.96; the profile's half-width is ``z`` times
+    the within-realisation SD, and the two variances add). A NaN end stays NaN."""
+    lo, hi = np.asarray(interval, dtype=float)
+    add = Z95 ** 2 * float(between_var)
+    return np.array([estimate - np.sqrt((estimate - lo) ** 2 + add), estimate + np.sqrt((hi - estimate) ** 2 + add)])
+
+
+def _spread(d, w_grid, r_grid, n_trials, seed, main, n_spread, progress) -> dict:
+    """The whole fit again in ``n_spread`` other noise realisations: the estimates of all of them (the fit's own
+    first) and the intervals widened by their variance (:func:`widened`)."""
+    est = [(main["pf"]["w"], main["pf"]["r"], main["offset_ms"])]
+    for k in range(n_spread):
+        step = None if progress is None else (lambda i, n, k=k: progress((k + 1) * n + i, (n_spread + 1) * n))
+        o = _fit_once(d, w_grid, r_grid, n_trials, _other_seed(seed, k), step)
+        est.append((o["pf"]["w"], o["pf"]["r"], o["offset_ms"]))
+    est = np.array(est)
+    var = est.var(axis=0, ddof=1)
+    return dict(spread_w=est[:, 0], spread_r=est[:, 1], spread_offset_ms=est[:, 2],
+                w_interval_mc=widened(est[0, 0], main["pf"]["w_interval"], var[0]),
+                r_interval_mc=widened(est[0, 1], main["pf"]["r_interval"], var[1]),
+                offset_interval_mc=widened(est[0, 2], main["offset_interval"], var[2]))
+
+
+def fit(d, w_grid, r_grid, n_trials: int, seed: int = 0, check_trials: int | None = None, check_seed: int = 1,
+        n_repeats: int = 4, n_spread: int = 0, progress=None) -> dict:
+    """The whole fit: the simulated grid, the loss surface and its profiles (:func:`surface`,
+    :func:`profile_fit`, :func:`offset_profile`), the Monte Carlo SD of ``D`` at the optimum (``n_repeats``
+    other seeds), and the model at the optimum (``check_trials`` fresh trials of seed ``check_seed``, default
+    ``4 n_trials``) with its offset, residual SDs and curves.
+
+    ``n_spread`` > 0: the fit is repeated in that many other noise realisations (the seeds of the ``D`` repeats);
+    the spread of their estimates (``spread_w``, ``spread_r``, ``spread_offset_ms``, the fit's own first) is the
+    Monte Carlo error of the estimates, and ``w_interval_mc``, ``r_interval_mc``, ``offset_interval_mc`` are the
+    profile intervals widened by it (:func:`widened`).
+    """
+    d = _check_data(d)
+    seed, n_repeats = check_int("seed", seed, minimum=0), check_int("n_repeats", n_repeats, minimum=2)
+    n_spread = check_int("n_spread", n_spread, minimum=0)
+    step = None if progress is None else (lambda i, n: progress(i, (n_spread + 1) * n))
+    main = _fit_once(d, w_grid, r_grid, n_trials, seed, step)
+    pf, n_l = main["pf"], d["latency_ms"].size
     sd, repeats = _noise_sd(d, pf["w"], pf["r"], n_trials, seed, n_repeats)
     eff = np.concatenate([d["firing_efficiency"], d["jitter_efficiency"]])
     check = model_curve(pf["w"], pf["r"], eff, check_trials or 4 * n_trials, check_seed)
     p = loss_parts(check.latency_ms[:n_l], check.jitter_ms[n_l:], d)
-    out = {f"grid_{key}": v for key, v in g.items()}
+    out = {f"grid_{key}": v for key, v in main["grid"].items()}
     out.update({key: np.asarray(v) for key, v in pf.items()})
-    out["D_fine"] = surf["D"]
+    out["D_fine"] = main["surf"]["D"]
     out.update(w_grid=np.asarray(w_grid, dtype=float), r_grid=np.asarray(r_grid, dtype=float),
-               offset_ms=float(offsets[k]), offset_interval=_interval(offsets, prof_c, k, CHI2_95),
-               offset_grid=offsets, profile_offset=prof_c, D_noise_sd=sd, D_repeats=repeats,
+               offset_ms=main["offset_ms"], offset_interval=main["offset_interval"], offset_grid=main["offsets"],
+               profile_offset=main["prof_c"], D_noise_sd=sd, D_repeats=repeats,
                offset_check_ms=p["offset_ms"], sd_latency_ms=p["sd_latency_ms"], sd_jitter_ms=p["sd_jitter_ms"],
                D_check=p["D"], model_latency_ms=check.latency_ms[:n_l], model_jitter_ms=check.jitter_ms[n_l:],
                realised=check.realised, rs=check.relative_spread)
+    if n_spread:
+        out.update(_spread(d, w_grid, r_grid, n_trials, seed, main, n_spread, progress))
     return out
 
 
@@ -245,35 +295,49 @@ def _scale_check(n_trials: int, seed) -> dict:
 
 @register("miller_fit", w_grid=tuple(np.round(np.linspace(-1.1, 2.1, 9), 3).tolist()),
           r_grid=tuple(np.round(np.linspace(-1.2, 0.0, 9), 3).tolist()), n_trials=1200, seed=0, check_trials=4800,
-          check_seed=1, n_repeats=4)
-def miller_fit(w_grid, r_grid, n_trials, seed, check_trials, check_seed, n_repeats, progress=None) -> dict:
+          check_seed=1, n_repeats=4, n_spread=4)
+def miller_fit(w_grid, r_grid, n_trials, seed, check_trials, check_seed, n_repeats, n_spread, progress=None) -> dict:
     """:func:`fit` of Miller 1999 Fig. 5 (cathodic), and the stimulus-scale check, as arrays (cached)."""
     out = fit(data(), w_grid, r_grid, n_trials, seed=seed, check_trials=check_trials, check_seed=check_seed,
-              n_repeats=n_repeats, progress=progress)
+              n_repeats=n_repeats, n_spread=n_spread, progress=progress)
     out.update(_scale_check(400, seed))
     return {k: np.asarray(v) for k, v in out.items()}
 
 
 def summary_lines(res: dict) -> list:
-    """The fit in words and numbers (area in cm², rate factor, offset and SDs in ms)."""
+    """The fit in words and numbers (area in cm², rate factor, offset and SDs in ms); with the Monte Carlo spread
+    (``n_spread`` > 0), each interval also widened by it."""
     def span(x, lo_hi, f):
         lo, hi = (f(v) if np.isfinite(v) else None for v in lo_hi)
         return f"{f(x):.3g} [{'<grid' if lo is None else f'{lo:.3g}'}, {'>grid' if hi is None else f'{hi:.3g}'}]"
+
     def area(v):
         return A0_CM2 * np.exp(v)
 
     def rate(v):
         return RATE0 * np.exp(v)
-    return [f"area (cm2)        {span(float(res['w']), res['w_interval'], area)}"
-            + ("" if res["w_determined"] else "  not determined inside the grid"),
-            f"rate factor       {span(float(res['r']), res['r_interval'], rate)}"
-            + ("" if res["r_determined"] else "  not determined inside the grid"),
-            f"latency offset    {float(res['offset_ms']):.3f} ms [{res['offset_interval'][0]:.3f}, "
-            f"{res['offset_interval'][1]:.3f}]",
-            f"threshold RS      {float(res['rs']):.3f}",
-            f"residual SD       latency {float(res['sd_latency_ms']):.4f} ms, "
-            f"jitter {float(res['sd_jitter_ms']):.4f} ms",
-            f"Monte Carlo SD of D between noise realisations {float(res['D_noise_sd']):.2f} (the 95 % rise is 3.84)"]
+    mc = "w_interval_mc" in res
+
+    def wider(key, f, fmt=".3g"):
+        if not mc:
+            return ""
+        lo, hi = (f(v) for v in res[f"{key}_interval_mc"])
+        return f"; with the Monte Carlo spread [{lo:{fmt}}, {hi:{fmt}}]"
+    lines = [f"area (cm2)        {span(float(res['w']), res['w_interval'], area)}{wider('w', area)}"
+             + ("" if res["w_determined"] else "  not determined inside the grid"),
+             f"rate factor       {span(float(res['r']), res['r_interval'], rate)}{wider('r', rate)}"
+             + ("" if res["r_determined"] else "  not determined inside the grid"),
+             f"latency offset    {float(res['offset_ms']):.3f} ms [{res['offset_interval'][0]:.3f}, "
+             f"{res['offset_interval'][1]:.3f}]{wider('offset', float, '.3f')}",
+             f"threshold RS      {float(res['rs']):.3f}",
+             f"residual SD       latency {float(res['sd_latency_ms']):.4f} ms, "
+             f"jitter {float(res['sd_jitter_ms']):.4f} ms",
+             f"Monte Carlo SD of D between noise realisations {float(res['D_noise_sd']):.2f} (the 95 % rise is 3.84)"]
+    if mc:
+        sd = [float(np.std(res[k], ddof=1)) for k in ("spread_w", "spread_r", "spread_offset_ms")]
+        lines.append(f"Monte Carlo SD of the estimates over {len(res['spread_w'])} realisations: w {sd[0]:.3f}, "
+                     f"r {sd[1]:.3f}, offset {sd[2]:.4f} ms")
+    return lines
 
 
 def result(**params) -> dict:

@@ -77,6 +77,40 @@ def test_synthetic_recovery():
     assert lo < truth["w"] and np.isnan(hi) and not res["w_determined"]
 
 
+def test_widened_intervals_add_the_monte_carlo_variance():
+    z = mf.Z95
+    assert z == pytest.approx(np.sqrt(mf.CHI2_95), rel=1e-15)
+    np.testing.assert_allclose(mf.widened(0.0, [-z, 2 * z], 1.0), [-np.sqrt(2) * z, np.sqrt(5) * z], rtol=1e-15)
+    np.testing.assert_array_equal(mf.widened(0.3, [0.1, 0.4], 0.0), [0.1, 0.4])
+    w = mf.widened(0.3, [np.nan, 0.4], 0.01)
+    assert np.isnan(w[0]) and w[1] == pytest.approx(0.3 + np.sqrt(0.01 + z * z * 0.01), rel=1e-14)
+
+
+def test_spread_repeats_the_whole_fit_in_other_realisations():
+    """``n_spread``: the fit's own results are unchanged, each other estimate is the fit of its own realisation
+    (the seeds of the D repeats), and the intervals are widened by the estimates' variance."""
+    d = mf.synthetic(0.5, -0.5, 0.3, 1500, seed=11)
+    grid = (np.linspace(-0.5, 1.5, 4), np.linspace(-1.0, 0.0, 4))
+    seen = []
+    res = mf.fit(d, *grid, 200, seed=0, check_trials=100, n_repeats=2, n_spread=2,
+                 progress=lambda i, n: seen.append((i, n)))
+    plain = mf.fit(d, *grid, 200, seed=0, check_trials=100, n_repeats=2)
+    for key in ("w", "r", "offset_ms", "w_interval", "r_interval", "offset_interval", "D_fine", "D_repeats"):
+        np.testing.assert_array_equal(res[key], plain[key])
+    other = mf._fit_once(mf._check_data(d), *grid, 200, 1001)
+    assert res["spread_w"][2] == other["pf"]["w"] and res["spread_r"][2] == other["pf"]["r"]
+    assert res["spread_offset_ms"][2] == other["offset_ms"]
+    assert res["spread_w"][0] == res["w"] and res["spread_offset_ms"][0] == res["offset_ms"]
+    var = np.var(res["spread_offset_ms"], ddof=1)
+    np.testing.assert_array_equal(res["offset_interval_mc"], mf.widened(res["offset_ms"], res["offset_interval"], var))
+    lo, hi = res["offset_interval_mc"]
+    assert lo <= res["offset_interval"][0] and hi >= res["offset_interval"][1]
+    assert seen[-1] == (48, 48) and [i for i, _ in seen] == list(range(1, 49))
+    assert any("with the Monte Carlo spread" in line for line in mf.summary_lines(res))
+    with pytest.raises(ValueError, match="n_spread"):
+        mf.fit(d, *grid, 200, n_spread=-1)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="efficiency must be a non-empty 1-D array of fractions in \\(0, 1\\)"):
         at_efficiency(hhlib.SEED_MODEL, 1e-9, [0.5, 1.0], 100)
