@@ -47,7 +47,8 @@ def plot_residuals(d: dict, res: dict, ax=None):
 
 
 def plot_profiles(res: dict, axes=None):
-    """Profile ``D - D_min`` of log area and log rate factor, the 3.84 line and the 95 % interval ends."""
+    """Profile ``D - D_min`` of log area and log rate factor, the 3.84 line and the 95 % interval ends (dotted:
+    widened by the Monte Carlo spread, where the fit has one)."""
     axes = new_axes(axes, figsize=(10.0, 3.2), ncols=2)
     for ax, key, label in zip(axes, ("w", "r"), ("w = log(area / 1e-9 cm²)", "r = log(rate_factor / 12)"),
                               strict=True):
@@ -56,19 +57,26 @@ def plot_profiles(res: dict, axes=None):
         for end in np.asarray(res[f"{key}_interval"]):
             if np.isfinite(end):
                 ax.axvline(end, color="C3", lw=0.8)
+        for end in np.asarray(res.get(f"{key}_interval_mc", [])):      # widened by the Monte Carlo spread
+            if np.isfinite(end):
+                ax.axvline(end, color="C3", lw=0.8, ls=":")
         ax.axvline(float(res[key]), color="C0", lw=0.8)
         ax.set(xlabel=label, ylabel="profile D - D_min", ylim=(-0.5, 4 * CHI2_95))
     return axes
 
 
 def plot_loss_surface(res: dict, ax=None):
-    """Contours of ``D - min D`` over the fine grid (w, r), the simulated grid points, and the optimum."""
+    """Contours of ``D - min D`` over the fine grid (w, r), the simulated grid points, the optimum (star) and, where
+    the fit has them, the optima of the other noise realisations (crosses)."""
     ax = new_axes(ax, figsize=(5.0, 4.0))
     D = res["D_fine"] - float(res["D_min"])
     cs = ax.contourf(res["r_fine"], res["w_fine"], D, levels=[0, 4, 10, 20, 40, 80, 160, 320], cmap="viridis_r")
     ax.figure.colorbar(cs, ax=ax, label="D - min D")
     r, w = np.meshgrid(res["r_grid"], res["w_grid"])
     ax.plot(r.ravel(), w.ravel(), "k.", ms=2)
+    if "spread_w" in res:                   # the optima of the fit in the other noise realisations
+        ax.plot(res["spread_r"][1:], res["spread_w"][1:], "wx", ms=7, mew=1.5, label="other noise realisations")
+        ax.legend(fontsize=7, loc="lower left")
     ax.plot(float(res["r"]), float(res["w"]), "r*", ms=10)
     ax.set(xlabel="r = log(rate_factor / 12)", ylabel="w = log(area / 1e-9 cm²)", title="loss over the grid")
     return ax

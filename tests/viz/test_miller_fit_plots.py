@@ -43,3 +43,14 @@ def test_residuals_profiles_and_surface(fitted):
     star = ax.get_lines()[-1]
     assert star.get_xdata()[0] == pytest.approx(float(res["r"])) and star.get_ydata()[0] == pytest.approx(
         float(res["w"]))
+
+
+def test_the_monte_carlo_spread_is_drawn(fitted):
+    _, res = fitted
+    axes = V.plot_profiles(res)
+    dotted = [ln.get_xdata()[0] for ln in axes[1].get_lines() if ln.get_linestyle() == ":"]
+    np.testing.assert_allclose(dotted, res["r_interval_mc"], rtol=1e-12)
+    ax = V.plot_loss_surface(res)
+    crosses = [ln for ln in ax.get_lines() if ln.get_marker() == "x"][0]
+    np.testing.assert_array_equal(crosses.get_xdata(), res["spread_r"][1:])
+    np.testing.assert_array_equal(crosses.get_ydata(), res["spread_w"][1:])
