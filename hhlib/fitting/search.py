@@ -178,8 +178,12 @@ def profile_at(fl, obj, theta_hat, cov, i, v):
 def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
     """One end of the interval of parameter ``i``: the profile at ``v0`` (others re-optimised); too small a
     rise moves further out (x2.5, up to the bound), too large a one back in; the end is placed where the signed
-    root of the rise reaches ``sqrt(target)``. Returns ``(end, closed)``."""
-    v = v0
+    root of the rise reaches ``sqrt(target)``. Once a point with too small a rise and one with too large a rise
+    are known, the next point stays between them (bisection where the sqrt rule would leave that bracket, or
+    where the loss is infinite there: no parameter of the re-optimised others can produce the data's counts), and
+    the end is placed inside the bracket. Returns ``(end, closed)``."""
+    t0, v = theta_hat[i], v0
+    small = big = None                      # (v, rise): the nearest too-far-in and too-far-out points so far
     for _ in range(5):
         rise = profile_at(fl, obj, theta_hat, cov, i, v)[0] - d_hat
         if rise < -0.5:
@@ -190,14 +194,32 @@ def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
         if rise < target / 4:
             if v == bound:
                 return bound, False
-            v = float(np.clip(theta_hat[i] + 2.5 * (v - theta_hat[i]), min(bound, theta_hat[i]),
-                              max(bound, theta_hat[i])))
+            small = (v, rise)
+            v = float(np.clip(t0 + 2.5 * (v - t0), min(bound, t0), max(bound, t0)))
         else:
-            v = theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise)
-    if rise < target / 4:
-        return bound, False
-    end = theta_hat[i] + (v - theta_hat[i]) * math.sqrt(target / rise)
-    return float(np.clip(end, min(bound, theta_hat[i]), max(bound, theta_hat[i]))), True
+            big = (v, rise)
+            v = t0 + (v - t0) * math.sqrt(target / rise) if math.isfinite(rise) else v
+        if big is not None and (small is not None or not math.isfinite(big[1])):
+            inner = t0 if small is None else small[0]
+            if not (min(inner, big[0]) < v < max(inner, big[0])):
+                v = 0.5 * (inner + big[0])
+    else:
+        if big is None:
+            return bound, False
+        return _in_bracket(t0, small, big, target), True
+    end = t0 + (v - t0) * math.sqrt(target / rise)
+    return float(np.clip(end, min(bound, t0), max(bound, t0))), True
+
+
+def _in_bracket(t0, small, big, target):
+    """The end between the last too-small rise (None: the optimum ``t0``, rise 0) and too-large one: where the
+    signed root of the rise, linear between them, reaches ``sqrt(target)``; the midpoint if the large one is
+    infinite."""
+    (a, ra), (b, rb) = (t0, 0.0) if small is None else small, big
+    if not math.isfinite(rb):
+        return 0.5 * (a + b)
+    sa, sb = math.sqrt(max(ra, 0.0)), math.sqrt(rb)
+    return a + (b - a) * (math.sqrt(target) - sa) / (sb - sa)
 
 
 def interval(fl, obj, theta_hat, d_hat, cov, i, target, notes):
