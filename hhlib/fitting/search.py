@@ -178,12 +178,13 @@ def profile_at(fl, obj, theta_hat, cov, i, v):
 def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
     """One end of the interval of parameter ``i``: the profile at ``v0`` (others re-optimised); too small a
     rise moves further out (x2.5, up to the bound), too large a one back in; the end is placed where the signed
-    root of the rise reaches ``sqrt(target)``. Once a point with too small a rise and one with too large a rise
-    are known, the next point stays between them (bisection where the sqrt rule would leave that bracket, or
-    where the loss is infinite there: no parameter of the re-optimised others can produce the data's counts), and
-    the end is placed inside the bracket. Returns ``(end, closed)``."""
+    root of the rise reaches ``sqrt(target)``. Once a too-small and a too-large rise are known, the next point
+    stays between them (bisection where the sqrt rule would leave that bracket) and the end is placed inside it.
+    An infinite loss (the simulated trials cannot produce the data's counts there: a Monte Carlo limit, not
+    evidence) only bounds the search, bisecting back towards the last finite point; if no finite rise reaches
+    the target the end is not closed. Returns ``(end, closed)``."""
     t0, v = theta_hat[i], v0
-    small = big = None                      # (v, rise): the nearest too-far-in and too-far-out points so far
+    small = big = wall = None       # (v, rise) too far in, too far out (finite); the nearest infinite-loss point
     for _ in range(5):
         rise = profile_at(fl, obj, theta_hat, cov, i, v)[0] - d_hat
         if rise < -0.5:
@@ -196,13 +197,16 @@ def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
                 return bound, False
             small = (v, rise)
             v = float(np.clip(t0 + 2.5 * (v - t0), min(bound, t0), max(bound, t0)))
-        else:
+        elif math.isfinite(rise):
             big = (v, rise)
-            v = t0 + (v - t0) * math.sqrt(target / rise) if math.isfinite(rise) else v
-        if big is not None and (small is not None or not math.isfinite(big[1])):
+            v = t0 + (v - t0) * math.sqrt(target / rise)
+        else:
+            wall = (v, rise)
+        outer = big if wall is None or (big is not None and abs(big[0] - t0) < abs(wall[0] - t0)) else wall
+        if outer is not None:
             inner = t0 if small is None else small[0]
-            if not (min(inner, big[0]) < v < max(inner, big[0])):
-                v = 0.5 * (inner + big[0])
+            if not (min(inner, outer[0]) < v < max(inner, outer[0])):
+                v = 0.5 * (inner + outer[0])
     else:
         if big is None:
             return bound, False
@@ -212,12 +216,9 @@ def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
 
 
 def _in_bracket(t0, small, big, target):
-    """The end between the last too-small rise (None: the optimum ``t0``, rise 0) and too-large one: where the
-    signed root of the rise, linear between them, reaches ``sqrt(target)``; the midpoint if the large one is
-    infinite."""
+    """The end between the last too-small rise (None: the optimum ``t0``, rise 0) and the too-large one: where the
+    signed root of the rise, linear between them, reaches ``sqrt(target)``."""
     (a, ra), (b, rb) = (t0, 0.0) if small is None else small, big
-    if not math.isfinite(rb):
-        return 0.5 * (a + b)
     sa, sb = math.sqrt(max(ra, 0.0)), math.sqrt(rb)
     return a + (b - a) * (math.sqrt(target) - sa) / (sb - sa)
 

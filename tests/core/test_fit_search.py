@@ -37,12 +37,21 @@ def test_a_profile_that_stays_flat_to_the_bound_is_not_closed(monkeypatch):
     assert not closed and e == 1.5 and points[-1] == 1.5
 
 
-def test_an_infinite_loss_beyond_a_flat_profile_closes_the_interval_at_the_wall(monkeypatch):
-    """Flat (rise 0.3), then no parameter can produce the data (an infinite loss) beyond 1.2: the end lies at the
-    wall, between the last finite point and the first infinite one, never at the bound or back at the optimum."""
+def test_an_infinite_loss_beyond_a_flat_profile_does_not_close_the_interval(monkeypatch):
+    """Flat (rise 0.3), then an infinite loss beyond 1.2 (the simulated trials cannot produce the data's counts:
+    a Monte Carlo limit, not evidence): the search bisects back towards the finite side, never onto the optimum
+    itself, and the end is not closed (the parameter is then reported as not determined)."""
     e, closed, points = end(monkeypatch, lambda v: 0.3 if v < 1.2 else math.inf, 1.02, 9.0)
-    assert closed and 1.125 < e < 1.22
-    assert all(p > 1.0 for p in points)                # it never fell back onto the optimum itself
+    assert not closed and e == 9.0
+    assert all(p > 1.0 for p in points) and points[4] < points[3]
+
+
+def test_an_infinite_loss_beyond_a_rising_profile_keeps_its_end(monkeypatch):
+    """A quadratic profile with an infinite loss beyond 1.3: the points stay on the finite side of it and the end
+    is the quadratic's."""
+    e, closed, points = end(monkeypatch, lambda v: ((v - 1.0) / 0.1) ** 2 if v < 1.3 else math.inf, 1.6, 9.0)
+    assert closed and e == pytest.approx(1.0 + 0.1 * math.sqrt(TARGET), rel=1e-12)
+    assert points[0] == 1.6 and points[1] == pytest.approx(1.3)
 
 
 def test_the_points_stay_between_a_too_small_and_a_too_large_rise(monkeypatch):
