@@ -26,12 +26,12 @@ __all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_d
 # to the last bit, tests/core/test_stats.py): importing scipy.stats would add about 0.3 s to every `import hhlib`
 # and command-line run. Arguments outside the domain give NaN, as in scipy.stats.
 def chi2_sf(x, df):
-    """Survival function of chi-square with ``df`` degrees of freedom (``scipy.chi2_sf(x, df)``)."""
+    """Survival function of chi-square with ``df`` degrees of freedom (``scipy.stats.chi2.sf(x, df)``)."""
     return _in_domain(special.chdtrc(df, x), np.asarray(df) > 0)
 
 
 def chi2_ppf(q, df):
-    """Quantile of chi-square with ``df`` degrees of freedom (``scipy.chi2_ppf(q, df)``)."""
+    """Quantile of chi-square with ``df`` degrees of freedom (``scipy.stats.chi2.ppf(q, df)``)."""
     q, df = np.asarray(q, dtype=float), np.asarray(df, dtype=float)
     return _in_domain(2 * special.gammaincinv(df / 2, q), (df > 0) & (q >= 0) & (q <= 1))
 
@@ -42,7 +42,7 @@ def norm_ppf(q):
 
 
 def t_ppf(q, df):
-    """Quantile of Student's t with ``df`` degrees of freedom (``scipy.t_ppf(q, df)``)."""
+    """Quantile of Student's t with ``df`` degrees of freedom (``scipy.stats.t.ppf(q, df)``)."""
     q = np.asarray(q, dtype=float)
     value = np.where(q == 0.0, -np.inf, np.where(q == 1.0, np.inf, special.stdtrit(df, q)))
     return _in_domain(value, (np.asarray(df) > 0) & (q >= 0) & (q <= 1))

@@ -30,8 +30,8 @@ from scipy import interpolate
 
 from hhlib import SEED_MODEL, Pulse
 from hhlib.efficiency import at_efficiency
+from hhlib.fit import Z95
 from hhlib.published import miller1999
-from hhlib.stats import norm_ppf
 from hhlib.validation import check_int, real_array
 
 from .cache import cached, register
@@ -46,8 +46,6 @@ STIMULUS = Pulse(1.0, delay_ms=0.1, duration_ms=0.04)
 A0_CM2, RATE0 = 1e-9, 12.0
 #: 95 % point of chi-square with one degree of freedom.
 CHI2_95 = 3.841458820694124
-#: Its square root, the normal 97.5 % point.
-Z95 = float(norm_ppf(0.975))
 T_END_MS = 1.5
 _KEYS = ("firing_efficiency", "latency_ms", "jitter_efficiency", "jitter_ms")
 
