@@ -32,8 +32,9 @@ def synthetic(seed, truth=TRUTH, x=X, n=100, protocol=None, latency=True):
     return FiringData(x, k, np.full(x.size, n), source=f"synthetic seed {seed}", protocol=protocol, **kw)
 
 
-def recovered(data, truth, n_trials, seed):
-    r = hhlib.fit(data, free=list(truth), n_trials=n_trials, validation_n_trials=1000, latency_trials=300, seed=seed)
+def recovered(data, truth, n_trials, seed, latency_trials=300):
+    r = hhlib.fit(data, free=list(truth), n_trials=n_trials, validation_n_trials=1000, latency_trials=latency_trials,
+                  seed=seed)
     inside = {k: r.determined[k] and r.interval[k][0] <= v <= r.interval[k][1] for k, v in truth.items()}
     return r, inside
 
@@ -57,7 +58,7 @@ def test_three_parameters_are_recovered_inside_their_intervals():
 @pytest.mark.slow
 def test_four_parameters_with_the_kinetics_are_recovered_from_two_pulse_widths():
     truth = dict(TRUTH, rate_factor=12.0)
-    r, inside = recovered(widths_with_latency(0), truth, 200, 0)
+    r, inside = recovered(widths_with_latency(0), truth, 200, 0, latency_trials=200)
     assert r.verdict == "converged", r.summary()
     assert all(inside.values()), r.summary()
     lo, hi = r.interval["rate_factor"]
