@@ -1,7 +1,5 @@
-import sys
-
-from ._startup import started
+from ._startup import finish, started
 from .cli import main
 
 started()
-sys.exit(main())
+finish(main())

@@ -6,7 +6,10 @@ line and exit status 130. :func:`quiet_interrupt` (called by ``hhlib/__init__.py
 locating a ``-m`` module, i.e. ``sys.argv[0] == "-m"``) installs a SIGINT handler that prints
 ``python -m <module>: interrupted`` and exits 130 at once; :func:`started` (called by the ``__main__``
 modules once everything is imported) restores Python's own handler, so the commands' ``except
-KeyboardInterrupt`` takes over. Imports as a library (``import hhlib``) are never affected.
+KeyboardInterrupt`` takes over; :func:`finish` (called with the command's exit status once its work is done)
+ignores Ctrl-C from then on: while Python shuts down it puts SIGINT back to the system's default action, so a
+Ctrl-C in those last milliseconds would otherwise kill the finished command by the signal (no message, status
+-2 instead of its own). Imports as a library (``import hhlib``) are never affected.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import os
 import signal
 import sys
 
-__all__ = ["quiet_interrupt", "started", "program"]
+__all__ = ["quiet_interrupt", "started", "finish", "program"]
 
 
 def program() -> str:
@@ -48,3 +51,17 @@ def started() -> None:
             signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:
         pass
+
+
+def finish(status: int):
+    """The command's work is done: ignore Ctrl-C from now on and exit with ``status`` (a Ctrl-C that Python had
+    already turned into ``KeyboardInterrupt`` is dropped: there is nothing left to interrupt)."""
+    for _ in range(3):
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            break
+        except KeyboardInterrupt:
+            continue
+        except ValueError:                   # not the main thread: leave signals alone
+            break
+    sys.exit(status)

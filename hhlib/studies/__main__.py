@@ -42,6 +42,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from .._startup import started
+    from .._startup import finish, started
     started()
-    sys.exit(main())
+    finish(main())

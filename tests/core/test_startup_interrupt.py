@@ -46,3 +46,15 @@ def test_importing_hhlib_as_a_library_leaves_sigint_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert out.stdout.strip() == "True", out.stderr
+
+
+@pytest.mark.parametrize("status", [0, 2])
+def test_a_ctrl_c_after_the_work_is_done_cannot_change_the_exit_status(status):
+    # finish() is what the __main__ modules exit through; the SIGINT here lands during interpreter shutdown
+    # (an atexit hook), where Python's own handler would raise (a traceback) or, later, the default action kill
+    code = ("import atexit, os, signal, time\nfrom hhlib._startup import finish\n"
+            "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.2)))\n"
+            f"print('done', flush=True)\nfinish({status})\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert (out.returncode, out.stdout, out.stderr) == (status, "done\n", "")
