@@ -106,6 +106,27 @@ class NormalCache:
         self._entries: dict = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def key(spec, c: int, b: int) -> tuple:
+        """The key of block ``b`` of condition ``c``'s stream of ``spec``: its seed, stream id, block and steps."""
+        return (str(spec.root.entropy), tuple(spec.root.spawn_key), int(spec.ids[c]), int(b), int(spec.n_steps))
+
+    def binned(self, spec, c: int, n_bins: int):
+        """Every trial's normals of condition ``c`` summed over ``n_bins`` runs of consecutive steps (as
+        ``np.array_split`` splits the steps): float64 (n_trials, n_bins), e.g. features that predict a trial's
+        threshold; None if a block's normals are not held (not drawn yet, or beyond the limit)."""
+        out = np.empty((spec.n_trials, n_bins))
+        starts = np.cumsum([0] + [len(a) for a in np.array_split(np.arange(spec.n_steps), n_bins)])[:-1]
+        for b in range(-(-spec.n_trials // TRIALS_PER_STREAM)):
+            with self._lock:
+                entry = self._entries.get(self.key(spec, c, b))
+            normals = None if entry is None else entry[1]
+            if normals is None or normals.shape[0] != spec.n_steps:
+                return None
+            lo = b * TRIALS_PER_STREAM
+            out[lo:lo + block_size(b, spec.n_trials)] = np.add.reduceat(normals, starts, axis=0).T[:spec.n_trials - lo]
+        return out
+
     def get(self, key, shape: tuple, draw):
         """The array under ``key`` (``draw()`` makes it, of ``shape``, float64, the first time), or None if it
         would not fit in the limit."""

@@ -293,8 +293,7 @@ def _cached_normals(cache, spec, c, b, rng):
     if cache is None:
         return _NONE
     shape = (spec.waveforms.shape[1], TRIALS_PER_STREAM)
-    key = (str(spec.root.entropy), tuple(spec.root.spawn_key), int(spec.ids[c]), b, shape[0])
-    normals = cache.get(key, shape, lambda: fill_normals(rng, np.empty(shape)))
+    normals = cache.get(cache.key(spec, c, b), shape, lambda: fill_normals(rng, np.empty(shape)))
     return _NONE if normals is None else normals
 
 
