@@ -421,7 +421,7 @@ class _Profile:
             guess = np.full(n_trials, np.nan)
             guess[:z.size] = (1.0 + (z - 1.0) * math.exp(-(w - near) / 2)) * i_det
         thr = trial_thresholds(self.setup.model, area, n_trials, seed=self.root, info=self.info, guess=guess,
-                               normals=self.normals, **opts, **self.sim)
+                               normals=self.normals, deterministic_uA=i_det, **opts, **self.sim)
         self.trials[(w, n_trials)] = thr / i_det
         return thr
 

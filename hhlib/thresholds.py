@@ -322,7 +322,7 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=
                      stream_id: int = 0, dt_ms: float = 0.0025, t_end_ms: float = 2.0, rtol: float = 1e-3,
                      max_factor: float = 32.0, engine: str = "auto", spike_threshold_mV: float = DEFAULT_LEVEL_MV,
                      noise=True, info: dict | None = None, precision: str = "float64", guess=None,
-                     normals: NormalCache | None = None) -> np.ndarray:
+                     normals: NormalCache | None = None, deterministic_uA=None) -> np.ndarray:
     """Threshold of every noisy trial: the factor on the stimulus's varied amplitude(s) (µA for unit ones).
 
     Trial ``j`` uses the noise of trial ``j`` of random stream ``stream_id`` (the numbers
@@ -378,6 +378,12 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=
     normals : hhlib.engines.NormalCache, optional
         Keeps the noise's random normals between calls (e.g. a fit's searches at several areas, which share the
         trials' noise); each call draws its own otherwise. The results are the same either way.
+    deterministic_uA : float or array_like, optional
+        The noise-free threshold, if already known: what :func:`threshold_current` returns for the same model,
+        area(s), stimulus, ``vary``, timing, engine and precision (its default ``rtol`` and ``n_probe``; the fits pass
+        it, having computed it for their guesses). It sets the search's scale; computed here when not given. A
+        different value gives other grid points, not wrong thresholds (they stay within ``rtol`` of it), but skips
+        the check that the noise-free model rests.
 
     Returns
     -------
@@ -401,7 +407,16 @@ def trial_thresholds(model: MembraneModel, area_cm2, n_trials: int, *, stimulus=
     stream_id = check_int("stream_id", stream_id, minimum=0)
     opts = dict(dt_ms=dt_ms, t_end_ms=t_end_ms, engine=engine, spike_threshold_mV=spike_threshold_mV,
                 precision=precision, vary=stim.check_vary(vary))
-    i_det, shape = _threshold(model, area, stim, 1e-4, 8, opts)
+    if deterministic_uA is None:
+        i_det, shape = _threshold(model, area, stim, 1e-4, 8, opts)
+    else:
+        shape = np.broadcast_shapes(area.shape, stim.cond_shape)
+        known = real_array("deterministic_uA", deterministic_uA, "µA", positive=True)
+        try:
+            i_det = np.broadcast_to(known, shape).ravel().astype(float)
+        except ValueError:
+            raise ValueError(f"deterministic_uA must broadcast to the conditions' shape {shape}, got shape "
+                             f"{known.shape}") from None
     stim_b = stim.with_amplitudes([np.broadcast_to(a, shape).ravel() for a in stim.amplitudes_uA])
     flat = np.broadcast_to(area, shape).ravel()
     spec = build_run_spec(model, stim_b, flat, n_trials, seed=seed, noise=noise, max_spikes=1, stop_after=1,

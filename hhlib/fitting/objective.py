@@ -98,7 +98,7 @@ class Objective:
         i_det = threshold_current(setup.model, area, **opts, **self.sim)
         thr = trial_thresholds(setup.model, area, self.n_trials, seed=self.root, noise=setup.noise,
                                info=self.simulated, guess=self._guess(ds, key, i_det), normals=self.normals,
-                               **opts, **self.sim)
+                               deterministic_uA=i_det, **opts, **self.sim)
         if np.isfinite(i_det) and i_det > 0:
             self.known[(ds.index, key)] = thr / i_det
             while len(self.known) > CACHE_SIZE:

@@ -195,3 +195,17 @@ def test_trials_without_a_guess_are_predicted_from_their_own_noise(wide_referenc
         np.testing.assert_array_equal(thresholds([W[1]], 1500, guess=guess, info=info)[0], ref)
         runs[predict] = info["simulated_trials"]
     assert runs[True] < 0.8 * runs[False], runs         # 8 798 against 11 895 (1 500 zero-stimulus runs in both)
+
+
+def test_a_known_noise_free_threshold_gives_the_same_thresholds(reference):
+    i_det = th.threshold_current(SETUP.model, SETUP.area_cm2(np.expm1(np.asarray(W))), stimulus=SETUP.stimulus)
+    info = {}
+    np.testing.assert_array_equal(thresholds(W, 600, deterministic_uA=i_det, info=info), reference[0])
+    assert info["simulated_trials"] == reference[1]           # the noise-free search is all it skips
+
+
+@pytest.mark.parametrize("value,match", [(-1e-7, "deterministic_uA must be > 0"), (np.nan, "deterministic_uA"),
+                                         ([1e-7, 2e-7, 3e-7], "deterministic_uA must broadcast")])
+def test_bad_known_noise_free_threshold(value, match):
+    with pytest.raises(ValueError, match=match):
+        thresholds(W, 10, deterministic_uA=value)
