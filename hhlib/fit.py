@@ -57,6 +57,7 @@ from .normalised import (
     setup_for_data,
     simulate_responses,
     stimulus_range,
+    trials_that_may_fire,
 )
 from .runspec import ENGINES, PRECISIONS
 from .seeds import SeedRecord, as_seed_sequence, child, record_of
@@ -374,6 +375,7 @@ class _Profile:
         self.history = []
         self.info = {"simulated_trials": 0}
         self.trials = {}            # (w, n_trials) -> (every trial's threshold in units of the noise-free one)
+        self.scale = {}             # w -> the noise-free threshold there (µA)
         self.normals = NormalCache()  # the trials' noise, drawn once for every area
 
     def thresholds(self, ws, n_trials):
@@ -423,6 +425,7 @@ class _Profile:
         thr = trial_thresholds(self.setup.model, area, n_trials, seed=self.root, info=self.info, guess=guess,
                                normals=self.normals, deterministic_uA=i_det, **opts, **self.sim)
         self.trials[(w, n_trials)] = thr / i_det
+        self.scale[w] = i_det
         return thr
 
     def _threshold_options(self):
@@ -539,12 +542,20 @@ class _JointProfile(_Profile):
                 return self.tables[key]
             lo = finite[min(max(2, int(0.002 * lz.size)), finite.size - 1)]
             z = np.linspace(lo, finite[-1] + np.ptp(self.log_x) + 0.05, LATENCY_GRID_POINTS)
-            st = _model_latency(self.setup, w, z, self.n_latency_trials, self.root, self.sim)
-            self.info["simulated_trials"] += z.size * self.n_latency_trials
+            st, simulated = _model_latency(self.setup, w, z, self.n_latency_trials, self.root, self.sim, self._known(w))
+            self.info["simulated_trials"] += simulated
             ok = st.n_fired >= MIN_MODEL_SPIKES
             spline = interpolate.CubicSpline(z[ok], st.latency_ms[ok]) if ok.sum() >= 4 else None
             self.tables[key] = (z[ok], spline, st.jitter_ms[ok] ** 2, st.n_fired[ok].astype(float))
         return self.tables[key]
+
+    def _known(self, w):
+        """``(every trial's threshold, µA; the noise-free one)`` at log-area w from the largest sample searched
+        there (trial j is the same trial in every sample), or None."""
+        sizes = [n for (k, n) in self.trials if k == w]
+        if not sizes:
+            return None
+        return self.trials[(w, max(sizes))] * self.scale[w], self.scale[w]
 
     def latency_chi2(self, lz, s, w):
         """The latency term at (s, w) and the number of levels that contributed."""
@@ -564,13 +575,16 @@ class _JointProfile(_Profile):
         return self.binomial_scan(lz, grid) + np.array([self.latency_chi2(lz, s, w)[0] for s in grid])
 
 
-def _model_latency(setup, w, z, n_trials, root, sim):
+def _model_latency(setup, w, z, n_trials, root, sim, known=None):
     """Latency statistics of the first ``n_trials`` trials of stream 0 at log-area ``w`` and normalised log
-    amplitudes ``z`` (amplitude ``I_ref e^(w + z)``: the stimuli of the thresholds' CDF)."""
+    amplitudes ``z`` (amplitude ``I_ref e^(w + z)``: the stimuli of the thresholds' CDF); ``known``: the trials'
+    thresholds and the noise-free one there, to skip the trials they show cannot fire (the same result). Returns
+    ``(statistics, trials simulated)``."""
     amp = setup.i_ref_uA * np.exp(w + np.asarray(z))
+    active = None if known is None else trials_that_may_fire(setup, amp, known[0], known[1], n_trials)
     _, first = simulate_responses(setup, amp, setup.area_cm2(math.expm1(w)), n_trials, seed=root,
-                                  stream_ids=np.zeros(amp.size, dtype=int), **sim)
-    return latency_stats(first, setup.response_onset_ms)
+                                  stream_ids=np.zeros(amp.size, dtype=int), **sim, active=active)
+    return latency_stats(first, setup.response_onset_ms), amp.size * n_trials if active is None else int(active.sum())
 
 
 def _vertex(ws, ds, fallback):

@@ -19,9 +19,10 @@ import numpy as np
 from .data import FiringData, load_data, unit_stimulus
 from .model import SEED_MODEL, MembraneModel
 from .runspec import check_timing, resolve_noise
-from .simulate import NonFiniteError, simulate
+from .simulate import NonFiniteError, simulate, simulate_some
 from .stats import binomial_deviance, latency_stats
 from .stimulus import Pulse, Stimulus
+from .thresholds import surely_silent
 from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "channel_noise_setup", "Prediction", "predict",
@@ -427,7 +428,7 @@ def predict(delta_v, delta_area, x=None, *, n_trials: int | None = None, seed=No
 
 
 def simulate_responses(setup: NormalisedSetup, amplitude_uA, area_cm2, n_trials: int, *, seed=None, stream_ids=None,
-                       engine: str = "auto", precision: str = "float64", noise=None):
+                       engine: str = "auto", precision: str = "float64", noise=None, active=None):
     """Which trials fired at ``setup.stimulus_at(amplitude_uA)``, and when they responded (one definition for
     :func:`predict`, the fit's latency model and the explorer).
 
@@ -448,6 +449,10 @@ def simulate_responses(setup: NormalisedSetup, amplitude_uA, area_cm2, n_trials:
         As in :func:`hhlib.simulate`.
     noise : bool or noise object, optional
         Overrides ``setup.noise``.
+    active : array_like of bool, optional
+        With ``setup.vary`` None: the trials to simulate (broadcast to ``cond_shape + (n_trials,)``); the others
+        are reported as silent without being simulated, e.g. where the trials' own thresholds say they cannot
+        fire (:func:`hhlib.thresholds.surely_silent`). Default: every trial.
 
     Returns
     -------
@@ -461,8 +466,16 @@ def simulate_responses(setup: NormalisedSetup, amplitude_uA, area_cm2, n_trials:
         options["noise"] = noise
     amp = np.asarray(amplitude_uA, dtype=float)
     if setup.vary is None:
-        res = simulate(setup.model, setup.stimulus_at(amp), area_cm2, n_trials, stop_after=1, max_spikes=1, **options)
+        if active is None:
+            res = simulate(setup.model, setup.stimulus_at(amp), area_cm2, n_trials, stop_after=1, max_spikes=1,
+                           **options)
+        else:
+            res = simulate_some(active, setup.model, setup.stimulus_at(amp), area_cm2, n_trials, stop_after=1,
+                                max_spikes=1, **options)
         return res.fired, res.first_spike_ms
+    if active is not None:
+        raise ValueError("active needs setup.vary None (a pair's response is counted against its baseline, which "
+                         "every trial needs)")
     base = simulate(setup.model, setup.stimulus_at(np.zeros_like(amp)), area_cm2, n_trials, **options).spike_counts
     res = simulate(setup.model, setup.stimulus_at(amp), area_cm2, n_trials, **options)
     fired = res.spike_counts > base
@@ -470,6 +483,22 @@ def simulate_responses(setup: NormalisedSetup, amplitude_uA, area_cm2, n_trials:
     with np.errstate(invalid="ignore"):
         after = np.where(t >= setup.response_onset_ms, t, np.inf).min(axis=-1)
     return fired, np.where(fired & np.isfinite(after), after, np.nan)
+
+
+def trials_that_may_fire(setup: NormalisedSetup, amplitude_uA, thresholds_uA, deterministic_uA, n_trials: int):
+    """The trials worth simulating at each of the amplitudes ``amplitude_uA`` (levels,), for
+    :func:`simulate_responses`' ``active``: bool (levels, n_trials), or None (all of them). A trial is skipped
+    where :func:`hhlib.thresholds.surely_silent` says its own threshold (``thresholds_uA``: trial j's under the
+    same noise, from :func:`hhlib.thresholds.trial_thresholds` with the same setup, area and seed; scale
+    ``deterministic_uA``) rules out a spike; trials beyond that sample are simulated. The skipped trials' result is
+    what the full simulation gives every trial whose firing is monotone in the amplitude (silent), so latency
+    tables cost the trials that fire, not the silent ones."""
+    if setup.vary is not None or thresholds_uA is None or not (np.isfinite(deterministic_uA) and deterministic_uA > 0):
+        return None
+    active = np.ones((np.size(amplitude_uA), n_trials), dtype=bool)
+    k = min(n_trials, thresholds_uA.size)
+    active[:, :k] = ~surely_silent(thresholds_uA[None, :k], np.asarray(amplitude_uA)[:, None], deterministic_uA)
+    return active
 
 
 def _check_p(p_model, data):

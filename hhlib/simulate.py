@@ -323,6 +323,24 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
     return _result(spec, out)
 
 
+def simulate_some(active, model: MembraneModel, stimulus, area_cm2, n_trials: int, **options) -> SimulationResult:
+    """:func:`simulate` of the trials where ``active`` (bool, broadcast to ``cond_shape + (n_trials,)``) only: each
+    of them exactly as :func:`simulate` with the same ``options`` gives it (its own noise: same counts and times);
+    the others are not simulated and read as silent (count 0, no spike times)."""
+    spec = build_run_spec(model, stimulus, area_cm2, n_trials, **options)
+    if spec.record or spec.multirate is not None:
+        raise ValueError("simulate_some runs without record=True or multirate (the trials it skips have no traces)")
+    try:
+        active = np.broadcast_to(np.asarray(active, dtype=bool), spec.cond_shape + (spec.n_trials,))
+    except ValueError:
+        raise ValueError(f"active must broadcast to the conditions' shape x trials {spec.cond_shape + (n_trials,)}, "
+                         f"got shape {np.shape(active)}") from None
+    stop = np.where(active.reshape(spec.n_cond, spec.n_trials), spec.stop_after, -1)
+    out = execute(spec, lane_stop=stop)
+    warn_coarse_dt(spec.model, spec.dt, stacklevel=2)
+    return _result(spec, out)
+
+
 def _result(spec, out) -> SimulationResult:
     shape = spec.cond_shape + (spec.n_trials,)
     result = dict(spike_counts=out.counts.reshape(shape), spike_times_ms=out.times.reshape(shape + (-1,)),

@@ -35,7 +35,7 @@ from .stimulus import Pulse, as_stimulus
 from .validation import check_instance, check_int, check_real, real_array
 
 __all__ = ["threshold_current", "trial_thresholds", "firing_probability_from_thresholds", "fraction_fired",
-           "expand_bracket", "bisect",
+           "surely_silent", "expand_bracket", "bisect",
            "MAX_BRACKET_FACTOR"]
 
 #: The searches give up above this many times the amplitude that charges the membrane by 20 mV in the pulse.
@@ -589,6 +589,21 @@ def _check_guess(guess, shape):
     except ValueError:
         raise ValueError(f"guess must broadcast to the result's shape {shape} (areas x trials), got shape "
                          f"{g.shape}") from None
+
+
+def surely_silent(thresholds_uA, amplitude_uA, deterministic_uA, *, rtol: float = 1e-3, max_factor: float = 32.0):
+    """Where a trial cannot fire at ``amplitude_uA``, from its own threshold, if its firing is monotone in the
+    amplitude (what the thresholds assume): below the silent end of its bisection cell, less one more cell width
+    against rounding; a trial that never fired (``inf``) only up to ``max_factor`` x the noise-free threshold,
+    where its search stopped. ``thresholds_uA``, ``rtol`` and ``max_factor`` as :func:`trial_thresholds` found and
+    used them, ``deterministic_uA`` its scale (the noise-free threshold); all broadcast. bool array.
+
+    >>> surely_silent([1.0, 1.01, 0.0, np.inf], 0.9995, 1.0).tolist()     # the cell is 1e-3 wide
+    [False, True, False, True]
+    """
+    thr, cell = np.asarray(thresholds_uA, dtype=float), rtol * np.asarray(deterministic_uA, dtype=float)
+    limit = np.where(np.isinf(thr), max_factor * np.asarray(deterministic_uA, dtype=float), thr - cell)
+    return np.asarray(amplitude_uA, dtype=float) < limit
 
 
 def firing_probability_from_thresholds(thresholds_uA, amplitude_uA, *, smooth: bool = False):

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import interpolate, optimize
 
 from ..engines import NormalCache
-from ..normalised import deviance_loss, simulate_responses
+from ..normalised import deviance_loss, simulate_responses, trials_that_may_fire
 from ..stats import _deviance_terms, latency_stats
 from ..thresholds import threshold_current, trial_thresholds
 from .params import apply_values
@@ -59,8 +59,9 @@ def cdf(lz, log_amp):
 class _Point:
     """One data set at one point of the simulated parameters: sorted log thresholds and the latency table."""
 
-    def __init__(self, lz, setup, area):
+    def __init__(self, lz, setup, area, thresholds_uA=None, deterministic_uA=math.nan):
         self.lz, self.setup, self.area, self.table = lz, setup, area, None
+        self.thresholds_uA, self.deterministic_uA = thresholds_uA, deterministic_uA    # per trial, unsorted
 
 
 class Objective:
@@ -105,7 +106,7 @@ class Objective:
                 self.known.popitem(last=False)
         with np.errstate(divide="ignore"):
             lz = np.sort(np.log(thr / setup.i_ref_uA))
-        return _Point(lz, setup, area)
+        return _Point(lz, setup, area, thr, i_det)
 
     def _guess(self, ds, key, i_det):
         """Predicted thresholds (µA) of this data set's trials at ``key``: their thresholds relative to the noise-free
@@ -127,9 +128,11 @@ class Objective:
                 return pt.table
             lo = finite[min(max(2, int(0.002 * pt.lz.size)), finite.size - 1)]
             z = np.linspace(lo, finite[-1] + 0.05, LATENCY_GRID_POINTS)
-            _, first = simulate_responses(pt.setup, pt.setup.i_ref_uA * np.exp(z), pt.area, self.latency_trials,
-                                          seed=self.root, stream_ids=np.zeros(z.size, dtype=int), **self.sim)
-            self.simulated["simulated_trials"] += z.size * self.latency_trials
+            amp = pt.setup.i_ref_uA * np.exp(z)
+            active = trials_that_may_fire(pt.setup, amp, pt.thresholds_uA, pt.deterministic_uA, self.latency_trials)
+            _, first = simulate_responses(pt.setup, amp, pt.area, self.latency_trials, seed=self.root,
+                                          stream_ids=np.zeros(z.size, dtype=int), active=active, **self.sim)
+            self.simulated["simulated_trials"] += z.size * self.latency_trials if active is None else int(active.sum())
             st = latency_stats(first, pt.setup.response_onset_ms)
             ok = st.n_fired >= MIN_MODEL_SPIKES
             spline = interpolate.CubicSpline(z[ok], st.latency_ms[ok]) if ok.sum() >= 4 else None

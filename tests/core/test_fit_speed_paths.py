@@ -11,7 +11,9 @@ from hhlib import thresholds as th
 from hhlib.engines import NormalCache, common, execute
 from hhlib.engines.runspec import build_run_spec
 from hhlib.normalised import DEFAULT_SETUP as SETUP
+from hhlib.normalised import simulate_responses, trials_that_may_fire
 from hhlib.seeds import as_seed_sequence, child, stream
+from hhlib.simulate import simulate_some
 
 fit_module = importlib.import_module("hhlib.fit")      # the module (hhlib.fit is the function)
 ROOT = child(as_seed_sequence(0), 0)
@@ -209,3 +211,49 @@ def test_a_known_noise_free_threshold_gives_the_same_thresholds(reference):
 def test_bad_known_noise_free_threshold(value, match):
     with pytest.raises(ValueError, match=match):
         thresholds(W, 10, deterministic_uA=value)
+
+
+def test_simulating_some_trials_gives_those_trials_of_the_full_run():
+    amps = np.array([6.6e-8, 7.0e-8, 7.6e-8])
+    full = hhlib.simulate(SETUP.model, hhlib.Pulse(amps), 1e-9, 500, seed=2, stop_after=1, max_spikes=1)
+    active = np.random.default_rng(0).random((3, 500)) < 0.4
+    some = simulate_some(active, SETUP.model, hhlib.Pulse(amps), 1e-9, 500, seed=2, stop_after=1, max_spikes=1)
+    np.testing.assert_array_equal(some.spike_counts, np.where(active, full.spike_counts, 0))
+    np.testing.assert_array_equal(some.spike_times_ms[active], full.spike_times_ms[active])
+    assert np.isnan(some.spike_times_ms[~active]).all() and full.spike_counts[~active].sum() > 0
+    with pytest.raises(ValueError, match="active must broadcast"):
+        simulate_some(np.ones(7, bool), SETUP.model, hhlib.Pulse(amps), 1e-9, 500, seed=2)
+    with pytest.raises(ValueError, match="record=True"):
+        simulate_some(active, SETUP.model, hhlib.Pulse(amps), 1e-9, 500, seed=2, record=True, engine="numpy")
+
+
+def test_trials_their_thresholds_rule_out_do_not_fire(reference):
+    """Every trial that surely_silent skips stays silent in the full simulation at that amplitude (its firing is
+    monotone), and the latencies with the skips are those without."""
+    thr = reference[0][0]
+    area = SETUP.area_cm2(math.expm1(W[0]))
+    i_det = th.threshold_current(SETUP.model, area, stimulus=SETUP.stimulus)
+    amp = np.quantile(thr, [0.05, 0.3, 0.5, 0.7, 0.95])
+    active = trials_that_may_fire(SETUP, amp, thr, i_det, 600)
+    fired, first = simulate_responses(SETUP, amp, area, 600, seed=ROOT, stream_ids=np.zeros(5, int))
+    fired_some, first_some = simulate_responses(SETUP, amp, area, 600, seed=ROOT, stream_ids=np.zeros(5, int),
+                                                active=active)
+    assert not fired[~active].any() and (~active).sum() > 1000          # about half the trial-levels skipped
+    np.testing.assert_array_equal(fired_some, fired)
+    np.testing.assert_array_equal(first_some, first)
+
+
+def test_a_latency_fit_with_skipped_silent_trials_equals_one_without(monkeypatch):
+    data = hhlib.load_data("synthetic_latency_uA")
+    kwargs = dict(n_trials=600, validation_n_trials=600, latency_trials=300, seed=1)
+    fit_module._THRESHOLD_CACHE.clear()
+    fast = hhlib.fit(data, **kwargs)
+    fit_module._THRESHOLD_CACHE.clear()
+    monkeypatch.setattr(fit_module, "trials_that_may_fire", lambda *a: None)
+    plain = hhlib.fit(data, **kwargs)
+    fit_module._THRESHOLD_CACHE.clear()
+    assert fast.uses_latency and fast.latency_chi2 == plain.latency_chi2
+    for key in ("delta_v", "delta_area", "delta_v_ci", "delta_area_ci", "deviance", "p_value", "fit_deviance"):
+        assert getattr(fast, key) == getattr(plain, key), key
+    assert [h["loss"] for h in fast.history] == [h["loss"] for h in plain.history]
+    assert fast.n_trials_simulated < 0.9 * plain.n_trials_simulated
