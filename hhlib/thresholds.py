@@ -469,9 +469,9 @@ def _from_sample(fires, scale, rtol, out, lanes, rest, min_found: int = 100):
     return np.where(took, out2, out), rest & ~took
 
 
-#: Most bins of a trial's noise in :func:`_noise_prediction` (one per 5 steps of the default 2 ms at 2.5 µs), and
-#: the fewest found thresholds per bin.
-_NOISE_BINS, _FOUND_PER_BIN = 160, 12
+#: Most bins of a trial's noise in :func:`_noise_prediction` (one per 5 steps of the default 2 ms at 2.5 µs), the
+#: fewest found thresholds per bin, and the most numbers in its feature matrix (trials x bins: 32 MB).
+_NOISE_BINS, _FOUND_PER_BIN, _MAX_FEATURES = 160, 12, 4_000_000
 
 
 def _noise_prediction(fires, c, thresholds, found):
@@ -482,7 +482,7 @@ def _noise_prediction(fires, c, thresholds, found):
     (no current-noise normals held: channel noise, the numpy or GPU engine; too few found thresholds; a prediction
     no better than the sample's own spread). Only guesses: the searched result does not depend on them."""
     ok = found & np.isfinite(thresholds) & (thresholds > 0)
-    n_bins = min(_NOISE_BINS, int(ok.sum()) // _FOUND_PER_BIN, fires.spec.n_steps)
+    n_bins = min(_NOISE_BINS, int(ok.sum()) // _FOUND_PER_BIN, fires.spec.n_steps, _MAX_FEATURES // ok.size)
     if fires.normals is None or fires.base is not None or n_bins < 4:
         return None
     features = fires.normals.binned(fires.spec, c, n_bins)
