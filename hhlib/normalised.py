@@ -26,7 +26,7 @@ from .thresholds import surely_silent
 from .validation import check_bool, check_instance, check_int, check_real, probability_array, real_array, renamed
 
 __all__ = ["NormalisedSetup", "DEFAULT_SETUP", "setup_for_data", "channel_noise_setup", "Prediction", "predict",
-           "simulate_responses", "mse_loss", "deviance_loss", "check_deltas", "stimulus_range",
+           "simulate_responses", "trials_that_may_fire", "mse_loss", "deviance_loss", "check_deltas", "stimulus_range",
            "check_stimulus_range", "STIMULUS_SPAN", "UNIT_PULSE"]
 
 #: The setup's stimulus unless one is given: the predecessor's 0.1 ms pulse at 0.1 ms, of unit amplitude.
@@ -492,7 +492,12 @@ def trials_that_may_fire(setup: NormalisedSetup, amplitude_uA, thresholds_uA, de
     same noise, from :func:`hhlib.thresholds.trial_thresholds` with the same setup, area and seed; scale
     ``deterministic_uA``) rules out a spike; trials beyond that sample are simulated. The skipped trials' result is
     what the full simulation gives every trial whose firing is monotone in the amplitude (silent), so latency
-    tables cost the trials that fire, not the silent ones."""
+    tables cost the trials that fire, not the silent ones.
+
+    >>> import numpy as np
+    >>> trials_that_may_fire(DEFAULT_SETUP, [0.9, 1.1], np.array([1.0, 1.05, np.inf]), 1.0, 4).astype(int).tolist()
+    [[0, 0, 0, 1], [1, 1, 0, 1]]
+    """
     if setup.vary is not None or thresholds_uA is None or not (np.isfinite(deterministic_uA) and deterministic_uA > 0):
         return None
     active = np.ones((np.size(amplitude_uA), n_trials), dtype=bool)

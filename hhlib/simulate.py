@@ -26,7 +26,7 @@ from .stats import latency_ci, latency_stats, responses
 from .stimulus import as_stimulus
 from .thresholds import warn_coarse_dt
 
-__all__ = ["simulate", "SimulationResult", "NonFiniteError", "TRIALS_PER_STREAM", "firing_probability",
+__all__ = ["simulate", "simulate_some", "SimulationResult", "NonFiniteError", "TRIALS_PER_STREAM", "firing_probability",
            "compiled_engine_available", "make_seed_sequence", "MAX_STEPS", "MAX_RESULT_BYTES"]
 
 #: Kept for older code: :func:`hhlib.seeds.as_seed_sequence`.
@@ -326,7 +326,14 @@ def simulate(model: MembraneModel, stimulus, area_cm2, n_trials: int, *, dt_ms: 
 def simulate_some(active, model: MembraneModel, stimulus, area_cm2, n_trials: int, **options) -> SimulationResult:
     """:func:`simulate` of the trials where ``active`` (bool, broadcast to ``cond_shape + (n_trials,)``) only: each
     of them exactly as :func:`simulate` with the same ``options`` gives it (its own noise: same counts and times);
-    the others are not simulated and read as silent (count 0, no spike times)."""
+    the others are not simulated and read as silent (count 0, no spike times).
+
+    >>> import numpy as np, hhlib
+    >>> full = hhlib.simulate(hhlib.SEED_MODEL, hhlib.Pulse(7e-8), 1e-9, 6, seed=3)
+    >>> some = simulate_some([True, False] * 3, hhlib.SEED_MODEL, hhlib.Pulse(7e-8), 1e-9, 6, seed=3)
+    >>> bool(np.array_equal(some.spike_counts, np.where([True, False] * 3, full.spike_counts, 0)))
+    True
+    """
     spec = build_run_spec(model, stimulus, area_cm2, n_trials, **options)
     if spec.record or spec.multirate is not None:
         raise ValueError("simulate_some runs without record=True or multirate (the trials it skips have no traces)")
