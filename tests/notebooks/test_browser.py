@@ -122,7 +122,9 @@ def _stop(proc: subprocess.Popen) -> None:
 @contextlib.contextmanager
 def voila_server(notebook_dir: Path, tmp: Path):
     """Serve ``notebook_dir`` with Voila on 127.0.0.1; yield the base URL; always stop it."""
-    env = dict(os.environ)
+    # not pytest's own variables: under pytest-xdist (PYTEST_XDIST_*, PYTEST_CURRENT_TEST) the notebook's execution in
+    # Voila sat idle for about 180 s (its executor's timeout) before the page loaded; without them it takes seconds
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         env[var] = str(tmp / var.lower())
         Path(env[var]).mkdir(parents=True, exist_ok=True)
