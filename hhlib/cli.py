@@ -52,10 +52,12 @@ _positive_int = _converter(int, lambda v: 1 <= v <= MAX_CLI_RUNS, f"an integer f
 _fit_runs = _converter(int, lambda v: 200 <= v <= MAX_CLI_RUNS, f"an integer from 200 to {MAX_CLI_RUNS:,}")
 _delta = _converter(float, lambda v: np.isfinite(v) and v > -1, "a finite number > -1")
 _seed = _converter(int, lambda v: v >= 0, "an integer >= 0")
+_spread = _converter(int, lambda v: 0 <= v <= 20, "an integer from 0 to 20")
 
 
 def _parser():
     from . import __version__
+    from .fit import NAMED_SPREAD
     p = _Parser(prog="python -m hhlib", description="Noisy Hodgkin-Huxley firing probabilities: predict and fit.")
     p.add_argument("--version", action="version", version=f"hhlib {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -98,6 +100,10 @@ def _parser():
                          "comparison; 'seed' is its old name)")
     op.add_argument("--no-latency", action="store_true", help="fit the counts alone, even when the data have "
                     "latency_ms and jitter_ms columns (the library's use_latency=False)")
+    op.add_argument("--spread", type=_spread, default=None, metavar="N",
+                    help="named-parameter fits: refits in N other noise realisations whose spread widens the "
+                         f"intervals (default: {NAMED_SPREAD}; given with the default --free, it takes the "
+                         "named-parameter path)")
     op.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -256,7 +262,7 @@ def _optimise(args):
         sys.stderr.flush()
     method = "predecessor" if args.method == "seed" else args.method
     r = fit(data, n_trials=args.runs, seed=args.seed, start=args.start, method=method, progress=progress,
-            use_latency=False if args.no_latency else None, free=free)
+            use_latency=False if args.no_latency else None, free=free, n_spread=args.spread)
     if args.json:
         print(_dumps(r.to_dict()))
     else:

@@ -18,7 +18,7 @@ from .validation import check_bool, check_choice, check_int, check_real, count_a
 
 __all__ = ["binomial_ci", "ProbitFit", "probit_curve", "probit_fit", "binomial_deviance", "LatencyStats",
            "latency_stats", "latency_ci", "responses", "separation", "LATENCY_DDOF", "chi2_sf", "chi2_ppf",
-           "norm_ppf", "t_ppf"]
+           "norm_ppf", "t_ppf", "widened_interval"]
 
 
 # The distribution functions the core needs, from the special functions scipy.stats itself evaluates them with
@@ -46,6 +46,23 @@ def t_ppf(q, df):
     q = np.asarray(q, dtype=float)
     value = np.where(q == 0.0, -np.inf, np.where(q == 1.0, np.inf, special.stdtrit(df, q)))
     return _in_domain(value, (np.asarray(df) > 0) & (q >= 0) & (q <= 1))
+
+
+def widened_interval(estimate: float, interval, between_var: float, level: float = 0.95) -> np.ndarray:
+    """A ``level`` interval widened by the Monte Carlo variance ``between_var`` of its estimate.
+
+    Each end moves out to ``sqrt(half_width² + z² between_var)`` from the estimate (``z`` the normal quantile of
+    ``level``, 1.96 for 95 %): the interval's half-width on each side is ``z`` times the within-realisation SD, and
+    the two variances add. A NaN end stays NaN.
+
+    Examples
+    --------
+    >>> widened_interval(0.0, [-1.96, 1.96], 1.0).round(3)
+    array([-2.772,  2.772])
+    """
+    lo, hi = np.asarray(interval, dtype=float)
+    add = float(norm_ppf(0.5 + level / 2)) ** 2 * float(between_var)
+    return np.array([estimate - np.sqrt((estimate - lo) ** 2 + add), estimate + np.sqrt((hi - estimate) ** 2 + add)])
 
 
 def _in_domain(value, ok):

@@ -10,17 +10,26 @@ Method
 2. Search (:func:`~hhlib.fitting.search.global_search`): a scrambled Sobol set over the box of the simulated
    parameters (8 points for one, ``4 * 2^k`` for k) plus the start, then bounded Nelder-Mead (one parameter:
    bounded Brent) from the best.
-3. Curvature: a finite-difference Hessian in the search coordinates; an eigen-direction along which half the
-   box raises the loss by less than the interval's rise (or a non-positive curvature) is a candidate flat
-   direction. The Hessian of a Monte Carlo loss can be noisy, so the profiles decide: a flat direction is
-   reported (its parameters named as trading off) only where a parameter in it has no closed profile interval.
-4. 95 % profile-likelihood intervals for every parameter: each end predicted from the curvature, the
-   profile evaluated there with the others re-optimised, and the end placed where the signed root of the rise
+3. Curvature: a finite-difference Hessian in the search coordinates, its steps chosen so that the loss rises by
+   about the interval's rise (a Monte Carlo loss is rough on small scales; :func:`~hhlib.fitting.search.hessian`);
+   an eigen-direction along which half the box raises the loss by less than the interval's rise (or a non-positive
+   curvature) is a candidate flat direction. The Hessian of a Monte Carlo loss can be noisy, so the profiles decide:
+   a flat direction is reported (its parameters named as trading off) only where a parameter in it has no closed
+   profile interval.
+4. 95 % profile-likelihood intervals for every parameter: each end predicted from the curvature, the profile
+   evaluated there with the others re-optimised (moving out or in until the rise is within half to twice the target,
+   so that the loss's roughness cannot pass for the rise), and the end placed where the signed root of the rise
    reaches ``sqrt(3.84 m)``. ``m = 1 + N/R`` (the largest data set's trials ``N`` over the simulated trials ``R``)
-   accounts for the Monte Carlo error of the one threshold sample, as the two-parameter path does (conservative).
-   An interval that reaches a bound before the profile has risen marks the parameter *not determined by the
-   data* (``determined[name] = False``, no interval), and the fit is not called converged.
-5. Validation: a fresh ``validation_n_trials`` prediction per data set at the optimum gives each set's deviance,
+   accounts for the Monte Carlo error of the one threshold sample, as the two-parameter path does (conservative). An
+   interval that reaches a bound before the profile has risen marks the parameter *not determined by the data*
+   (``determined[name] = False``, no interval), and the fit is not called converged.
+5. Monte Carlo spread (``n_spread`` > 0; default 0): the local search again, from the optimum, in ``n_spread`` other
+   noise realisations (other threshold samples); each interval is widened by the variance of the estimates across
+   the realisations (:func:`hhlib.stats.widened_interval`: the two variances add), on top of the ``1 + N/R``
+   allowance (conservative: with a few refits the variance itself is uncertain). It measures what the allowance
+   assumes; in the synthetic recoveries of ``benchmarks/recovery_named.py`` it widened the intervals by a few per
+   cent. ``profile_interval`` keeps the unwidened intervals.
+6. Validation: a fresh ``validation_n_trials`` prediction per data set at the optimum gives each set's deviance,
    latency chi-square and p-values (on its own levels), and the joint ones (on all levels minus the free
    parameters).
 """
@@ -34,10 +43,10 @@ import numpy as np
 
 from ..normalised import check_stimulus_range, deviance_loss, predict, setup_for_data
 from ..seeds import SeedRecord, child, record_of
-from ..stats import chi2_sf
+from ..stats import chi2_sf, widened_interval
 from .objective import DataSet, Objective
 from .params import apply_values, base_value, parse_free
-from .search import Z2_95, FullLoss, flat_directions, global_search, hessian, interval
+from .search import Z2_95, Curvature, FullLoss, flat_directions, global_search, hessian, interval, minimise_sim
 
 __all__ = ["NamedFitResult", "fit_named"]
 
@@ -52,7 +61,13 @@ class NamedFitResult:
         Name -> best-fit value (its own unit: the deltas dimensionless, ``knoise`` µA/mS^0.5, densities per µm²,
         ``latency_offset_ms`` ms, a model field in the model's unit).
     interval : dict
-        Name -> 95 % profile-likelihood interval ``(low, high)``; ``(nan, nan)`` where not determined.
+        Name -> 95 % interval ``(low, high)``: the profile-likelihood interval, widened by the Monte Carlo spread of
+        the estimate where ``n_spread`` > 0; ``(nan, nan)`` where not determined.
+    profile_interval : dict
+        Name -> the profile-likelihood interval alone (the fit's own noise realisation).
+    spread : dict
+        Name -> the estimates in the ``n_spread + 1`` noise realisations (the fit's own first); one value when
+        ``n_spread`` = 0.
     determined : dict
         Name -> False where the data do not determine the parameter (flat profile within the bounds or a flat
         direction of the curvature), else True.
@@ -103,6 +118,13 @@ class NamedFitResult:
     seconds: float
     seed: SeedRecord
     history: list = field(default_factory=list)
+    profile_interval: dict = field(default_factory=dict)
+    spread: dict = field(default_factory=dict)
+
+    @property
+    def n_spread(self) -> int:
+        """Refits in other noise realisations that widened the intervals (0: none)."""
+        return len(next(iter(self.spread.values()))) - 1 if self.spread else 0
 
     @property
     def identifiable(self) -> bool:
@@ -133,6 +155,9 @@ class NamedFitResult:
                    f"{s['latency_p_value']:.3g}" if s["latency_dof"] else "")
             lines.append(f"  {s['source']}: deviance {s['deviance']:.2f} over {s['levels']} levels, p = "
                          f"{s['p_value']:.3g}{lat}")
+        if self.n_spread:
+            lines.append(f"  intervals widened by the spread of the estimates in {self.n_spread} other noise "
+                         "realisations (Monte Carlo error)")
         lines.append(f"  joint deviance {self.deviance:.2f} on {self.dof} dof (fresh {self.validation_n_trials}-"
                      f"trial prediction), p = {self.p_value:.3g}")
         lines.append(f"  {self.n_evaluations} evaluations, {self.n_trials_simulated:,} simulated trials"
@@ -146,6 +171,8 @@ class NamedFitResult:
         sets = [{k: (f(v) if isinstance(v, float) else v) for k, v in s.items()} for s in self.per_set]
         return dict(estimate={k: f(v) for k, v in self.estimate.items()},
                     interval={k: [f(a), f(b)] for k, (a, b) in self.interval.items()},
+                    profile_interval={k: [f(a), f(b)] for k, (a, b) in self.profile_interval.items()},
+                    spread={k: [f(v) for v in vs] for k, vs in self.spread.items()}, n_spread=self.n_spread,
                     determined=dict(self.determined), bounds={k: list(b) for k, b in self.bounds.items()},
                     scale=dict(self.scale), deviance=f(self.deviance), p_value=f(self.p_value), dof=int(self.dof),
                     latency_chi2=f(self.latency_chi2), latency_dof=int(self.latency_dof),
@@ -241,17 +268,18 @@ def _latency_term(ds, pred, c):
 
 
 def _intervals(fl, obj, theta, d_hat, target, notes):
-    """Curvature, flat directions and the profile intervals (search scale) of every parameter. A direction the
+    """Curvature, flat directions and the profile intervals (search scale; NaN where not closed) of every
+    parameter. A direction the
     curvature calls flat (a finite-difference Hessian of a Monte Carlo loss can be noisy) is reported only where
     the profile of a parameter in it does not rise by ``target`` within the bounds either."""
-    H, _ = hessian(fl, theta, obj.params)
+    H, _ = hessian(fl, theta, obj.params, rise=target)
     flat_idx, dirs, cov = flat_directions(H, obj.params, target)
     names = [p.name for p in obj.params]
     ivals, determined = {}, {}
     for i, p in enumerate(obj.params):
-        (a, b), closed = interval(fl, obj, theta, d_hat, cov, i, target, notes)
+        (a, b), closed = interval(fl, obj, theta, d_hat, Curvature(H, cov), i, target, notes)
         determined[p.name] = closed
-        ivals[p.name] = (float(p.from_search(a)), float(p.from_search(b))) if closed else (math.nan, math.nan)
+        ivals[p.name] = (float(a), float(b)) if closed else (math.nan, math.nan)
         if not closed and i not in flat_idx:
             notes.append(f"{p.name}: the profile does not rise by {target:.3g} within the bounds: not determined by "
                          "the data")
@@ -264,7 +292,7 @@ def _intervals(fl, obj, theta, d_hat, target, notes):
 
 
 def fit_named(data, free, *, setup, n_trials=None, seed_root, start=None, validation_n_trials=20000, progress=None,
-              use_latency=None, latency_trials=1000, sim=None) -> NamedFitResult:
+              use_latency=None, latency_trials=1000, sim=None, n_spread=0) -> NamedFitResult:
     """Fit the parameters named in ``free`` to ``data`` (one FiringData or a list); see the module docstring and
     :func:`hhlib.fit` (which checks the common arguments and calls this)."""
     t0 = time.perf_counter()
@@ -287,13 +315,50 @@ def fit_named(data, free, *, setup, n_trials=None, seed_root, start=None, valida
     if progress:
         progress("profile-likelihood intervals")
     ivals, determined, cov = _intervals(fl, obj, theta, d_hat, target, notes)
-    return _result(obj, fl, theta, d_hat, ivals, determined, cov, ok, notes, seed_root, validation_n_trials, sim,
+    rows, n_spread_sim = _spread(obj, fl, seed_root, z, theta, cov, n_spread, progress)
+    spread = Spread(rows, ivals, n_spread_sim)
+    return _result(obj, fl, theta, d_hat, spread, determined, cov, ok, notes, seed_root, validation_n_trials, sim,
                    r, t0)
 
 
-def _result(obj, fl, theta, d_hat, ivals, determined, cov, ok, notes, root, n_val, sim, r, t0):
+def _spread(obj, fl, root, z_hat, theta, cov, n_spread, progress):
+    """The local search again, from the optimum, in ``n_spread`` other noise realisations (streams ``(2, k)`` of
+    the fit's root): the full estimates (search scale, one row per realisation, the fit's own first) and the trials
+    those refits simulated."""
+    rows, simulated = [np.asarray(theta, dtype=float)], 0
+    width = np.array([np.ptp(p.search_bounds) for p in obj.sim_params])
+    var = np.diag(cov)[fl.i_sim] if fl.i_sim else np.empty(0)
+    step = np.where(var > 0, np.sqrt(np.clip(var, (1e-3 * width) ** 2, (0.25 * width) ** 2)), 0.1 * width)
+    for k in range(n_spread):
+        if progress:
+            progress(f"refit {k + 1} of {n_spread} in another noise realisation (Monte Carlo spread)")
+        other = Objective(obj.sets, obj.params, obj.fixed, child(root, 2, k), obj.n_trials, obj.latency_trials,
+                          obj.sim)
+        z, _, _ = minimise_sim(other, z_hat, step=step)
+        rows.append(FullLoss(other).full(z))
+        simulated += other.simulated["simulated_trials"]
+    return np.array(rows), simulated
+
+
+class Spread:
+    """The estimates in every noise realisation (search scale, rows) and the intervals widened by their
+    variance: ``widened[name]`` and ``profile[name]`` (search scale, NaN where not determined)."""
+
+    def __init__(self, rows, profile, simulated):
+        self.rows, self.profile, self.simulated = rows, profile, simulated
+        var = rows.var(axis=0, ddof=1) if len(rows) > 1 else np.zeros(rows.shape[1])
+        self.widened = {name: tuple(float(e) for e in widened_interval(rows[0, i], ab, var[i]))
+                        for i, (name, ab) in enumerate(profile.items())}
+
+
+def _natural(params, ivals):
+    return {p.name: tuple(float(p.from_search(e)) for e in ivals[p.name]) for p in params}
+
+
+def _result(obj, fl, theta, d_hat, spread, determined, cov, ok, notes, root, n_val, sim, r, t0):
     per_set = _validate(obj, theta, fl, root, n_val, sim or {})
     est = {p.name: float(p.from_search(t)) for p, t in zip(obj.params, theta, strict=True)}
+    ivals = _natural(obj.params, spread.widened)
     at_bound = [p.name for p, t in zip(obj.params, theta, strict=True)
                 if min(abs(t - b) for b in p.search_bounds) < 1e-3 * np.ptp(p.search_bounds)]
     if at_bound:
@@ -311,11 +376,14 @@ def _result(obj, fl, theta, d_hat, ivals, determined, cov, ok, notes, root, n_va
     lat = float(sum(s["latency_chi2"] for s in per_set if s["latency_dof"])) if lat_k else math.nan
     reached = not any("did not reach the minimum" in n for n in notes)
     converged = ok and reached and all(determined.values()) and not at_bound and accepted
-    n_sim = obj.simulated["simulated_trials"] + n_val * levels
+    n_sim = obj.simulated["simulated_trials"] + spread.simulated + n_val * levels
     return NamedFitResult(est, ivals, determined, {p.name: (p.low, p.high) for p in obj.params},
                           {p.name: p.scale for p in obj.params}, dev, float(chi2_sf(dev, max(dof, 1))), dof,
                           lat, lat_k, per_set, float(d_hat), converged, "; ".join(notes), cov, len(obj.history), r,
-                          n_val, n_sim, time.perf_counter() - t0, record_of(root), obj.history)
+                          n_val, n_sim, time.perf_counter() - t0, record_of(root), obj.history,
+                          _natural(obj.params, spread.profile),
+                          {p.name: np.array([float(p.from_search(v)) for v in spread.rows[:, i]])
+                           for i, p in enumerate(obj.params)})
 
 
 def _u_of(fl, obj, theta):

@@ -114,29 +114,52 @@ def global_search(obj, z_start, seed_int):
     return z, d, ok
 
 
-def hessian(loss, theta, params):
-    """Finite-difference Hessian of ``loss`` at ``theta`` (steps chosen so the loss rises about 2 along each
-    axis, within [0.002, 0.25] of the search range), and the steps."""
-    n = len(theta)
+def hessian(loss, theta, params, rise=2.0):
+    """Finite-difference Hessian of ``loss`` at ``theta`` (search scale), and the steps of its final pass.
+
+    A Monte Carlo loss is rough on small scales, so every second difference uses steps that raise the loss by
+    about ``rise`` (three rounds per direction, within [0.002, 0.25] of the search range): steps whose rise is
+    comparable to the roughness give a curvature of noise (far too large, and intervals far too narrow), so
+    ``rise`` should be the interval's own rise (:func:`hhlib.fitting.named.fit_named` passes it). Two passes:
+    along the axes, then along the eigen-directions of that first estimate (ranges scaled to 1). A likelihood
+    with a long valley (e.g. ``delta_v`` and ``delta_area``, which the data fix mostly as a ratio) has curvatures
+    thousands of times apart; along the axes the small one is the difference of large, rough numbers, along the
+    valley it is measured with a step of its own size."""
+    theta = np.asarray(theta, dtype=float)
     width = np.array([b[1] - b[0] for b in _bounds(params)])
-    h = np.minimum(0.02 * width, 0.1)
     d0 = loss(theta)
+    axes = np.diag(width)                      # directions, one per column; a step is in units of the range
+    h = _steps(loss, theta, d0, axes, np.minimum(0.02, 0.1 / width), rise)
+    first = _second_differences(loss, theta, d0, axes, h)
+    _, vecs = np.linalg.eigh(first)
+    valley = axes @ vecs
+    h = _steps(loss, theta, d0, valley, np.full(len(theta), 0.02), rise)
+    inv = np.linalg.inv(valley)
+    return inv.T @ _second_differences(loss, theta, d0, valley, h) @ inv, h
+
+
+def _steps(loss, theta, d0, dirs, h, rise):
+    """Steps along the columns of ``dirs`` that raise ``loss`` by about ``rise`` on average over both sides."""
+    for _ in range(3):
+        mean_rise = np.array([(loss(theta + h[k] * dirs[:, k]) + loss(theta - h[k] * dirs[:, k])) / 2 - d0
+                              for k in range(len(h))])
+        new = np.where(mean_rise > 0, h * np.sqrt(rise / np.where(mean_rise > 0, mean_rise, 1.0)), 0.25)
+        h = np.clip(new, 0.002, 0.25)
+    return h
+
+
+def _second_differences(loss, theta, d0, dirs, h):
+    """The Hessian of ``a -> loss(theta + dirs @ a)`` at 0 by central differences with steps ``h``."""
+    n = len(h)
 
     def at(*moves):
-        t = np.array(theta, dtype=float)
-        for i, s in moves:
-            t[i] += s
-        return loss(t)
-    for _ in range(2):
-        diag = np.array([(at((i, h[i])) - 2 * d0 + at((i, -h[i]))) / h[i] ** 2 for i in range(n)])
-        new = np.where(diag > 0, np.sqrt(4.0 / np.where(diag > 0, diag, 1.0)), 0.25 * width)
-        h = np.clip(new, 0.002 * width, 0.25 * width)
-    H = np.diag([(at((i, h[i])) - 2 * d0 + at((i, -h[i]))) / h[i] ** 2 for i in range(n)])
+        return loss(theta + sum(s * dirs[:, k] for k, s in moves))
+    H = np.diag([(at((k, h[k])) - 2 * d0 + at((k, -h[k]))) / h[k] ** 2 for k in range(n)])
     for i in range(n):
         for j in range(i + 1, n):
             H[i, j] = H[j, i] = (at((i, h[i]), (j, h[j])) - at((i, h[i]), (j, -h[j])) - at((i, -h[i]), (j, h[j]))
                                  + at((i, -h[i]), (j, -h[j]))) / (4 * h[i] * h[j])
-    return H, h
+    return H
 
 
 def flat_directions(H, params, target):
@@ -154,45 +177,81 @@ def flat_directions(H, params, target):
     return involved, [vecs[:, j] for j in np.flatnonzero(flat)], cov
 
 
-def profile_at(fl, obj, theta_hat, cov, i, v):
+class Curvature:
+    """The curvature at the optimum: the Hessian ``hess`` (search scale) and the covariance ``cov`` = ``2 H^+`` on
+    its determined directions (:func:`flat_directions`)."""
+
+    def __init__(self, hess, cov):
+        self.hess, self.cov = np.asarray(hess, dtype=float), np.asarray(cov, dtype=float)
+
+    def conditional(self, i):
+        """With parameter ``i`` moved by 1 (search scale), how far the others' optimum moves (``slope``, 1 at
+        ``i``) and their conditional variances (0 at ``i``): from the Hessian of the others alone, so that a
+        direction that is flat for all parameters together (e.g. ``delta_v``, ``delta_area`` and ``knoise``) but
+        determined once ``i`` is held is followed."""
+        n = len(self.hess)
+        others = [k for k in range(n) if k != i]
+        slope, var = np.zeros(n), np.zeros(n)
+        slope[i] = 1.0
+        if others:
+            vals, vecs = np.linalg.eigh(self.hess[np.ix_(others, others)])
+            pos = vals > 1e-12 * max(float(np.abs(vals).max()), 1e-300)
+            inv = (vecs[:, pos] / vals[pos]) @ vecs[:, pos].T
+            slope[others] = -inv @ self.hess[others, i]
+            var[others] = 2.0 * np.diag(inv)
+        return slope, var
+
+
+def profile_at(fl, obj, theta_hat, curv, i, v):
     """The profile loss with parameter ``i`` held at ``v`` (search scale), the others re-optimised from their
-    conditional optimum under ``cov``; returns ``(loss, theta)``."""
-    theta = np.array(theta_hat, dtype=float)
-    if cov[i, i] > 0:
-        theta += cov[:, i] / cov[i, i] * (v - theta_hat[i])
-    theta[i] = v
+    conditional optimum under the curvature ``curv`` (:class:`Curvature`); returns ``(loss, theta)``."""
+    slope, var = curv.conditional(i)
     bounds = np.array(_bounds(fl.params))
-    theta = np.clip(theta, bounds[:, 0], bounds[:, 1])
+    width = bounds[:, 1] - bounds[:, 0]
+    theta = np.clip(np.asarray(theta_hat, dtype=float) + slope * (v - theta_hat[i]), bounds[:, 0], bounds[:, 1])
+    theta[i] = v
     u = v if i == fl.i_u else None
     c = v if i == fl.i_c else None
     z = theta[fl.i_sim]
     fixed = {fl.i_sim.index(i): v} if i in fl.i_sim else {}
-    cond = cov - np.outer(cov[:, i], cov[i, :]) / cov[i, i] if cov[i, i] > 0 else cov
-    width = bounds[:, 1] - bounds[:, 0]
-    sd = np.sqrt(np.maximum(np.diag(cond), (1e-3 * width) ** 2))[fl.i_sim] if fl.i_sim else np.empty(0)
+    sd = np.sqrt(np.clip(var, (1e-3 * width) ** 2, (0.25 * width) ** 2))[fl.i_sim] if fl.i_sim else np.empty(0)
     z, d, _ = minimise_sim(obj, z, fixed=fixed, step=sd, maxfev=25 + 25 * max(len(fl.i_sim) - 1 - bool(fixed), 0),
                            u=u, c=c, stage="profile")
     return d, z
 
 
-def _end(fl, obj, theta_hat, d_hat, cov, i, v0, bound, target, notes):
-    """One end of the interval of parameter ``i``: the profile at ``v0`` (others re-optimised); too small a
-    rise moves further out (x2.5, up to the bound), too large a one back in; the end is placed where the signed
-    root of the rise reaches ``sqrt(target)``. Once a too-small and a too-large rise are known, the next point
-    stays between them (bisection where the sqrt rule would leave that bracket) and the end is placed inside it.
-    An infinite loss (the simulated trials cannot produce the data's counts there: a Monte Carlo limit, not
-    evidence) only bounds the search, bisecting back towards the last finite point; if no finite rise reaches
-    the target the end is not closed. Returns ``(end, closed)``."""
+#: A profile rise within [ACCEPT[0], ACCEPT[1]] x the target places an interval's end by the signed-root rule. Not
+#: wider: a Monte Carlo loss is rough (about +-2 at 1000 simulated trials per point in a four-parameter fit of
+#: 3200 data trials), and a rise of a quarter of the target could be that roughness alone (an end at a quarter
+#: of its distance: intervals that missed the truth in 3 of 10 synthetic recoveries).
+ACCEPT = (0.5, 2.0)
+#: Profile evaluations per interval end.
+END_EVALUATIONS = 8
+#: A profile point below the optimum's loss by more than this fraction of the interval's rise (at least 0.5) means
+#: the search did not reach the minimum (the fit is then not converged). Less is the loss's roughness: the search
+#: ends in one of its dips, and another dip elsewhere on the valley floor may lie a little lower. The intervals,
+#: measured from the optimum's loss, are then slightly wider than from the lowest point (conservative).
+LOWER_TOLERANCE = 0.1
+
+
+def _end(fl, obj, theta_hat, d_hat, curv, i, v0, bound, target, notes):
+    """One end of the interval of parameter ``i``: the profile at ``v0`` (others re-optimised); too small a rise
+    (below :data:`ACCEPT` of the target) moves further out (x2.5, up to the bound), too large a one back in; the end
+    is placed where the signed root of the rise reaches ``sqrt(target)``. Once a too-small and a too-large rise are
+    known, the next point stays between them (bisection where the sqrt rule would leave that bracket) and the end is
+    placed inside it. An infinite loss (the simulated trials cannot produce the data's counts there: a Monte Carlo
+    limit, not evidence) only bounds the search, bisecting back towards the last finite point; if no finite rise
+    reaches the target the end is not closed. Returns ``(end, closed)``."""
     t0, v = theta_hat[i], v0
     small = big = wall = None       # (v, rise) too far in, too far out (finite); the nearest infinite-loss point
-    for _ in range(5):
-        rise = profile_at(fl, obj, theta_hat, cov, i, v)[0] - d_hat
-        if rise < -0.5:
+    for _ in range(END_EVALUATIONS):
+        rise = profile_at(fl, obj, theta_hat, curv, i, v)[0] - d_hat
+        if rise < -max(0.5, LOWER_TOLERANCE * target):
             notes.append(f"the profile of {fl.params[i].name} found a loss {-rise:.3g} below the optimum's: the "
                          "search did not reach the minimum")
-        if target / 4 <= rise <= 4 * target:
+        if ACCEPT[0] * target <= rise <= ACCEPT[1] * target:
             break
-        if rise < target / 4:
+        if rise < ACCEPT[0] * target:
             if v == bound:
                 return bound, False
             small = (v, rise)
@@ -223,13 +282,14 @@ def _in_bracket(t0, small, big, target):
     return a + (b - a) * (math.sqrt(target) - sa) / (sb - sa)
 
 
-def interval(fl, obj, theta_hat, d_hat, cov, i, target, notes):
+def interval(fl, obj, theta_hat, d_hat, curv, i, target, notes):
     """The 95 % profile interval of parameter ``i`` (search scale) and whether it closes inside the bounds on
-    both sides: each end is predicted from ``cov`` and placed by :func:`_end` from profile evaluations (a
-    quadratic profile's signed root is linear in the parameter)."""
+    both sides: each end is predicted from the covariance of ``curv`` (:class:`Curvature`) and placed by
+    :func:`_end` from profile evaluations (a quadratic profile's signed root is linear in the parameter)."""
     lo, hi = fl.params[i].search_bounds
+    cov = curv.cov
     sd = math.sqrt(cov[i, i]) if cov[i, i] > 0 else 0.1 * (hi - lo)
-    ends = [_end(fl, obj, theta_hat, d_hat, cov, i, float(np.clip(theta_hat[i] + sign * math.sqrt(target) * sd,
+    ends = [_end(fl, obj, theta_hat, d_hat, curv, i, float(np.clip(theta_hat[i] + sign * math.sqrt(target) * sd,
                                                                     lo, hi)), bound, target, notes)
             for sign, bound in ((-1, lo), (1, hi))]
     return (ends[0][0], ends[1][0]), ends[0][1] and ends[1][1]

@@ -30,8 +30,8 @@ from scipy import interpolate
 
 from hhlib import SEED_MODEL, Pulse
 from hhlib.efficiency import at_efficiency
-from hhlib.fit import Z95
 from hhlib.published import miller1999
+from hhlib.stats import widened_interval
 from hhlib.validation import check_int, real_array
 
 from .cache import cached, register
@@ -211,12 +211,9 @@ def _fit_once(d, w_grid, r_grid, n_trials, seed, progress=None) -> dict:
 
 
 def widened(estimate: float, interval, between_var: float) -> np.ndarray:
-    """A profile interval widened by the Monte Carlo variance of the estimate: each end moved out to
-    ``sqrt(half_width² + z² between_var)`` from the estimate (z = 1.96; the profile's half-width is ``z`` times
-    the within-realisation SD, and the two variances add). A NaN end stays NaN."""
-    lo, hi = np.asarray(interval, dtype=float)
-    add = Z95 ** 2 * float(between_var)
-    return np.array([estimate - np.sqrt((estimate - lo) ** 2 + add), estimate + np.sqrt((hi - estimate) ** 2 + add)])
+    """A profile interval widened by the Monte Carlo variance of the estimate
+    (:func:`hhlib.stats.widened_interval` at 95 %)."""
+    return widened_interval(estimate, interval, between_var)
 
 
 def _spread(d, w_grid, r_grid, n_trials, seed, main, n_spread, progress) -> dict:

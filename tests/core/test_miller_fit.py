@@ -78,7 +78,8 @@ def test_synthetic_recovery():
 
 
 def test_widened_intervals_add_the_monte_carlo_variance():
-    z = mf.Z95
+    from hhlib.fit import Z95
+    z = Z95
     assert z == pytest.approx(np.sqrt(mf.CHI2_95), rel=1e-15)
     np.testing.assert_allclose(mf.widened(0.0, [-z, 2 * z], 1.0), [-np.sqrt(2) * z, np.sqrt(5) * z], rtol=1e-15)
     np.testing.assert_array_equal(mf.widened(0.3, [0.1, 0.4], 0.0), [0.1, 0.4])
