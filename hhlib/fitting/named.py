@@ -27,8 +27,8 @@ Method
    noise realisations (other threshold samples); each interval is widened by the variance of the estimates across
    the realisations (:func:`hhlib.stats.widened_interval`: the two variances add), on top of the ``1 + N/R``
    allowance (conservative: with a few refits the variance itself is uncertain). It measures what the allowance
-   assumes; in the synthetic recoveries of ``benchmarks/recovery_named.py`` it widened the intervals by a few per
-   cent. ``profile_interval`` keeps the unwidened intervals.
+   assumes; in the synthetic recoveries of ``benchmarks/recovery_named.py`` three refits widened the intervals by
+   2-30 %, which covered the truth without them. ``profile_interval`` keeps the unwidened intervals.
 6. Validation: a fresh ``validation_n_trials`` prediction per data set at the optimum gives each set's deviance,
    latency chi-square and p-values (on its own levels), and the joint ones (on all levels minus the free
    parameters).
