@@ -269,9 +269,9 @@ def _latency_term(ds, pred, c):
 
 def _intervals(fl, obj, theta, d_hat, target, notes):
     """Curvature, flat directions and the profile intervals (search scale; NaN where not closed) of every
-    parameter. A direction the
-    curvature calls flat (a finite-difference Hessian of a Monte Carlo loss can be noisy) is reported only where
-    the profile of a parameter in it does not rise by ``target`` within the bounds either."""
+    parameter. A direction the curvature calls flat (a finite-difference Hessian of a Monte Carlo loss can be
+    noisy) is reported only where the profile of a parameter in it does not rise by ``target`` within the bounds
+    either."""
     H, _ = hessian(fl, theta, obj.params, rise=target)
     flat_idx, dirs, cov = flat_directions(H, obj.params, target)
     names = [p.name for p in obj.params]
