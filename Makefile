@@ -1,7 +1,6 @@
 # hhlib developer entry points. Only needs Python >= 3.11 (with venv + pip) and make.
 #   make lab    - create .venv if needed, open JupyterLab on working copies of notebooks/ in lab/ (see below)
 #   make test   - create .venv if needed, lint (ruff), then the whole suite: unit tests + notebooks (nbval)
-#                 (files with slow tests first: tests/conftest.py, --no-loadscope-reorder)
 #                 (-v: one line per test, so a long one shows its name while it runs; the 15 slowest at the end;
 #                 one test process per core, JOBS=0 for one)
 #                 + browser test + the installed-wheel test
@@ -63,7 +62,7 @@ lab: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .
-	$(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra -v --durations=15
+	$(VENV)/bin/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg --doctest-modules tests notebooks hhlib -ra -v --durations=15
 
 check: $(VENV)/.installed
 	$(VENV)/bin/python -m ruff check .

@@ -26,12 +26,3 @@ def seed_threshold_ref():
 def shipped_fit():
     """``hhlib.fit()`` on the shipped data, seed 0 (what ``python -m hhlib optimise`` prints): computed once."""
     return hhlib.fit()
-
-
-def pytest_collection_modifyitems(config, items):
-    """Files with slow tests first, otherwise in collection order. ``make test`` runs pytest-xdist with
-    ``--dist loadfile --no-loadscope-reorder``: whole files are handed out in this order, so that the long ones
-    (a four-parameter fit, the generic-CPU rebuild, the CUDA simulator) do not start last while the other
-    worker sits idle (xdist's own order, most tests first, put them at the end: about 16 s more wall time)."""
-    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items[:] = sorted(items, key=lambda item: item.nodeid.split("::")[0] not in slow)
