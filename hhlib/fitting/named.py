@@ -275,9 +275,9 @@ def _intervals(fl, obj, theta, d_hat, target, notes):
     H, _ = hessian(fl, theta, obj.params, rise=target)
     flat_idx, dirs, cov = flat_directions(H, obj.params, target)
     names = [p.name for p in obj.params]
-    ivals, determined = {}, {}
+    ivals, determined, curv = {}, {}, Curvature(H, cov)
     for i, p in enumerate(obj.params):
-        (a, b), closed = interval(fl, obj, theta, d_hat, Curvature(H, cov), i, target, notes)
+        (a, b), closed = interval(fl, obj, theta, d_hat, curv, i, target, notes)
         determined[p.name] = closed
         ivals[p.name] = (float(a), float(b)) if closed else (math.nan, math.nan)
         if not closed and i not in flat_idx:

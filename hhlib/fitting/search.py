@@ -114,7 +114,7 @@ def global_search(obj, z_start, seed_int):
     return z, d, ok
 
 
-def hessian(loss, theta, params, rise=2.0):
+def hessian(loss, theta, params, rise):
     """Finite-difference Hessian of ``loss`` at ``theta`` (search scale), and the steps of its final pass.
 
     A Monte Carlo loss is rough on small scales, so every second difference uses steps that raise the loss by
